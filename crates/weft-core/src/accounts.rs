@@ -1,0 +1,181 @@
+//! Local actors: people (with an API token), communities (with a lead), and the
+//! instance actor that signs fetches.
+
+use crate::{CoreError, CoreResult, Urls, keys, sanitize};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use weft_db::AnyConnection;
+use weft_db::models::*;
+
+/// The instance actor's username; reserved for it.
+pub const INSTANCE_ACTOR: &str = "weft.instance";
+
+fn check_username(name: &str) -> CoreResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid(format!(
+            "name {name:?} is not allowed: use 1 to 64 characters from a-z, 0-9 and _"
+        )))
+    }
+}
+
+fn new_local_actor(urls: &Urls, kind: &str, username: &str, display_name: Option<String>) -> NewActor {
+    let is_group = kind == actor_kind::GROUP;
+    let id = if kind == actor_kind::APPLICATION {
+        urls.instance_actor()
+    } else {
+        urls.actor(is_group, username)
+    };
+    let keys = keys::generate();
+    let now = weft_db::now();
+    let with_parts = kind != actor_kind::APPLICATION;
+    NewActor {
+        ap_id: id.to_string(),
+        kind: kind.to_string(),
+        username: username.to_string(),
+        domain: urls.domain().to_string(),
+        display_name,
+        summary: None,
+        summary_source: None,
+        inbox_url: if with_parts {
+            urls.actor_part(&id, "inbox").to_string()
+        } else {
+            urls.shared_inbox().to_string()
+        },
+        shared_inbox_url: Some(urls.shared_inbox().to_string()),
+        outbox_url: with_parts.then(|| urls.actor_part(&id, "outbox").to_string()),
+        followers_url: with_parts.then(|| urls.actor_part(&id, "followers").to_string()),
+        public_key_id: format!("{id}#main-key"),
+        public_key_pem: keys.public_pem,
+        private_key_pem: Some(keys.private_pem),
+        is_local: true,
+        manually_approves_followers: false,
+        discoverable: true,
+        posting_restricted_to_mods: false,
+        published_at: now,
+        last_refreshed_at: now,
+    }
+}
+
+fn ensure_name_free(conn: &mut AnyConnection, name: &str) -> CoreResult<()> {
+    if weft_db::actors::local_by_username(conn, name)?.is_some() || name == INSTANCE_ACTOR {
+        return Err(CoreError::Conflict(format!(
+            "the name {name:?} is taken on this instance"
+        )));
+    }
+    Ok(())
+}
+
+/// The instance actor, created with its keys on first start.
+pub fn ensure_instance_actor(conn: &mut AnyConnection, urls: &Urls) -> CoreResult<ActorRow> {
+    if let Some(actor) = weft_db::actors::by_ap_id(conn, urls.instance_actor().as_str())? {
+        return Ok(actor);
+    }
+    let actor = new_local_actor(urls, actor_kind::APPLICATION, INSTANCE_ACTOR, Some(urls.domain().to_string()));
+    Ok(weft_db::actors::insert(conn, &actor)?)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates a local person; returns the row and the API token (shown once, stored hashed).
+pub fn create_user(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    username: &str,
+    display_name: Option<&str>,
+    is_admin: bool,
+) -> CoreResult<(ActorRow, String)> {
+    check_username(username)?;
+    ensure_name_free(conn, username)?;
+    let actor = weft_db::actors::insert(
+        conn,
+        &new_local_actor(urls, actor_kind::PERSON, username, display_name.map(sanitize::title)),
+    )?;
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    weft_db::actors::insert_local_user(
+        conn,
+        &LocalUserRow {
+            actor_id: actor.id,
+            api_token_hash: hash_token(&token),
+            is_admin,
+            created_at: weft_db::now(),
+        },
+    )?;
+    Ok((actor, token))
+}
+
+/// The local person an API token belongs to.
+pub fn authenticate(conn: &mut AnyConnection, token: &str) -> CoreResult<ActorRow> {
+    weft_db::actors::by_token_hash(conn, &hash_token(token))?
+        .ok_or_else(|| CoreError::Forbidden("the API token is not valid".into()))
+}
+
+pub struct NewCommunity<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    /// The domain statement: what the community is about (markdown).
+    pub domain_statement: &'a str,
+    pub terms_of_reference: &'a str,
+    pub posting_restricted_to_mods: bool,
+    pub lead: Option<&'a ActorRow>,
+}
+
+/// Creates a community (a `Group`) with its lead.
+pub fn create_community(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    new: &NewCommunity,
+) -> CoreResult<ActorRow> {
+    check_username(new.name)?;
+    ensure_name_free(conn, new.name)?;
+    if new.title.trim().is_empty() {
+        return Err(CoreError::Invalid("a community needs a title".into()));
+    }
+    let mut actor = new_local_actor(urls, actor_kind::GROUP, new.name, Some(sanitize::title(new.title)));
+    actor.summary = Some(sanitize::text_to_html(new.domain_statement));
+    actor.summary_source = Some(new.domain_statement.to_string());
+    actor.posting_restricted_to_mods = new.posting_restricted_to_mods;
+    let actor = weft_db::actors::insert(conn, &actor)?;
+    let now = weft_db::now();
+    weft_db::actors::insert_community(
+        conn,
+        &CommunityRow {
+            actor_id: actor.id,
+            terms_of_reference: new.terms_of_reference.to_string(),
+            lifecycle: "active".into(),
+            meeting_mode: "online".into(),
+            parent_id: None,
+            created_at: now,
+        },
+    )?;
+    if let Some(lead) = new.lead {
+        if !lead.is_local || lead.kind != actor_kind::PERSON {
+            return Err(CoreError::Invalid("a community's lead must be a local person".into()));
+        }
+        weft_db::actors::set_membership(
+            conn,
+            &MembershipRow {
+                community_id: actor.id,
+                person_id: lead.id,
+                role: role::LEAD.into(),
+                created_at: now,
+            },
+        )?;
+    }
+    Ok(actor)
+}

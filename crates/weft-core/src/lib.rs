@@ -1,0 +1,19 @@
+//! Weft's services. Web pages, the REST API and the federation inbox all call these, so a
+//! rule (who may post, what a follow does) lives in exactly one place. A service that
+//! changes something writes the change and its outgoing activities (outbox rows plus one
+//! delivery row per remote inbox) in the same database transaction.
+
+pub mod accounts;
+mod error;
+pub mod feed;
+pub mod following;
+pub mod keys;
+pub mod outbox;
+pub mod posts;
+pub mod rules;
+pub mod sanitize;
+pub mod urls;
+pub mod wire;
+
+pub use error::{CoreError, CoreResult};
+pub use urls::Urls;

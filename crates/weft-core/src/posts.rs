@@ -1,0 +1,543 @@
+//! Threads and replies (FEP-1b12): local members posting, remote actors posting into
+//! local communities, and what communities announce. Edits and deletes go the same way.
+
+use crate::outbox::{Outgoing, queue};
+use crate::wire::{PostPlace, item_into_json};
+use crate::{CoreError, CoreResult, Urls, rules, sanitize};
+use serde_json::Value;
+use url::Url;
+use weft_db::AnyConnection;
+use weft_db::models::*;
+use weft_protocol::{Activity, POST_TYPES, PUBLIC, PostObject, same_id};
+
+fn url(s: &str) -> Url {
+    Url::parse(s).expect("stored ids are URLs")
+}
+
+/// What became of a received post.
+#[derive(Debug)]
+pub enum Received {
+    Stored(ItemRow),
+    /// Already known (a redelivery, or the second of a community's two Announces).
+    Known(ItemRow),
+    /// Not for any community here; nothing stored.
+    Ignored(String),
+}
+
+pub struct NewPost<'a> {
+    pub community: &'a ActorRow,
+    pub title: Option<&'a str>,
+    /// Markdown source; stored beside its HTML.
+    pub content: &'a str,
+    pub in_reply_to: Option<&'a ItemRow>,
+}
+
+/// The item, its author, its community, parent (with author) and thread root, as rows.
+struct Placed {
+    community: Option<ActorRow>,
+    parent: Option<(ItemRow, ActorRow)>,
+    root: Option<ItemRow>,
+}
+
+fn load_place(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<Placed> {
+    let community = match item.origin_community_id {
+        Some(id) => Some(weft_db::actors::by_id(conn, id)?),
+        None => None,
+    };
+    let parent = match item.in_reply_to_id {
+        Some(id) => match weft_db::items::by_id(conn, id)? {
+            Some(p) => {
+                let author = weft_db::actors::by_id(conn, p.author_id)?;
+                Some((p, author))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let root = match item.thread_root_id {
+        Some(id) => weft_db::items::by_id(conn, id)?,
+        None => None,
+    };
+    Ok(Placed { community, parent, root })
+}
+
+/// The JSON of a stored item, as served and sent.
+pub fn object_json(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<PostObject> {
+    let author = weft_db::actors::by_id(conn, item.author_id)?;
+    let placed = load_place(conn, item)?;
+    Ok(item_into_json(
+        item,
+        &author,
+        &PostPlace {
+            community: placed.community.as_ref(),
+            parent: placed.parent.as_ref().map(|(p, a)| (p, a)),
+            root: placed.root.as_ref(),
+        },
+    ))
+}
+
+/// A local member starts a thread (`title` given) or replies (`in_reply_to` given).
+pub fn create(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    new: NewPost,
+) -> CoreResult<ItemRow> {
+    let community = match new.in_reply_to {
+        Some(parent) => {
+            let id = parent.origin_community_id.ok_or_else(|| {
+                CoreError::Invalid("the post replied to is in no community".into())
+            })?;
+            weft_db::actors::by_id(conn, id)?
+        }
+        None => new.community.clone(),
+    };
+    if community.is_local {
+        rules::may_post(conn, &community, author)?;
+    } else if !community.is_group() {
+        return Err(CoreError::Invalid(format!("{} is not a community", community.ap_id)));
+    }
+    let body = new.content.trim();
+    if body.is_empty() {
+        return Err(CoreError::Invalid("a post needs some content".into()));
+    }
+    let title = new.title.map(sanitize::title).filter(|t| !t.is_empty());
+    if new.in_reply_to.is_none() && title.is_none() {
+        return Err(CoreError::Invalid("a new thread needs a title".into()));
+    }
+    if let Some(parent) = new.in_reply_to
+        && parent.deleted_at.is_some()
+    {
+        return Err(CoreError::Invalid("the post replied to was deleted".into()));
+    }
+    let now = weft_db::now();
+    let placeholder = format!("{}pending/{}", urls.base(), uuid::Uuid::new_v4());
+    let item = weft_db::items::insert(
+        conn,
+        &NewItem {
+            ap_id: placeholder,
+            kind: "post".into(),
+            object_type: if new.in_reply_to.is_some() { "Note" } else { "Page" }.into(),
+            author_id: author.id,
+            origin_community_id: Some(community.id),
+            title: if new.in_reply_to.is_some() { None } else { title },
+            content: sanitize::text_to_html(body),
+            source: Some(body.to_string()),
+            url: None,
+            in_reply_to_id: new.in_reply_to.map(|p| p.id),
+            in_reply_to_ap_id: new.in_reply_to.map(|p| p.ap_id.clone()),
+            thread_root_id: new.in_reply_to.map(|p| p.thread_root_id.unwrap_or(p.id)),
+            is_local: true,
+            published_at: now,
+            updated_at: None,
+        },
+    )?;
+    let ap_id = urls.item(item.id);
+    weft_db::items::set_ap_id(conn, item.id, ap_id.as_str(), ap_id.as_str())?;
+    let item = weft_db::items::by_id(conn, item.id)?.expect("just stored");
+    weft_db::items::place(
+        conn,
+        &NewPlacement {
+            community_id: community.id,
+            item_id: item.id,
+            how: placement_how::CREATED.into(),
+            by_actor_id: Some(author.id),
+            note: None,
+            hops: 0,
+            placed_at: now,
+        },
+    )?;
+    let object = object_json(conn, &item)?;
+    send_from_author(conn, urls, author, &community, "Create", &object, serde_json::to_value(&object).expect("json"))?;
+    Ok(item)
+}
+
+/// Sends an author's `Create`/`Update`/`Delete`: into a local community it is stored in
+/// the author's outbox and announced by the community; into a remote one it goes to the
+/// community (and to the author of the post replied to).
+fn send_from_author(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    community: &ActorRow,
+    verb: &str,
+    object: &PostObject,
+    object_value: Value,
+) -> CoreResult<()> {
+    let id = urls.activity();
+    let mut activity: Activity<Value> = Activity::new(verb, id.clone(), url(&author.ap_id), object_value)
+        .to(object.to.clone())
+        .cc(object.cc.clone())
+        .audience(Some(url(&community.ap_id)));
+    if verb == "Delete" {
+        activity = activity.to([community.ap_id.clone(), PUBLIC.to_string()]);
+    }
+    let mut inboxes = vec![];
+    if !community.is_local {
+        inboxes.push(community.delivery_inbox().to_string());
+        for cc in &object.cc {
+            if let Some(actor) = weft_db::actors::by_ap_id(conn, cc)? {
+                inboxes.push(actor.delivery_inbox().to_string());
+            }
+        }
+    }
+    queue(
+        conn,
+        urls,
+        Outgoing {
+            sender: author,
+            activity: &activity,
+            kind: verb,
+            activity_id: &id,
+            object_id: Some(object.id.as_str()),
+            public: true,
+            inboxes,
+        },
+    )?;
+    if community.is_local {
+        let bare = (verb == "Create").then_some(object);
+        announce(conn, urls, community, serde_json::to_value(&activity).expect("json"), bare)?;
+    }
+    Ok(())
+}
+
+/// The community announces an activity to its followers (FEP-1b12), and for a new post
+/// a second `Announce` of the bare object, which Mastodon and Pleroma show.
+pub fn announce(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    community: &ActorRow,
+    inner: Value,
+    bare_object: Option<&PostObject>,
+) -> CoreResult<()> {
+    let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
+    let object_id = inner
+        .get("object")
+        .and_then(|o| weft_protocol::ids_of(Some(o)).into_iter().next());
+    let followers = community.followers_url.clone().unwrap_or_default();
+    let mut send = |object: Value| -> CoreResult<()> {
+        let id = urls.activity();
+        let activity: Activity<Value> = Activity::new("Announce", id.clone(), url(&community.ap_id), object)
+            .to([PUBLIC.to_string()])
+            .cc([followers.clone()])
+            .audience(Some(url(&community.ap_id)));
+        queue(
+            conn,
+            urls,
+            Outgoing {
+                sender: community,
+                activity: &activity,
+                kind: "Announce",
+                activity_id: &id,
+                object_id: object_id.as_deref(),
+                public: true,
+                inboxes: inboxes.clone(),
+            },
+        )?;
+        Ok(())
+    };
+    send(inner)?;
+    if let Some(object) = bare_object {
+        send(serde_json::to_value(object).expect("json"))?;
+    }
+    Ok(())
+}
+
+/// A local author edits a post.
+pub fn edit(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    item: &ItemRow,
+    title: Option<&str>,
+    content: &str,
+) -> CoreResult<ItemRow> {
+    if item.author_id != author.id {
+        return Err(CoreError::Forbidden("only the author may edit a post".into()));
+    }
+    if item.deleted_at.is_some() {
+        return Err(CoreError::NotFound("the post was deleted".into()));
+    }
+    let body = content.trim();
+    if body.is_empty() {
+        return Err(CoreError::Invalid("a post needs some content".into()));
+    }
+    let title = if item.in_reply_to_id.is_some() {
+        None
+    } else {
+        Some(title.map(sanitize::title).unwrap_or_else(|| item.title.clone().unwrap_or_default()))
+    };
+    weft_db::items::update_content(conn, item.id, title.as_deref(), &sanitize::text_to_html(body), Some(body), weft_db::now())?;
+    let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
+    let community = community_of(conn, &item)?;
+    let object = object_json(conn, &item)?;
+    send_from_author(conn, urls, author, &community, "Update", &object, serde_json::to_value(&object).expect("json"))?;
+    Ok(item)
+}
+
+/// A local author or moderator deletes a post.
+pub fn delete(conn: &mut AnyConnection, urls: &Urls, actor: &ActorRow, item: &ItemRow) -> CoreResult<()> {
+    rules::may_change_item(conn, item, actor)?;
+    if item.deleted_at.is_some() {
+        return Ok(());
+    }
+    let object = object_json(conn, item)?;
+    weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
+    let community = community_of(conn, item)?;
+    send_from_author(conn, urls, actor, &community, "Delete", &object, Value::String(item.ap_id.clone()))?;
+    Ok(())
+}
+
+fn community_of(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<ActorRow> {
+    let id = item
+        .origin_community_id
+        .ok_or_else(|| CoreError::Invalid("the post is in no community".into()))?;
+    Ok(weft_db::actors::by_id(conn, id)?)
+}
+
+/// Checks that a received object really is `author`'s, and one Weft stores.
+fn check_authorship(object: &PostObject, author: &ActorRow) -> CoreResult<()> {
+    if !POST_TYPES.contains(&object.kind.as_str()) {
+        return Err(CoreError::Invalid(format!(
+            "Weft stores posts of type Note, Page, Article or Question, not {}",
+            object.kind
+        )));
+    }
+    let attributed = object
+        .attributed_to
+        .as_ref()
+        .ok_or_else(|| CoreError::Invalid("the object has no attributedTo".into()))?;
+    if !same_id(attributed.as_str(), &author.ap_id) {
+        return Err(CoreError::Forbidden(format!(
+            "{} is attributed to {attributed}, not to the actor {}",
+            object.id, author.ap_id
+        )));
+    }
+    let object_host = crate::urls::host_port(&object.id);
+    if object_host.as_deref() != Some(author.domain.as_str()) {
+        return Err(CoreError::Forbidden(format!(
+            "{} is not on the author's instance {}",
+            object.id, author.domain
+        )));
+    }
+    Ok(())
+}
+
+/// The community a received post belongs to: a local community it is addressed to or
+/// mentions, else the community of the post it replies to, else a known remote community
+/// it is addressed to.
+pub fn community_for(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    object: &PostObject,
+    parent: Option<&ItemRow>,
+) -> CoreResult<Option<ActorRow>> {
+    let candidates: Vec<String> = object
+        .addresses()
+        .chain(object.mentions())
+        .map(str::to_string)
+        .collect();
+    for candidate in candidates.iter().filter(|c| urls.is_local(c)) {
+        // Lemmy may write http:// where the id is https:// (and back): try the local form.
+        let local = url(urls.base().as_str())
+            .join(Url::parse(candidate).map(|u| u.path().to_string()).unwrap_or_default().as_str())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| candidate.clone());
+        if let Some(actor) = weft_db::actors::by_ap_id(conn, &local)?
+            && actor.is_group()
+        {
+            return Ok(Some(actor));
+        }
+    }
+    if let Some(parent) = parent
+        && let Some(id) = parent.origin_community_id
+    {
+        return Ok(Some(weft_db::actors::by_id(conn, id)?));
+    }
+    for candidate in candidates.iter().filter(|c| !urls.is_local(c)) {
+        if let Some(actor) = weft_db::actors::by_ap_id(conn, candidate)?
+            && actor.is_group()
+        {
+            return Ok(Some(actor));
+        }
+    }
+    Ok(None)
+}
+
+/// A remote actor's `Create` arriving in an inbox. Into a local community it is checked
+/// against the posting rules, stored, placed, and announced to the community's followers.
+/// `create_id` is the activity's id, kept in the announced copy.
+pub fn receive_create(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    create_id: &Url,
+    object: &PostObject,
+) -> CoreResult<Received> {
+    check_authorship(object, author)?;
+    if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
+        return Ok(Received::Known(existing));
+    }
+    let parent = match &object.in_reply_to {
+        Some(p) => weft_db::items::by_ap_id(conn, p.as_str())?,
+        None => None,
+    };
+    let Some(community) = community_for(conn, urls, object, parent.as_ref())? else {
+        return Ok(Received::Ignored(format!("{} is not addressed to a community here", object.id)));
+    };
+    if community.is_local {
+        rules::may_post(conn, &community, author)?;
+    } else if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
+        return Ok(Received::Ignored(format!("nobody here follows {}", community.ap_id)));
+    }
+    let item = store_remote(conn, author, object, &community, parent.as_ref())?;
+    if community.is_local {
+        let stored = object_json(conn, &item)?;
+        let create: Activity<PostObject> = Activity::new("Create", create_id.clone(), url(&author.ap_id), stored.clone())
+            .to(stored.to.clone())
+            .cc(stored.cc.clone())
+            .audience(stored.audience.clone());
+        announce(conn, urls, &community, serde_json::to_value(&create).expect("json"), Some(&stored))?;
+    }
+    Ok(Received::Stored(item))
+}
+
+/// A post a followed remote community announced. The caller has established that the
+/// object is authentic (same origin as the community, or fetched from its own server).
+pub fn receive_announced(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    community: &ActorRow,
+    author: &ActorRow,
+    object: &PostObject,
+) -> CoreResult<Received> {
+    check_authorship(object, author)?;
+    if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
+        return Ok(Received::Ignored(format!("nobody here follows {}", community.ap_id)));
+    }
+    if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
+        return Ok(Received::Known(existing));
+    }
+    let parent = match &object.in_reply_to {
+        Some(p) => weft_db::items::by_ap_id(conn, p.as_str())?,
+        None => None,
+    };
+    let belongs = community_for(conn, urls, object, parent.as_ref())?;
+    if belongs.as_ref().map(|c| c.id) != Some(community.id) {
+        return Ok(Received::Ignored(format!(
+            "{} announced {} which is not in that community",
+            community.ap_id, object.id
+        )));
+    }
+    let item = store_remote(conn, author, object, community, parent.as_ref())?;
+    Ok(Received::Stored(item))
+}
+
+fn store_remote(
+    conn: &mut AnyConnection,
+    author: &ActorRow,
+    object: &PostObject,
+    community: &ActorRow,
+    parent: Option<&ItemRow>,
+) -> CoreResult<ItemRow> {
+    let now = weft_db::now();
+    let is_thread = parent.is_none();
+    let item = weft_db::items::insert(
+        conn,
+        &NewItem {
+            ap_id: object.id.to_string(),
+            kind: "post".into(),
+            object_type: object.kind.clone(),
+            author_id: author.id,
+            origin_community_id: Some(community.id),
+            title: if is_thread { object.name.as_deref().map(sanitize::title) } else { None },
+            content: sanitize::html(&object.content),
+            source: object.source.as_ref().map(|s| s.content.clone()),
+            url: object.url.as_ref().map(Url::to_string),
+            in_reply_to_id: parent.map(|p| p.id),
+            in_reply_to_ap_id: object.in_reply_to.as_ref().map(Url::to_string),
+            thread_root_id: parent.map(|p| p.thread_root_id.unwrap_or(p.id)),
+            is_local: false,
+            published_at: object.published.map(|p| p.naive_utc()).unwrap_or(now),
+            updated_at: object.updated.map(|p| p.naive_utc()),
+        },
+    )?;
+    weft_db::items::place(
+        conn,
+        &NewPlacement {
+            community_id: community.id,
+            item_id: item.id,
+            how: placement_how::CREATED.into(),
+            by_actor_id: Some(author.id),
+            note: None,
+            hops: 0,
+            placed_at: now,
+        },
+    )?;
+    Ok(item)
+}
+
+/// A remote author's `Update` of their post (directly, or announced by its community).
+pub fn receive_update(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    update_id: &Url,
+    object: &PostObject,
+) -> CoreResult<Received> {
+    check_authorship(object, author)?;
+    let Some(item) = weft_db::items::by_ap_id(conn, object.id.as_str())? else {
+        return Ok(Received::Ignored(format!("{} is not known here", object.id)));
+    };
+    if item.author_id != author.id {
+        return Err(CoreError::Forbidden("only the author may edit a post".into()));
+    }
+    if item.deleted_at.is_some() {
+        return Ok(Received::Ignored("the post was deleted".into()));
+    }
+    let title = if item.in_reply_to_id.is_none() { object.name.as_deref().map(sanitize::title) } else { None };
+    weft_db::items::update_content(
+        conn,
+        item.id,
+        title.as_deref(),
+        &sanitize::html(&object.content),
+        object.source.as_ref().map(|s| s.content.as_str()),
+        object.updated.map(|u| u.naive_utc()).unwrap_or_else(weft_db::now),
+    )?;
+    let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
+    let community = community_of(conn, &item)?;
+    if community.is_local {
+        let stored = object_json(conn, &item)?;
+        let update: Activity<PostObject> = Activity::new("Update", update_id.clone(), url(&author.ap_id), stored.clone())
+            .to(stored.to.clone())
+            .audience(stored.audience.clone());
+        announce(conn, urls, &community, serde_json::to_value(&update).expect("json"), None)?;
+    }
+    Ok(Received::Stored(item))
+}
+
+/// A remote `Delete` of a post, by its author or a moderator of its community.
+pub fn receive_delete(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    actor: &ActorRow,
+    delete_id: &Url,
+    object_id: &str,
+) -> CoreResult<Received> {
+    let Some(item) = weft_db::items::by_ap_id(conn, object_id)? else {
+        return Ok(Received::Ignored(format!("{object_id} is not known here")));
+    };
+    rules::may_change_item(conn, &item, actor)?;
+    if item.deleted_at.is_some() {
+        return Ok(Received::Known(item));
+    }
+    weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
+    let community = community_of(conn, &item)?;
+    if community.is_local {
+        let delete: Activity<Value> = Activity::new("Delete", delete_id.clone(), url(&actor.ap_id), Value::String(item.ap_id.clone()))
+            .to([community.ap_id.clone(), PUBLIC.to_string()])
+            .audience(Some(url(&community.ap_id)));
+        announce(conn, urls, &community, serde_json::to_value(&delete).expect("json"), None)?;
+    }
+    Ok(Received::Stored(item))
+}

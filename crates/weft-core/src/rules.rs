@@ -1,0 +1,49 @@
+//! Who may do what in a community. Every caller (API, web, inbox) asks here.
+
+use crate::{CoreError, CoreResult};
+use weft_db::AnyConnection;
+use weft_db::models::{ActorRow, role};
+
+/// May `author` start a thread or reply in `community` (a local Group)?
+pub fn may_post(conn: &mut AnyConnection, community: &ActorRow, author: &ActorRow) -> CoreResult<()> {
+    if !community.is_group() {
+        return Err(CoreError::Invalid(format!("{} is not a community", community.ap_id)));
+    }
+    if let Some(details) = weft_db::actors::community(conn, community.id)?
+        && details.lifecycle == "archived"
+    {
+        return Err(CoreError::Forbidden(format!(
+            "{} is archived and takes no new posts",
+            community.username
+        )));
+    }
+    if community.posting_restricted_to_mods {
+        let role = weft_db::actors::role_of(conn, community.id, author.id)?;
+        if !role.as_deref().is_some_and(role::is_moderator) {
+            return Err(CoreError::Forbidden(format!(
+                "only the leads and facilitators of {} may post there",
+                community.username
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// May `actor` edit or delete `item`? Its author may; so may a lead or facilitator of
+/// the community it was created in.
+pub fn may_change_item(
+    conn: &mut AnyConnection,
+    item: &weft_db::models::ItemRow,
+    actor: &ActorRow,
+) -> CoreResult<()> {
+    if item.author_id == actor.id {
+        return Ok(());
+    }
+    if let Some(community_id) = item.origin_community_id {
+        let role = weft_db::actors::role_of(conn, community_id, actor.id)?;
+        if role.as_deref().is_some_and(role::is_moderator) {
+            return Ok(());
+        }
+    }
+    Err(CoreError::Forbidden("only the author or a moderator may change this post".into()))
+}

@@ -1,0 +1,73 @@
+//! Where local things live. Every local URL is built here and nowhere else.
+
+use url::Url;
+
+/// This instance's public address (`https://domain`, or `http://` in development).
+#[derive(Clone, Debug)]
+pub struct Urls {
+    base: Url,
+    domain: String,
+}
+
+impl Urls {
+    /// `domain` is host[:port]; `https` is false only in development mode.
+    pub fn new(domain: &str, https: bool) -> Result<Urls, String> {
+        let scheme = if https { "https" } else { "http" };
+        let base = Url::parse(&format!("{scheme}://{domain}/"))
+            .map_err(|e| format!("WEFT_DOMAIN {domain:?} is not a host name: {e}"))?;
+        Ok(Urls {
+            base,
+            domain: domain.to_string(),
+        })
+    }
+
+    /// host[:port], as used in `acct:` addresses and by the federation library.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn join(&self, path: &str) -> Url {
+        self.base.join(path).expect("local paths are valid URLs")
+    }
+
+    pub fn instance_actor(&self) -> Url {
+        self.join("actor")
+    }
+    pub fn shared_inbox(&self) -> Url {
+        self.join("inbox")
+    }
+    /// A local person (`/u/name`) or community (`/c/name`).
+    pub fn actor(&self, is_group: bool, name: &str) -> Url {
+        self.join(&format!("{}/{name}", if is_group { "c" } else { "u" }))
+    }
+    pub fn actor_part(&self, actor: &Url, part: &str) -> Url {
+        Url::parse(&format!("{}/{part}", actor.as_str().trim_end_matches('/')))
+            .expect("actor URLs extend")
+    }
+    pub fn item(&self, id: i64) -> Url {
+        self.join(&format!("items/{id}"))
+    }
+    pub fn activity(&self) -> Url {
+        self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
+    }
+
+    /// True when a URL is on this instance.
+    pub fn is_local(&self, url: &str) -> bool {
+        Url::parse(url)
+            .ok()
+            .is_some_and(|u| host_port(&u).as_deref() == Some(self.domain.as_str()))
+    }
+}
+
+/// host[:port] of a URL: what names an instance.
+pub fn host_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}

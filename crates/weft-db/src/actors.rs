@@ -1,0 +1,137 @@
+//! Queries on actors, communities, local users and memberships.
+
+use crate::models::*;
+use crate::schema::*;
+use crate::{AnyConnection, DbResult, with_backend};
+use diesel::prelude::*;
+
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<ActorRow> {
+    Ok(actors::table
+        .find(id)
+        .select(ActorRow::as_select())
+        .first(conn)?)
+}
+
+pub fn by_ap_id(conn: &mut AnyConnection, ap_id: &str) -> DbResult<Option<ActorRow>> {
+    Ok(actors::table
+        .filter(actors::ap_id.eq(ap_id))
+        .select(ActorRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A local actor by its username (people and communities share one namespace).
+pub fn local_by_username(conn: &mut AnyConnection, username: &str) -> DbResult<Option<ActorRow>> {
+    Ok(actors::table
+        .filter(actors::is_local.eq(true))
+        .filter(actors::username.eq(username))
+        .select(ActorRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Inserts a new actor, or refreshes the stored copy of a remote one; returns the row.
+pub fn upsert(conn: &mut AnyConnection, actor: &NewActor) -> DbResult<ActorRow> {
+    let id: i64 = with_backend!(conn, c => diesel::insert_into(actors::table)
+        .values(actor)
+        .on_conflict(actors::ap_id)
+        .do_update()
+        .set(actor)
+        .returning(actors::id)
+        .get_result(c)?);
+    by_id(conn, id)
+}
+
+pub fn insert(conn: &mut AnyConnection, actor: &NewActor) -> DbResult<ActorRow> {
+    let id: i64 = with_backend!(conn, c => diesel::insert_into(actors::table)
+        .values(actor)
+        .returning(actors::id)
+        .get_result(c)?);
+    by_id(conn, id)
+}
+
+pub fn list_local(conn: &mut AnyConnection, kind: &str) -> DbResult<Vec<ActorRow>> {
+    Ok(actors::table
+        .filter(actors::is_local.eq(true))
+        .filter(actors::kind.eq(kind))
+        .order(actors::username.asc())
+        .select(ActorRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count_local(conn: &mut AnyConnection, kind: &str) -> DbResult<i64> {
+    Ok(actors::table
+        .filter(actors::is_local.eq(true))
+        .filter(actors::kind.eq(kind))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn insert_community(conn: &mut AnyConnection, row: &CommunityRow) -> DbResult<()> {
+    diesel::insert_into(communities::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn community(conn: &mut AnyConnection, actor_id: i64) -> DbResult<Option<CommunityRow>> {
+    Ok(communities::table
+        .find(actor_id)
+        .select(CommunityRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_local_user(conn: &mut AnyConnection, row: &LocalUserRow) -> DbResult<()> {
+    diesel::insert_into(local_users::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The local person whose API token hashes to `token_hash`.
+pub fn by_token_hash(conn: &mut AnyConnection, token_hash: &str) -> DbResult<Option<ActorRow>> {
+    Ok(local_users::table
+        .inner_join(actors::table)
+        .filter(local_users::api_token_hash.eq(token_hash))
+        .select(ActorRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_membership(conn: &mut AnyConnection, row: &MembershipRow) -> DbResult<()> {
+    with_backend!(conn, c => diesel::insert_into(memberships::table)
+        .values(row)
+        .on_conflict((memberships::community_id, memberships::person_id))
+        .do_update()
+        .set(memberships::role.eq(&row.role))
+        .execute(c)?);
+    Ok(())
+}
+
+pub fn role_of(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    person_id: i64,
+) -> DbResult<Option<String>> {
+    Ok(memberships::table
+        .find((community_id, person_id))
+        .select(memberships::role)
+        .first(conn)
+        .optional()?)
+}
+
+/// Members holding one of `roles`, oldest first.
+pub fn members_with_roles(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    roles: &[&str],
+) -> DbResult<Vec<ActorRow>> {
+    Ok(memberships::table
+        .inner_join(actors::table.on(actors::id.eq(memberships::person_id)))
+        .filter(memberships::community_id.eq(community_id))
+        .filter(memberships::role.eq_any(roles))
+        .order(memberships::created_at.asc())
+        .select(ActorRow::as_select())
+        .load(conn)?)
+}

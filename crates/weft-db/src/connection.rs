@@ -1,0 +1,290 @@
+//! Connections and the pool: the backend is chosen from the URL's scheme, and a failure
+//! says which backend, which URL (password hidden) and what the driver said.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection to either backend. Queries that diesel cannot express generically
+/// (upserts, `RETURNING`, batch inserts) use [`crate::with_backend!`].
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of whichever backend is in use.
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::AnyConnection::Sqlite($c) => $body,
+            $crate::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "cannot open the {backend} database at {url}: {message}. {hint}",
+        backend = backend.name()
+    )]
+    Connect {
+        backend: Backend,
+        url: String,
+        message: String,
+        hint: &'static str,
+    },
+    #[error(
+        "unsupported database URL {0}: use sqlite://PATH (or a plain file path) or postgres://USER:PASSWORD@HOST/DB"
+    )]
+    UnsupportedUrl(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation (an insert raced another).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Hides the password of a URL like `postgres://user:secret@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Which backend a URL names, and the string its driver wants.
+pub fn parse_database_url(url: &str) -> DbResult<(Backend, String)> {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
+        let _ = rest;
+        Ok((Backend::Postgres, url.to_string()))
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok((Backend::Sqlite, path.to_string()))
+    } else if let Some(path) = url.strip_prefix("sqlite:") {
+        Ok((Backend::Sqlite, path.to_string()))
+    } else if url.contains("://") {
+        Err(DbError::UnsupportedUrl(redact_url(url)))
+    } else {
+        Ok((Backend::Sqlite, url.to_string()))
+    }
+}
+
+/// Opens one connection, with SQLite's pragmas applied.
+pub fn establish(url: &str) -> DbResult<AnyConnection> {
+    let (backend, target) = parse_database_url(url)?;
+    let connect_error = |message: String, hint: &'static str| DbError::Connect {
+        backend,
+        url: redact_url(url),
+        message,
+        hint,
+    };
+    match backend {
+        Backend::Sqlite => {
+            if let Some(parent) = std::path::Path::new(&target).parent()
+                && !parent.as_os_str().is_empty()
+                && target != ":memory:"
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    connect_error(
+                        format!("cannot create directory {}: {e}", parent.display()),
+                        "Check WEFT_DATA_DIR / WEFT_DATABASE_URL and the directory's permissions.",
+                    )
+                })?;
+            }
+            let mut conn = diesel::SqliteConnection::establish(&target).map_err(|e| {
+                connect_error(
+                    e.to_string(),
+                    "Check the path and that the directory is writable.",
+                )
+            })?;
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| connect_error(e.to_string(), "The file may not be a SQLite database."))?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+        Backend::Postgres => diesel::PgConnection::establish(&target)
+            .map(AnyConnection::Postgresql)
+            .map_err(|e| {
+                connect_error(
+                    e.to_string().trim().to_string(),
+                    "Is the PostgreSQL server running, and do the user, password and database exist?",
+                )
+            }),
+    }
+}
+
+/// Runs the embedded migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> DbResult<usize> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => {
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len())
+        }
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<AnyConnection, DbError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// The database handle every service takes: a pool plus, on SQLite, one writer at a time
+/// inside this process (SQLite allows one writer; queuing here avoids busy errors).
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects, checks the first connection eagerly (so errors are clear) and runs migrations.
+    pub fn connect(url: &str) -> DbResult<Db> {
+        let (backend, _) = parse_database_url(url)?;
+        let mut first = establish(url)?;
+        run_migrations(&mut first)?;
+        drop(first);
+        let size = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(Manager {
+                url: url.to_string(),
+            })
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn conn(&self) -> DbResult<r2d2::PooledConnection<Manager>> {
+        self.pool.get().map_err(|e| DbError::Pool(e.to_string()))
+    }
+
+    /// Runs a read on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` in one transaction on a blocking thread: all of it is stored, or none
+    /// (an `Err` from `f` rolls everything back).
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    pub fn read_blocking<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    pub fn write_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DbError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(f)
+    }
+}

@@ -1,0 +1,104 @@
+//! Queries on follows.
+
+use crate::models::*;
+use crate::schema::*;
+use crate::{AnyConnection, DbResult, with_backend};
+use diesel::prelude::*;
+
+pub fn find(
+    conn: &mut AnyConnection,
+    follower_id: i64,
+    target_id: i64,
+) -> DbResult<Option<FollowRow>> {
+    Ok(follows::table
+        .filter(follows::follower_id.eq(follower_id))
+        .filter(follows::target_id.eq(target_id))
+        .select(FollowRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Records a follow, or updates its state and activity id when it exists.
+pub fn upsert(conn: &mut AnyConnection, follow: &NewFollow) -> DbResult<()> {
+    with_backend!(conn, c => diesel::insert_into(follows::table)
+        .values(follow)
+        .on_conflict((follows::follower_id, follows::target_id))
+        .do_update()
+        .set((
+            follows::state.eq(&follow.state),
+            follows::activity_ap_id.eq(&follow.activity_ap_id),
+        ))
+        .execute(c)?);
+    Ok(())
+}
+
+pub fn set_state(conn: &mut AnyConnection, id: i64, state: &str) -> DbResult<()> {
+    diesel::update(follows::table.find(id))
+        .set(follows::state.eq(state))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut AnyConnection, follower_id: i64, target_id: i64) -> DbResult<usize> {
+    Ok(diesel::delete(
+        follows::table
+            .filter(follows::follower_id.eq(follower_id))
+            .filter(follows::target_id.eq(target_id)),
+    )
+    .execute(conn)?)
+}
+
+pub fn count_followers(conn: &mut AnyConnection, target_id: i64) -> DbResult<i64> {
+    Ok(follows::table
+        .filter(follows::target_id.eq(target_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .count()
+        .get_result(conn)?)
+}
+
+/// A page of accepted followers' actor ids, newest first.
+pub fn followers_page(
+    conn: &mut AnyConnection,
+    target_id: i64,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<String>> {
+    Ok(follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+        .filter(follows::target_id.eq(target_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .order(follows::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(actors::ap_id)
+        .load(conn)?)
+}
+
+/// The distinct delivery inboxes (shared inbox when known) of a local actor's remote
+/// followers: one per inbox, however many followers live behind it.
+pub fn remote_follower_inboxes(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+        .filter(follows::target_id.eq(target_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .filter(actors::is_local.eq(false))
+        .select((actors::inbox_url, actors::shared_inbox_url))
+        .load(conn)?;
+    let mut inboxes: Vec<String> = rows
+        .into_iter()
+        .map(|(inbox, shared)| shared.unwrap_or(inbox))
+        .collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}
+
+/// Local actors following `target_id` (for routing what a remote community announces).
+pub fn local_followers(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec<ActorRow>> {
+    Ok(follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+        .filter(follows::target_id.eq(target_id))
+        .filter(actors::is_local.eq(true))
+        .select(ActorRow::as_select())
+        .load(conn)?)
+}

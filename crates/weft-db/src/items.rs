@@ -1,0 +1,146 @@
+//! Queries on items (posts, and later resources and events) and their placements.
+
+use crate::models::*;
+use crate::schema::*;
+use crate::{AnyConnection, DbResult, with_backend};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<Option<ItemRow>> {
+    Ok(items::table
+        .find(id)
+        .select(ItemRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_ap_id(conn: &mut AnyConnection, ap_id: &str) -> DbResult<Option<ItemRow>> {
+    Ok(items::table
+        .filter(items::ap_id.eq(ap_id))
+        .select(ItemRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut AnyConnection, item: &NewItem) -> DbResult<ItemRow> {
+    let id: i64 = with_backend!(conn, c => diesel::insert_into(items::table)
+        .values(item)
+        .returning(items::id)
+        .get_result(c)?);
+    Ok(by_id(conn, id)?.expect("row just inserted"))
+}
+
+/// Sets the ap_id once the row id is known (local items are named by their id).
+pub fn set_ap_id(conn: &mut AnyConnection, id: i64, ap_id: &str, url: &str) -> DbResult<()> {
+    diesel::update(items::table.find(id))
+        .set((items::ap_id.eq(ap_id), items::url.eq(url)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_content(
+    conn: &mut AnyConnection,
+    id: i64,
+    title: Option<&str>,
+    content: &str,
+    source: Option<&str>,
+    updated_at: NaiveDateTime,
+) -> DbResult<()> {
+    diesel::update(items::table.find(id))
+        .set((
+            items::title.eq(title),
+            items::content.eq(content),
+            items::source.eq(source),
+            items::updated_at.eq(Some(updated_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks an item deleted; its text is cleared so nothing deleted is served again.
+pub fn mark_deleted(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> DbResult<()> {
+    diesel::update(items::table.find(id))
+        .set((
+            items::deleted_at.eq(Some(at)),
+            items::content.eq(""),
+            items::source.eq(None::<String>),
+            items::title.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Places an item in a community; returns false when it was already there.
+pub fn place(conn: &mut AnyConnection, placement: &NewPlacement) -> DbResult<bool> {
+    let inserted = with_backend!(conn, c => diesel::insert_into(placements::table)
+        .values(placement)
+        .on_conflict((placements::community_id, placements::item_id))
+        .do_nothing()
+        .execute(c)?);
+    Ok(inserted > 0)
+}
+
+pub fn placements_of(conn: &mut AnyConnection, item_id: i64) -> DbResult<Vec<PlacementRow>> {
+    Ok(placements::table
+        .filter(placements::item_id.eq(item_id))
+        .select(PlacementRow::as_select())
+        .load(conn)?)
+}
+
+/// One line of a community feed: where the item was placed, the item and its author.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub placement: PlacementRow,
+    pub item: ItemRow,
+    pub author: ActorRow,
+}
+
+/// A community's feed, newest first, read from placements (so woven and bridged items
+/// appear beside those created here). `before` is a placement id for paging.
+pub fn feed(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<FeedEntry>> {
+    let mut query = placements::table
+        .inner_join(items::table.inner_join(actors::table))
+        .filter(placements::community_id.eq(community_id))
+        .filter(items::deleted_at.is_null())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(placements::id.lt(before));
+    }
+    let rows: Vec<(PlacementRow, ItemRow, ActorRow)> = query
+        .order(placements::id.desc())
+        .limit(limit)
+        .select((
+            PlacementRow::as_select(),
+            ItemRow::as_select(),
+            ActorRow::as_select(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(placement, item, author)| FeedEntry {
+            placement,
+            item,
+            author,
+        })
+        .collect())
+}
+
+/// Every live reply in a thread, oldest first, with its author.
+pub fn thread_replies(
+    conn: &mut AnyConnection,
+    root_id: i64,
+) -> DbResult<Vec<(ItemRow, ActorRow)>> {
+    Ok(items::table
+        .inner_join(actors::table)
+        .filter(items::thread_root_id.eq(root_id))
+        .filter(items::id.ne(root_id))
+        .filter(items::deleted_at.is_null())
+        .order(items::id.asc())
+        .select((ItemRow::as_select(), ActorRow::as_select()))
+        .load(conn)?)
+}

@@ -1,0 +1,18 @@
+//! Weft's database: one schema on two backends (SQLite bundled, PostgreSQL), the rows,
+//! and the queries. Services in `weft-core` call these inside one transaction.
+
+mod connection;
+pub mod models;
+pub mod schema;
+
+pub mod actors;
+pub mod follows;
+pub mod items;
+pub mod outbox;
+
+pub use connection::{
+    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, redact_url,
+    run_migrations,
+};
+pub use diesel::result::Error as QueryError;
+pub use models::now;

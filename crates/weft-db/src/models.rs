@@ -1,0 +1,287 @@
+//! Database rows. Protocol JSON and API types are elsewhere; conversions live beside them.
+
+use crate::schema::*;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The kinds of actor Weft stores.
+pub mod actor_kind {
+    pub const PERSON: &str = "Person";
+    pub const GROUP: &str = "Group";
+    pub const APPLICATION: &str = "Application";
+    pub const SERVICE: &str = "Service";
+}
+
+/// Roles in a community, strongest first.
+pub mod role {
+    pub const LEAD: &str = "lead";
+    pub const FACILITATOR: &str = "facilitator";
+    pub const WEAVER: &str = "weaver";
+    pub const MEMBER: &str = "member";
+    pub const ALL: [&str; 4] = [LEAD, FACILITATOR, WEAVER, MEMBER];
+    /// Roles listed in the community's moderators collection.
+    pub fn is_moderator(role: &str) -> bool {
+        role == LEAD || role == FACILITATOR
+    }
+}
+
+pub mod follow_state {
+    pub const PENDING: &str = "pending";
+    pub const ACCEPTED: &str = "accepted";
+}
+
+/// How an item came to be in a community.
+pub mod placement_how {
+    pub const CREATED: &str = "created";
+    pub const WOVEN: &str = "woven";
+    pub const BRIDGED: &str = "bridged";
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]
+#[diesel(table_name = actors)]
+pub struct ActorRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub summary_source: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub is_local: bool,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub posting_restricted_to_mods: bool,
+    pub published_at: NaiveDateTime,
+    pub last_refreshed_at: NaiveDateTime,
+}
+
+impl ActorRow {
+    /// Where to deliver: the shared inbox when the actor has one.
+    pub fn delivery_inbox(&self) -> &str {
+        self.shared_inbox_url.as_deref().unwrap_or(&self.inbox_url)
+    }
+    pub fn is_group(&self) -> bool {
+        self.kind == actor_kind::GROUP
+    }
+}
+
+#[derive(Insertable, AsChangeset, Debug, Clone)]
+#[diesel(table_name = actors)]
+pub struct NewActor {
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub summary_source: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub is_local: bool,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub posting_restricted_to_mods: bool,
+    pub published_at: NaiveDateTime,
+    pub last_refreshed_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = communities)]
+pub struct CommunityRow {
+    pub actor_id: i64,
+    pub terms_of_reference: String,
+    pub lifecycle: String,
+    pub meeting_mode: String,
+    pub parent_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = local_users)]
+pub struct LocalUserRow {
+    pub actor_id: i64,
+    pub api_token_hash: String,
+    pub is_admin: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = memberships)]
+pub struct MembershipRow {
+    pub community_id: i64,
+    pub person_id: i64,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = follows)]
+pub struct FollowRow {
+    pub id: i64,
+    pub follower_id: i64,
+    pub target_id: i64,
+    pub state: String,
+    pub activity_ap_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = follows)]
+pub struct NewFollow {
+    pub follower_id: i64,
+    pub target_id: i64,
+    pub state: String,
+    pub activity_ap_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]
+#[diesel(table_name = items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub kind: String,
+    pub object_type: String,
+    pub author_id: i64,
+    pub origin_community_id: Option<i64>,
+    pub title: Option<String>,
+    pub content: String,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_ap_id: Option<String>,
+    pub thread_root_id: Option<i64>,
+    pub is_local: bool,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = items)]
+pub struct NewItem {
+    pub ap_id: String,
+    pub kind: String,
+    pub object_type: String,
+    pub author_id: i64,
+    pub origin_community_id: Option<i64>,
+    pub title: Option<String>,
+    pub content: String,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_ap_id: Option<String>,
+    pub thread_root_id: Option<i64>,
+    pub is_local: bool,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = placements)]
+pub struct PlacementRow {
+    pub id: i64,
+    pub community_id: i64,
+    pub item_id: i64,
+    pub how: String,
+    pub by_actor_id: Option<i64>,
+    pub note: Option<String>,
+    pub hops: i32,
+    pub placed_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = placements)]
+pub struct NewPlacement {
+    pub community_id: i64,
+    pub item_id: i64,
+    pub how: String,
+    pub by_actor_id: Option<i64>,
+    pub note: Option<String>,
+    pub hops: i32,
+    pub placed_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub actor_id: i64,
+    pub kind: String,
+    pub object_ap_id: Option<String>,
+    pub body: String,
+    pub is_public: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = outbox)]
+pub struct NewOutbox {
+    pub ap_id: String,
+    pub actor_id: i64,
+    pub kind: String,
+    pub object_ap_id: Option<String>,
+    pub body: String,
+    pub is_public: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = instances)]
+pub struct InstanceRow {
+    pub id: i64,
+    pub domain: String,
+    pub consecutive_failures: i32,
+    pub paused_until: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_failure_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub outbox_id: i64,
+    pub instance_id: i64,
+    pub inbox_url: String,
+    pub ordering_key: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery {
+    pub outbox_id: i64,
+    pub instance_id: i64,
+    pub inbox_url: String,
+    pub ordering_key: String,
+    pub next_attempt_at: NaiveDateTime,
+}
+
+/// The current time as stored (UTC, microsecond precision on both backends).
+pub fn now() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    // PostgreSQL keeps microseconds; truncate so a value reads back equal on both backends.
+    now.with_nanosecond((now.nanosecond() / 1000) * 1000)
+        .unwrap_or(now)
+}
+
+use chrono::Timelike;

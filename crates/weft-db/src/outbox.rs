@@ -1,0 +1,244 @@
+//! The outbox (every activity a local actor sent), the delivery queue and instance health.
+
+use crate::models::*;
+use crate::schema::*;
+use crate::{AnyConnection, DbResult, with_backend};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+pub fn insert(conn: &mut AnyConnection, row: &NewOutbox) -> DbResult<i64> {
+    Ok(with_backend!(conn, c => diesel::insert_into(outbox::table)
+        .values(row)
+        .returning(outbox::id)
+        .get_result(c)?))
+}
+
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<OutboxRow> {
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)?)
+}
+
+pub fn by_ap_id(conn: &mut AnyConnection, ap_id: &str) -> DbResult<Option<OutboxRow>> {
+    Ok(outbox::table
+        .filter(outbox::ap_id.eq(ap_id))
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A page of an actor's public activities, newest first; `before` is an outbox id.
+pub fn public_page(
+    conn: &mut AnyConnection,
+    actor_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<OutboxRow>> {
+    let mut query = outbox::table
+        .filter(outbox::actor_id.eq(actor_id))
+        .filter(outbox::is_public.eq(true))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(outbox::id.lt(before));
+    }
+    Ok(query
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count_public(conn: &mut AnyConnection, actor_id: i64) -> DbResult<i64> {
+    Ok(outbox::table
+        .filter(outbox::actor_id.eq(actor_id))
+        .filter(outbox::is_public.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The instance row for `domain`, created on first use.
+pub fn instance_id(conn: &mut AnyConnection, domain: &str) -> DbResult<i64> {
+    let existing: Option<i64> = instances::table
+        .filter(instances::domain.eq(domain))
+        .select(instances::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    with_backend!(conn, c => diesel::insert_into(instances::table)
+        .values(instances::domain.eq(domain))
+        .on_conflict_do_nothing()
+        .execute(c)?);
+    Ok(instances::table
+        .filter(instances::domain.eq(domain))
+        .select(instances::id)
+        .first(conn)?)
+}
+
+pub fn instance(conn: &mut AnyConnection, id: i64) -> DbResult<InstanceRow> {
+    Ok(instances::table
+        .find(id)
+        .select(InstanceRow::as_select())
+        .first(conn)?)
+}
+
+pub fn instance_by_domain(conn: &mut AnyConnection, domain: &str) -> DbResult<Option<InstanceRow>> {
+    Ok(instances::table
+        .filter(instances::domain.eq(domain))
+        .select(InstanceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Queues deliveries: one multi-row statement per 500 rows on PostgreSQL; on SQLite
+/// (which has no batch upsert in diesel) one cached statement per row, same transaction.
+pub fn insert_deliveries(conn: &mut AnyConnection, rows: &[NewDelivery]) -> DbResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(deliveries::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(deliveries::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Instances that have deliveries due now and are not paused.
+pub fn instances_with_due(conn: &mut AnyConnection, now: NaiveDateTime) -> DbResult<Vec<i64>> {
+    Ok(deliveries::table
+        .inner_join(instances::table)
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(
+            instances::paused_until
+                .is_null()
+                .or(instances::paused_until.le(now)),
+        )
+        .select(deliveries::instance_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// The earliest time anything queued becomes due (to sleep until then).
+pub fn next_due_at(conn: &mut AnyConnection) -> DbResult<Option<NaiveDateTime>> {
+    Ok(deliveries::table
+        .select(diesel::dsl::min(deliveries::next_attempt_at))
+        .first(conn)?)
+}
+
+/// The oldest pending deliveries of one instance, in queue order, with their activity.
+pub fn pending_for_instance(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<(DeliveryRow, OutboxRow)>> {
+    Ok(deliveries::table
+        .inner_join(outbox::table)
+        .filter(deliveries::instance_id.eq(instance_id))
+        .filter(deliveries::next_attempt_at.le(now))
+        .order(deliveries::id.asc())
+        .limit(limit)
+        .select((DeliveryRow::as_select(), OutboxRow::as_select()))
+        .load(conn)?)
+}
+
+/// Ordering keys that still have a pending delivery to this instance older than `id`
+/// (whatever its due time), so a later activity on the same object waits for it.
+pub fn blocked_keys_before(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    before_id: i64,
+) -> DbResult<Vec<String>> {
+    Ok(deliveries::table
+        .filter(deliveries::instance_id.eq(instance_id))
+        .filter(deliveries::id.lt(before_id))
+        .select(deliveries::ordering_key)
+        .distinct()
+        .load(conn)?)
+}
+
+pub fn delivered(conn: &mut AnyConnection, delivery_id: i64) -> DbResult<()> {
+    diesel::delete(deliveries::table.find(delivery_id)).execute(conn)?;
+    Ok(())
+}
+
+pub fn reschedule(
+    conn: &mut AnyConnection,
+    delivery_id: i64,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> DbResult<()> {
+    diesel::update(deliveries::table.find(delivery_id))
+        .set((
+            deliveries::attempts.eq(attempts),
+            deliveries::next_attempt_at.eq(next_attempt_at),
+            deliveries::last_error.eq(Some(error)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn record_success(conn: &mut AnyConnection, instance_id: i64, at: NaiveDateTime) -> DbResult<()> {
+    diesel::update(instances::table.find(instance_id))
+        .set((
+            instances::consecutive_failures.eq(0),
+            instances::paused_until.eq(None::<NaiveDateTime>),
+            instances::last_success_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    at: NaiveDateTime,
+    paused_until: Option<NaiveDateTime>,
+    error: &str,
+) -> DbResult<i32> {
+    diesel::update(instances::table.find(instance_id))
+        .set((
+            instances::consecutive_failures.eq(instances::consecutive_failures + 1),
+            instances::last_failure_at.eq(Some(at)),
+            instances::paused_until.eq(paused_until),
+            instances::last_error.eq(Some(error)),
+        ))
+        .execute(conn)?;
+    Ok(instance(conn, instance_id)?.consecutive_failures)
+}
+
+pub fn pending_count(conn: &mut AnyConnection) -> DbResult<i64> {
+    Ok(deliveries::table.count().get_result(conn)?)
+}
+
+/// Records that an incoming activity id was processed; false when it was seen before.
+pub fn mark_received(
+    conn: &mut AnyConnection,
+    ap_id: &str,
+    actor_ap_id: &str,
+    at: NaiveDateTime,
+) -> DbResult<bool> {
+    let inserted = with_backend!(conn, c => diesel::insert_into(received_activities::table)
+        .values((
+            received_activities::ap_id.eq(ap_id),
+            received_activities::actor_ap_id.eq(actor_ap_id),
+            received_activities::received_at.eq(at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)?);
+    Ok(inserted > 0)
+}

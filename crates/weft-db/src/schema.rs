@@ -1,0 +1,170 @@
+//! Diesel table definitions, written by hand to match `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    actors (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        username -> Text,
+        domain -> Text,
+        display_name -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        summary_source -> Nullable<Text>,
+        inbox_url -> Text,
+        shared_inbox_url -> Nullable<Text>,
+        outbox_url -> Nullable<Text>,
+        followers_url -> Nullable<Text>,
+        public_key_id -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        is_local -> Bool,
+        manually_approves_followers -> Bool,
+        discoverable -> Bool,
+        posting_restricted_to_mods -> Bool,
+        published_at -> Timestamp,
+        last_refreshed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    communities (actor_id) {
+        actor_id -> BigInt,
+        terms_of_reference -> Text,
+        lifecycle -> Text,
+        meeting_mode -> Text,
+        parent_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    local_users (actor_id) {
+        actor_id -> BigInt,
+        api_token_hash -> Text,
+        is_admin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (community_id, person_id) {
+        community_id -> BigInt,
+        person_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        follower_id -> BigInt,
+        target_id -> BigInt,
+        state -> Text,
+        activity_ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    items (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        object_type -> Text,
+        author_id -> BigInt,
+        origin_community_id -> Nullable<BigInt>,
+        title -> Nullable<Text>,
+        content -> Text,
+        source -> Nullable<Text>,
+        url -> Nullable<Text>,
+        in_reply_to_id -> Nullable<BigInt>,
+        in_reply_to_ap_id -> Nullable<Text>,
+        thread_root_id -> Nullable<BigInt>,
+        is_local -> Bool,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        item_id -> BigInt,
+        how -> Text,
+        by_actor_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        hops -> Integer,
+        placed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        actor_id -> BigInt,
+        kind -> Text,
+        object_ap_id -> Nullable<Text>,
+        body -> Text,
+        is_public -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instances (id) {
+        id -> BigInt,
+        domain -> Text,
+        consecutive_failures -> Integer,
+        paused_until -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        outbox_id -> BigInt,
+        instance_id -> BigInt,
+        inbox_url -> Text,
+        ordering_key -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        actor_ap_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(communities -> actors (actor_id));
+diesel::joinable!(local_users -> actors (actor_id));
+diesel::joinable!(placements -> items (item_id));
+diesel::joinable!(items -> actors (author_id));
+diesel::joinable!(deliveries -> outbox (outbox_id));
+diesel::joinable!(deliveries -> instances (instance_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    actors,
+    communities,
+    local_users,
+    memberships,
+    follows,
+    items,
+    placements,
+    outbox,
+    instances,
+    deliveries,
+    received_activities,
+);

@@ -1,0 +1,126 @@
+//! Activities. One generic shape, `Activity<O>`, with the object type chosen per verb:
+//! `Activity<Value>` is the envelope every incoming activity is first read as; typed
+//! aliases describe what Weft sends (see `docs/federation.md`).
+
+use crate::object::PostObject;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity<O> {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    #[serde(deserialize_with = "required_first_url")]
+    pub actor: Url,
+    pub object: O,
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::one_or_many_ids",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::one_or_many_ids",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub cc: Vec<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audience: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// Every activity arriving in an inbox is first read as this.
+pub type Envelope = Activity<Value>;
+/// `Follow`: object is the followed actor's id.
+pub type Follow = Activity<Url>;
+/// `Accept`/`Reject` of a follow: object is the embedded `Follow`.
+pub type AcceptFollow = Activity<Follow>;
+/// `Undo` of a follow: object is the embedded `Follow`.
+pub type UndoFollow = Activity<Follow>;
+/// `Create`/`Update` of a post.
+pub type CreateOrUpdate = Activity<PostObject>;
+/// `Delete` of a post: object is its id.
+pub type Delete = Activity<Url>;
+/// A community's `Announce`: object is an embedded activity, or the bare post.
+pub type Announce = Activity<Value>;
+
+impl<O> Activity<O> {
+    pub fn new(kind: &str, id: Url, actor: Url, object: O) -> Self {
+        Activity {
+            kind: kind.to_string(),
+            id,
+            actor,
+            object,
+            to: vec![],
+            cc: vec![],
+            audience: None,
+            published: None,
+        }
+    }
+
+    pub fn to(mut self, to: impl IntoIterator<Item = String>) -> Self {
+        self.to = to.into_iter().collect();
+        self
+    }
+
+    pub fn cc(mut self, cc: impl IntoIterator<Item = String>) -> Self {
+        self.cc = cc.into_iter().collect();
+        self
+    }
+
+    pub fn audience(mut self, audience: Option<Url>) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    pub fn published(mut self, at: DateTime<Utc>) -> Self {
+        self.published = Some(at);
+        self
+    }
+}
+
+impl Envelope {
+    /// The id of the object, embedded or linked.
+    pub fn object_id(&self) -> Option<Url> {
+        crate::addressing::ids_of(Some(&self.object))
+            .first()
+            .and_then(|s| Url::parse(s).ok())
+    }
+
+    /// The object's `type`, when it is embedded.
+    pub fn object_kind(&self) -> Option<&str> {
+        self.object.get("type").and_then(Value::as_str)
+    }
+
+    /// Reads the envelope as a typed activity.
+    pub fn parse_as<O: serde::de::DeserializeOwned>(&self) -> Result<Activity<O>, String> {
+        let object: O = serde_json::from_value(self.object.clone())
+            .map_err(|e| format!("{} has an object Weft cannot read: {e}", self.kind))?;
+        Ok(Activity {
+            kind: self.kind.clone(),
+            id: self.id.clone(),
+            actor: self.actor.clone(),
+            object,
+            to: self.to.clone(),
+            cc: self.cc.clone(),
+            audience: self.audience.clone(),
+            published: self.published,
+        })
+    }
+}
+
+/// `actor` must name one actor (a string, or an object with an id).
+fn required_first_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+    crate::addressing::first_url(d)?
+        .ok_or_else(|| serde::de::Error::custom("`actor` must be an actor id"))
+}

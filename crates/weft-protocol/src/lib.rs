@@ -1,0 +1,21 @@
+//! The JSON shapes Weft speaks on the wire. Plain serde structs, lenient where real peers
+//! disagree (one-or-many fields, embedded-or-linked objects, three spellings of Public),
+//! strict where safety needs it (ids are URLs). No I/O and no database here.
+
+pub mod activities;
+pub mod actor;
+pub mod addressing;
+pub mod collection;
+pub mod context;
+pub mod object;
+pub mod wellknown;
+
+pub use activities::*;
+pub use actor::*;
+pub use addressing::*;
+pub use collection::*;
+pub use context::*;
+pub use object::*;
+
+/// `application/activity+json`, the type Weft serves and sends.
+pub const ACTIVITY_JSON: &str = "application/activity+json";

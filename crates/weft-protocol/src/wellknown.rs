@@ -1,0 +1,77 @@
+//! WebFinger (RFC 7033) and NodeInfo 2.1 documents.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Webfinger {
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    pub links: Vec<WebfingerLink>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct WebfingerLink {
+    pub rel: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// Lemmy's way to tell a Group from a Person in WebFinger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Webfinger {
+    /// The ActivityPub actor id a WebFinger answer points at.
+    pub fn actor_id(&self) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|l| {
+                l.rel == "self"
+                    && l.kind.as_deref().is_some_and(|k| {
+                        k == crate::ACTIVITY_JSON || k.starts_with("application/ld+json")
+                    })
+            })
+            .and_then(|l| l.href.as_deref())
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    pub version: String,
+    pub software: NodeInfoSoftware,
+    pub protocols: Vec<String>,
+    pub services: NodeInfoServices,
+    pub open_registrations: bool,
+    pub usage: NodeInfoUsage,
+    pub metadata: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct NodeInfoSoftware {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct NodeInfoServices {
+    pub inbound: Vec<String>,
+    pub outbound: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfoUsage {
+    pub users: NodeInfoUsers,
+    pub local_posts: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfoUsers {
+    pub total: i64,
+}

@@ -1,0 +1,11 @@
+DROP TABLE received_activities;
+DROP TABLE deliveries;
+DROP TABLE instances;
+DROP TABLE outbox;
+DROP TABLE placements;
+DROP TABLE items;
+DROP TABLE follows;
+DROP TABLE memberships;
+DROP TABLE local_users;
+DROP TABLE communities;
+DROP TABLE actors;
