@@ -102,3 +102,28 @@ pub fn local_followers(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec
         .select(ActorRow::as_select())
         .load(conn)?)
 }
+
+/// The follow of `target_id` whose Follow activity had this id.
+pub fn by_activity(
+    conn: &mut AnyConnection,
+    activity_ap_id: &str,
+    target_id: i64,
+) -> DbResult<Option<FollowRow>> {
+    Ok(follows::table
+        .filter(follows::activity_ap_id.eq(activity_ap_id))
+        .filter(follows::target_id.eq(target_id))
+        .select(FollowRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Ids of the actors `follower_id` follows (accepted follows).
+pub fn following(conn: &mut AnyConnection, follower_id: i64) -> DbResult<Vec<String>> {
+    Ok(follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
+        .filter(follows::follower_id.eq(follower_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .order(follows::id.asc())
+        .select(actors::ap_id)
+        .load(conn)?)
+}

@@ -144,3 +144,11 @@ pub fn thread_replies(
         .select((ItemRow::as_select(), ActorRow::as_select()))
         .load(conn)?)
 }
+
+pub fn count_local(conn: &mut AnyConnection) -> DbResult<i64> {
+    Ok(items::table
+        .filter(items::is_local.eq(true))
+        .filter(items::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}

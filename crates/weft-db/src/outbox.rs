@@ -138,35 +138,19 @@ pub fn next_due_at(conn: &mut AnyConnection) -> DbResult<Option<NaiveDateTime>> 
         .first(conn)?)
 }
 
-/// The oldest pending deliveries of one instance, in queue order, with their activity.
-pub fn pending_for_instance(
+/// The oldest queued deliveries of one instance (due or not), in queue order, with
+/// their activity. The worker sends the due ones, keeping per-object order.
+pub fn queued_for_instance(
     conn: &mut AnyConnection,
     instance_id: i64,
-    now: NaiveDateTime,
     limit: i64,
 ) -> DbResult<Vec<(DeliveryRow, OutboxRow)>> {
     Ok(deliveries::table
         .inner_join(outbox::table)
         .filter(deliveries::instance_id.eq(instance_id))
-        .filter(deliveries::next_attempt_at.le(now))
         .order(deliveries::id.asc())
         .limit(limit)
         .select((DeliveryRow::as_select(), OutboxRow::as_select()))
-        .load(conn)?)
-}
-
-/// Ordering keys that still have a pending delivery to this instance older than `id`
-/// (whatever its due time), so a later activity on the same object waits for it.
-pub fn blocked_keys_before(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    before_id: i64,
-) -> DbResult<Vec<String>> {
-    Ok(deliveries::table
-        .filter(deliveries::instance_id.eq(instance_id))
-        .filter(deliveries::id.lt(before_id))
-        .select(deliveries::ordering_key)
-        .distinct()
         .load(conn)?)
 }
 
@@ -241,4 +225,10 @@ pub fn mark_received(
         .on_conflict_do_nothing()
         .execute(c)?);
     Ok(inserted > 0)
+}
+
+/// Forgets a received id, so a resend after a failure on our side is processed.
+pub fn unmark_received(conn: &mut AnyConnection, ap_id: &str) -> DbResult<()> {
+    diesel::delete(received_activities::table.find(ap_id)).execute(conn)?;
+    Ok(())
 }

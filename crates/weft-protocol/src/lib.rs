@@ -8,6 +8,7 @@ pub mod addressing;
 pub mod collection;
 pub mod context;
 pub mod object;
+pub mod httpsig;
 pub mod wellknown;
 
 pub use activities::*;

@@ -1,0 +1,40 @@
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use weft_core::CoreError;
+use weft_federation::FedError;
+
+/// An API error: HTTP status with an RFC 9457 problem body.
+#[derive(Debug)]
+pub struct ApiError(pub FedError);
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError(FedError::new(status, message))
+    }
+}
+
+impl<E: Into<FedError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+pub fn core(e: CoreError) -> ApiError {
+    ApiError(e.into())
+}
+
+pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, format!("the request body: {}", e.body_text()))
+}
+
+#[allow(dead_code)]
+pub fn ok<T: serde::Serialize>(value: T) -> Response {
+    Json(value).into_response()
+}

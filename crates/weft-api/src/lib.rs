@@ -1,0 +1,11 @@
+//! The REST API under `/api/v1`, for local members (bearer token from `weft user create`).
+//! Handlers parse and authenticate, then call `weft-core` services; remote actors named
+//! in a request are resolved through `weft-federation` first.
+
+mod error;
+mod handlers;
+mod views;
+
+pub use error::ApiError;
+pub use handlers::router;
+pub use views::*;

@@ -1,0 +1,114 @@
+//! API shapes (`from_row` conversions live here).
+
+use serde::{Deserialize, Serialize};
+use weft_db::items::FeedEntry;
+use weft_db::models::{ActorRow, ItemRow};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ActorView {
+    pub id: i64,
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: Option<String>,
+    pub local: bool,
+}
+
+impl ActorView {
+    pub fn from_row(a: &ActorRow) -> Self {
+        ActorView {
+            id: a.id,
+            ap_id: a.ap_id.clone(),
+            kind: a.kind.clone(),
+            username: a.username.clone(),
+            domain: a.domain.clone(),
+            display_name: a.display_name.clone(),
+            local: a.is_local,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PostView {
+    pub id: i64,
+    pub ap_id: String,
+    pub title: Option<String>,
+    pub content: String,
+    pub author: String,
+    pub in_reply_to: Option<String>,
+    pub thread_root_id: Option<i64>,
+    pub local: bool,
+    pub published: String,
+    pub updated: Option<String>,
+    pub deleted: bool,
+}
+
+impl PostView {
+    pub fn from_row(item: &ItemRow, author: &ActorRow) -> Self {
+        PostView {
+            id: item.id,
+            ap_id: item.ap_id.clone(),
+            title: item.title.clone(),
+            content: item.content.clone(),
+            author: author.ap_id.clone(),
+            in_reply_to: item.in_reply_to_ap_id.clone(),
+            thread_root_id: item.thread_root_id,
+            local: item.is_local,
+            published: item.published_at.and_utc().to_rfc3339(),
+            updated: item.updated_at.map(|u| u.and_utc().to_rfc3339()),
+            deleted: item.deleted_at.is_some(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct FeedEntryView {
+    pub placement_id: i64,
+    pub how: String,
+    pub post: PostView,
+}
+
+impl FeedEntryView {
+    pub fn from_entry(e: &FeedEntry) -> Self {
+        FeedEntryView {
+            placement_id: e.placement.id,
+            how: e.placement.how.clone(),
+            post: PostView::from_row(&e.item, &e.author),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ThreadView {
+    pub post: PostView,
+    pub replies: Vec<PostView>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct FollowRequest {
+    /// A URL, or name@host.
+    pub actor: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct FollowView {
+    pub actor: ActorView,
+    pub state: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct NewPostRequest {
+    /// The community (URL or name@host); not needed for a reply.
+    pub community: Option<String>,
+    pub title: Option<String>,
+    pub content: String,
+    /// The ap_id of the post replied to.
+    pub in_reply_to: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct EditPostRequest {
+    pub title: Option<String>,
+    pub content: String,
+}

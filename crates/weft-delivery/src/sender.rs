@@ -1,0 +1,89 @@
+//! Signing and sending one activity to one inbox.
+
+use rsa::RsaPrivateKey;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+#[derive(Debug)]
+pub enum SendError {
+    /// The peer refused it for good (4xx other than 408/429): don't retry.
+    Refused(String),
+    /// Worth retrying later (network error, timeout, 5xx, 408, 429).
+    Retry(String),
+}
+
+/// Signs with the sending actor's key (parsed once, then cached) and posts.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    keys: Arc<Mutex<HashMap<String, Arc<RsaPrivateKey>>>>,
+}
+
+impl Sender {
+    pub fn new(client: reqwest::Client) -> Self {
+        Sender {
+            client,
+            keys: Arc::default(),
+        }
+    }
+
+    fn key(&self, key_id: &str, pem: &str) -> Result<Arc<RsaPrivateKey>, SendError> {
+        if let Some(key) = self.keys.lock().expect("key cache").get(key_id) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(weft_protocol::httpsig::parse_private_key(pem).map_err(SendError::Refused)?);
+        self.keys
+            .lock()
+            .expect("key cache")
+            .insert(key_id.to_string(), key.clone());
+        Ok(key)
+    }
+
+    /// Posts `body` to `inbox`, signed as `key_id`.
+    pub async fn send(
+        &self,
+        inbox: &str,
+        body: String,
+        key_id: &str,
+        private_key_pem: &str,
+    ) -> Result<(), SendError> {
+        let url = Url::parse(inbox).map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
+        let key = self.key(key_id, private_key_pem)?;
+        let key_id = key_id.to_string();
+        let body_for_signing = body.clone();
+        let sign_url = url.clone();
+        // RSA signing is CPU work: keep it off the async threads.
+        let headers = tokio::task::spawn_blocking(move || {
+            weft_protocol::httpsig::signed_post_headers(
+                &key,
+                &key_id,
+                &sign_url,
+                body_for_signing.as_bytes(),
+                chrono::Utc::now(),
+            )
+        })
+        .await
+        .map_err(|e| SendError::Retry(format!("signing task: {e}")))?;
+        let mut request = self.client.post(url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SendError::Retry(format!("{inbox}: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+        let message = format!("{inbox} answered {status}: {text}");
+        if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+            Err(SendError::Refused(message))
+        } else {
+            Err(SendError::Retry(message))
+        }
+    }
+}

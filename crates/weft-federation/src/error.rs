@@ -1,0 +1,100 @@
+//! Errors of the federation surface, answered as HTTP status + JSON problem body.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use weft_core::CoreError;
+
+#[derive(Debug)]
+pub struct FedError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl FedError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        FedError {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl std::fmt::Display for FedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for FedError {}
+
+impl From<CoreError> for FedError {
+    fn from(e: CoreError) -> Self {
+        let status = match &e {
+            CoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+            CoreError::Invalid(_) => StatusCode::BAD_REQUEST,
+            CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!("{e}");
+        }
+        FedError::new(status, e.to_string())
+    }
+}
+
+impl From<weft_db::DbError> for FedError {
+    fn from(e: weft_db::DbError) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
+impl From<weft_db::QueryError> for FedError {
+    fn from(e: weft_db::QueryError) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
+impl From<activitypub_federation::error::Error> for FedError {
+    fn from(e: activitypub_federation::error::Error) -> Self {
+        use activitypub_federation::error::Error as E;
+        let status = match &e {
+            E::NotFound | E::ObjectDeleted(_) => StatusCode::NOT_FOUND,
+            E::ActivitySignatureInvalid | E::ActivityBodyDigestInvalid => StatusCode::UNAUTHORIZED,
+            E::UrlVerificationError(_) => StatusCode::FORBIDDEN,
+            E::RequestLimit => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        FedError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for FedError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.status.canonical_reason().unwrap_or("error"),
+            "status": self.status.as_u16(),
+            "detail": self.message,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}

@@ -1,0 +1,162 @@
+//! Create, Update, Delete of posts, and a community's Announce of them.
+
+use super::Outcome;
+use crate::{Ctx, FedError, fetch_actor, fetch_object};
+use serde_json::Value;
+use url::Url;
+use weft_core::posts::Received;
+use weft_core::urls::host_port;
+use weft_db::models::ActorRow;
+use weft_protocol::{Envelope, POST_TYPES, PostObject};
+
+fn outcome(received: Received) -> Outcome {
+    match received {
+        Received::Stored(item) => Outcome::Done(format!("stored {}", item.ap_id)),
+        Received::Known(item) => Outcome::Ignored(format!("{} is already here", item.ap_id)),
+        Received::Ignored(why) => Outcome::Ignored(why),
+    }
+}
+
+/// The post an activity carries: embedded, or fetched when only its id is given.
+async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, FedError> {
+    match &activity.object {
+        Value::String(id) => {
+            let id = Url::parse(id).map_err(|e| FedError::bad_request(format!("object id: {e}")))?;
+            Ok(Some(fetch_object(&id, ctx).await?))
+        }
+        Value::Object(_) => {
+            if !activity.object_kind().is_some_and(|k| POST_TYPES.contains(&k)) {
+                return Ok(None);
+            }
+            serde_json::from_value(activity.object.clone())
+                .map(Some)
+                .map_err(|e| FedError::bad_request(format!("the {} object: {e}", activity.kind)))
+        }
+        _ => Err(FedError::bad_request("object must be an object or an id")),
+    }
+}
+
+pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    let Some(object) = post_of(ctx, activity).await? else {
+        return Ok(Outcome::Ignored(format!("Weft does not store {:?} objects", activity.object_kind())));
+    };
+    let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
+    let received = ctx
+        .db
+        .write(move |c| weft_core::posts::receive_create(c, &urls, &author, &id, &object))
+        .await?;
+    Ok(outcome(received))
+}
+
+pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    if let Some(kind) = activity.object_kind()
+        && matches!(kind, "Person" | "Group" | "Service" | "Application" | "Organization")
+    {
+        if activity.object_id().as_ref().map(Url::as_str) != Some(actor.ap_id.as_str()) {
+            return Err(FedError::forbidden("an actor may only update itself"));
+        }
+        let id = Url::parse(&actor.ap_id).expect("stored");
+        crate::refetch_actor(&id, ctx).await?;
+        return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));
+    }
+    let Some(object) = post_of(ctx, activity).await? else {
+        return Ok(Outcome::Ignored("Update of an object Weft does not store".into()));
+    };
+    let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
+    let received = ctx
+        .db
+        .write(move |c| weft_core::posts::receive_update(c, &urls, &author, &id, &object))
+        .await?;
+    Ok(outcome(received))
+}
+
+pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    let object_id = activity
+        .object_id()
+        .ok_or_else(|| FedError::bad_request("Delete has no object id"))?;
+    if object_id.as_str() == actor.ap_id {
+        return Ok(Outcome::Ignored("account deletions are not acted on yet".into()));
+    }
+    let (urls, by, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
+    let received = ctx
+        .db
+        .write(move |c| weft_core::posts::receive_delete(c, &urls, &by, &id, object_id.as_str()))
+        .await?;
+    Ok(outcome(received))
+}
+
+/// A community's `Announce`. What it carries is trusted only when it comes from the
+/// community's own host; anything else is fetched from its origin first.
+pub async fn announce(ctx: &Ctx, group: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    if !group.is_group() {
+        return Ok(Outcome::Ignored("boosts by people are not acted on yet".into()));
+    }
+    let group_host = host_port(&Url::parse(&group.ap_id).expect("stored"));
+    let inner = &activity.object;
+    let inner_kind = activity.object_kind().unwrap_or("");
+    if inner.is_string() || POST_TYPES.contains(&inner_kind) {
+        let id = activity.object_id().ok_or_else(|| FedError::bad_request("Announce has no object"))?;
+        let object = if inner.is_object() && host_port(&id) == group_host {
+            serde_json::from_value(inner.clone()).map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
+        } else {
+            fetch_object(&id, ctx).await?
+        };
+        return store_announced(ctx, group, object).await;
+    }
+    let inner: Envelope = serde_json::from_value(inner.clone())
+        .map_err(|e| FedError::bad_request(format!("the announced activity: {e}")))?;
+    let author = fetch_actor(&inner.actor, ctx).await?;
+    let object_id = inner.object_id().ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
+    let trusted = host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
+    match inner.kind.as_str() {
+        "Create" | "Update" => {
+            let object: PostObject = if trusted && inner.object.is_object() {
+                serde_json::from_value(inner.object.clone())
+                    .map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
+            } else {
+                fetch_object(&object_id, ctx).await?
+            };
+            if inner.kind == "Create" {
+                return store_announced(ctx, group, object).await;
+            }
+            let (urls, id) = (ctx.urls.clone(), inner.id.clone());
+            let received = ctx
+                .db
+                .write(move |c| weft_core::posts::receive_update(c, &urls, &author, &id, &object))
+                .await?;
+            Ok(outcome(received))
+        }
+        "Delete" => {
+            if !trusted {
+                // Believe a forwarded Delete only if the origin no longer serves the object.
+                match fetch_object(&object_id, ctx).await {
+                    Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {}
+                    Err(e) if e.message.contains("410") || e.message.contains("Tombstone") => {}
+                    Ok(_) => return Ok(Outcome::Ignored(format!("{object_id} still exists at its origin"))),
+                    Err(e) => return Err(e),
+                }
+            }
+            let (urls, id) = (ctx.urls.clone(), inner.id.clone());
+            let received = ctx
+                .db
+                .write(move |c| weft_core::posts::receive_delete(c, &urls, &author, &id, object_id.as_str()))
+                .await?;
+            Ok(outcome(received))
+        }
+        other => Ok(Outcome::Ignored(format!("announced {other} needs no action"))),
+    }
+}
+
+async fn store_announced(ctx: &Ctx, group: &ActorRow, object: PostObject) -> Result<Outcome, FedError> {
+    let author_id = object
+        .attributed_to
+        .clone()
+        .ok_or_else(|| FedError::bad_request("the announced post has no author"))?;
+    let author = fetch_actor(&author_id, ctx).await?;
+    let (urls, group) = (ctx.urls.clone(), group.clone());
+    let received = ctx
+        .db
+        .write(move |c| weft_core::posts::receive_announced(c, &urls, &group, &author, &object))
+        .await?;
+    Ok(outcome(received))
+}

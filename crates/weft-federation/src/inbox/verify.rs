@@ -1,0 +1,183 @@
+//! Checking an incoming POST before anything is stored: the body's digest, a
+//! draft-cavage signature over the headers that matter, its freshness, and that the key
+//! belongs to the activity's actor. Failures answer 401 (so a Fedify sender falls back
+//! from RFC 9421 to draft-cavage) or 403 (signed, but by someone else).
+
+use crate::{Ctx, FedError, fetch_actor, refetch_actor};
+use axum::http::HeaderMap;
+use rsa::RsaPublicKey;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use url::Url;
+use weft_core::urls::host_port;
+use weft_db::models::ActorRow;
+use weft_protocol::Envelope;
+use weft_protocol::httpsig;
+
+/// Headers a POST's signature must cover. Freshness comes from `date` or `(created)`.
+const REQUIRED: [&str; 3] = ["(request-target)", "host", "digest"];
+const MAX_AGE: Duration = Duration::from_secs(3600);
+const MAX_SKEW: Duration = Duration::from_secs(300);
+const REFETCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Parsed public keys by PEM, so a busy peer's key is parsed once; and when each actor
+/// was last re-fetched after a failed verification.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: Mutex<HashMap<String, Arc<RsaPublicKey>>>,
+    refetched: Mutex<HashMap<String, Instant>>,
+}
+
+impl KeyCache {
+    fn key(&self, pem: &str) -> Result<Arc<RsaPublicKey>, FedError> {
+        if let Some(key) = self.keys.lock().expect("key cache").get(pem) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(httpsig::parse_public_key(pem).map_err(FedError::unauthorized)?);
+        let mut keys = self.keys.lock().expect("key cache");
+        if keys.len() > 50_000 {
+            keys.clear();
+        }
+        keys.insert(pem.to_string(), key.clone());
+        Ok(key)
+    }
+
+    fn may_refetch(&self, actor: &str) -> bool {
+        let mut refetched = self.refetched.lock().expect("refetch times");
+        let now = Instant::now();
+        match refetched.get(actor) {
+            Some(at) if now.duration_since(*at) < REFETCH_EVERY => false,
+            _ => {
+                refetched.insert(actor.to_string(), now);
+                true
+            }
+        }
+    }
+}
+
+/// A request that passed every check, with its signer.
+pub struct Verified {
+    pub actor: ActorRow,
+    pub activity: Envelope,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn verify_request(
+    ctx: &Ctx,
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Verified, FedError> {
+    let activity: Envelope = serde_json::from_slice(body)
+        .map_err(|e| FedError::bad_request(format!("the body is not an activity Weft can read: {e}")))?;
+    if host_port(&activity.id) != host_port(&activity.actor) {
+        return Err(FedError::forbidden(format!(
+            "activity {} is not on its actor's host {}",
+            activity.id, activity.actor
+        )));
+    }
+    if ctx.urls.is_local(activity.actor.as_str()) {
+        return Err(FedError::forbidden("activities of local actors are not accepted from outside"));
+    }
+    let Some(signature) = header(headers, "signature") else {
+        let message = if headers.contains_key("signature-input") {
+            "RFC 9421 signatures are not verified yet: sign with draft-cavage HTTP signatures"
+        } else {
+            "the request is not signed (no Signature header)"
+        };
+        return Err(FedError::unauthorized(message));
+    };
+    let digest = header(headers, "digest").ok_or_else(|| FedError::unauthorized("no Digest header"))?;
+    if !httpsig::digest_matches(digest, body) {
+        return Err(FedError::unauthorized("the Digest header does not match the body"));
+    }
+    let signature = httpsig::parse_signature_header(signature).map_err(FedError::unauthorized)?;
+    for required in REQUIRED {
+        if !signature.headers.iter().any(|h| h == required) {
+            return Err(FedError::unauthorized(format!("the signature must cover {required}")));
+        }
+    }
+    check_freshness(headers, &signature)?;
+
+    let actor = fetch_actor(&activity.actor, ctx).await.map_err(|e| {
+        FedError::unauthorized(format!("cannot fetch the actor {} to check its key: {e}", activity.actor))
+    })?;
+    let host = header(headers, "host").map(str::to_string).unwrap_or_else(|| ctx.urls.domain().to_string());
+    let signing_string = httpsig::signing_string(
+        &signature.headers,
+        method,
+        path_and_query,
+        signature.created,
+        signature.expires,
+        |name| {
+            if name == "host" {
+                Some(host.clone())
+            } else {
+                headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).reduce(|a, _| a).map(str::to_string)
+            }
+        },
+    )
+    .map_err(FedError::unauthorized)?;
+
+    let check = |actor: &ActorRow| -> Result<bool, FedError> {
+        if actor.public_key_id != signature.key_id {
+            return Ok(false);
+        }
+        let key = ctx.keys.key(&actor.public_key_pem)?;
+        Ok(httpsig::verify(&key, &signing_string, &signature.signature))
+    };
+    if check(&actor)? {
+        return Ok(Verified { actor, activity });
+    }
+    // The peer may have rotated its key: fetch the actor once more, at most once a minute.
+    if ctx.keys.may_refetch(&actor.ap_id) {
+        let fresh = refetch_actor(&activity.actor, ctx).await?;
+        if check(&fresh)? {
+            return Ok(Verified { actor: fresh, activity });
+        }
+    }
+    if actor.public_key_id != signature.key_id {
+        let signer = Url::parse(&signature.key_id).map(|mut u| {
+            u.set_fragment(None);
+            u.to_string()
+        });
+        return Err(FedError::forbidden(format!(
+            "signed with {} ({}), which is not the key of the actor {}",
+            signature.key_id,
+            signer.unwrap_or_default(),
+            activity.actor
+        )));
+    }
+    Err(FedError::unauthorized("the HTTP signature does not verify"))
+}
+
+fn check_freshness(headers: &HeaderMap, signature: &httpsig::SignatureHeader) -> Result<(), FedError> {
+    let now = chrono::Utc::now();
+    let signed_at = if signature.headers.iter().any(|h| h == "date") {
+        let date = header(headers, "date").ok_or_else(|| FedError::unauthorized("no Date header"))?;
+        httpsig::parse_http_date(date).ok_or_else(|| FedError::unauthorized("the Date header is not an HTTP date"))?
+    } else if signature.headers.iter().any(|h| h == "(created)") {
+        let created = signature.created.ok_or_else(|| FedError::unauthorized("(created) is signed but missing"))?;
+        chrono::DateTime::from_timestamp(created, 0).ok_or_else(|| FedError::unauthorized("bad (created)"))?
+    } else {
+        return Err(FedError::unauthorized("the signature must cover date or (created)"));
+    };
+    let age = now - signed_at;
+    if age > chrono::TimeDelta::from_std(MAX_AGE).expect("constant") {
+        return Err(FedError::unauthorized("the signature is more than an hour old"));
+    }
+    if -age > chrono::TimeDelta::from_std(MAX_SKEW).expect("constant") {
+        return Err(FedError::unauthorized("the signature is dated in the future"));
+    }
+    if let Some(expires) = signature.expires
+        && expires < now.timestamp()
+    {
+        return Err(FedError::unauthorized("the signature has expired"));
+    }
+    Ok(())
+}

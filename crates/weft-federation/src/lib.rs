@@ -1,0 +1,15 @@
+//! Weft's ActivityPub surface: what it serves (actors, collections, objects, WebFinger,
+//! NodeInfo), its inbox (verified, de-duplicated, then handed to `weft-core` services),
+//! and how it fetches remote actors and objects (signed, through the federation library).
+
+mod actor;
+mod error;
+pub mod inbox;
+mod routes;
+mod state;
+mod wellknown;
+
+pub use actor::{DbActor, fetch_actor, fetch_object, refetch_actor, resolve_actor};
+pub use error::FedError;
+pub use routes::router;
+pub use state::{AppState, Ctx, federation_config};

@@ -1,0 +1,207 @@
+//! The ActivityPub routes: actors, their collections, objects, activities, inboxes.
+
+use crate::{AppState, Ctx, FedError, inbox, wellknown};
+use activitypub_federation::axum::json::FederationJson;
+use activitypub_federation::config::{FederationConfig, FederationMiddleware};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+use weft_db::models::{ActorRow, actor_kind, role};
+use weft_protocol::{OrderedCollection, OrderedCollectionPage, Tombstone, WithContext};
+
+const PAGE_SIZE: i64 = 20;
+
+/// Every federation route, with the library's middleware (which hands handlers `Ctx`).
+pub fn router(config: FederationConfig<AppState>) -> Router {
+    Router::new()
+        .route("/.well-known/webfinger", get(wellknown::webfinger))
+        .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
+        .route("/.well-known/host-meta", get(wellknown::host_meta))
+        .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
+        .route("/actor", get(instance_actor))
+        .route("/inbox", post(inbox::receive))
+        .route("/{prefix}/{name}", get(actor))
+        .route("/{prefix}/{name}/inbox", post(inbox::receive))
+        .route("/{prefix}/{name}/outbox", get(outbox))
+        .route("/{prefix}/{name}/followers", get(followers))
+        .route("/{prefix}/{name}/following", get(following))
+        .route("/{prefix}/{name}/moderators", get(moderators))
+        .route("/{prefix}/{name}/featured", get(featured))
+        .route("/items/{id}", get(item))
+        .route("/activities/{id}", get(activity))
+        .layer(DefaultBodyLimit::max(inbox::MAX_BODY))
+        .layer(FederationMiddleware::new(config))
+}
+
+fn json<T: serde::Serialize>(value: T) -> Response {
+    FederationJson(WithContext::new(value)).into_response()
+}
+
+fn url(s: &str) -> Url {
+    Url::parse(s).expect("stored ids are URLs")
+}
+
+async fn instance_actor(ctx: Ctx) -> Result<Response, FedError> {
+    let id = ctx.urls.instance_actor().to_string();
+    let actor = ctx
+        .db
+        .read(move |c| weft_db::actors::by_ap_id(c, &id))
+        .await?
+        .ok_or_else(|| FedError::not_found("no instance actor"))?;
+    Ok(json(weft_core::wire::actor_into_json(&ctx.urls, &actor)))
+}
+
+/// The local actor at `/u/{name}` (a person) or `/c/{name}` (a community).
+async fn local_actor(ctx: &Ctx, prefix: &str, name: &str) -> Result<ActorRow, FedError> {
+    let kind = match prefix {
+        "u" => actor_kind::PERSON,
+        "c" => actor_kind::GROUP,
+        _ => return Err(FedError::not_found("no such page")),
+    };
+    let owned = name.to_string();
+    ctx.db
+        .read(move |c| weft_db::actors::local_by_username(c, &owned))
+        .await?
+        .filter(|a| a.kind == kind)
+        .ok_or_else(|| FedError::not_found(format!("no {} named {name} here", if kind == actor_kind::GROUP { "community" } else { "person" })))
+}
+
+async fn actor(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    Ok(json(weft_core::wire::actor_into_json(&ctx.urls, &actor)))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+/// The outbox: public activities, newest first; `?page=true` is the first page and
+/// `?page=<id>` the page of activities older than that outbox id.
+async fn outbox(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    let id = url(actor.outbox_url.as_deref().unwrap_or_default());
+    let actor_id = actor.id;
+    let Some(page) = q.page else {
+        let total = ctx.db.read(move |c| weft_db::outbox::count_public(c, actor_id)).await?;
+        let first = Url::parse(&format!("{id}?page=true")).expect("url");
+        return Ok(json(OrderedCollection::paged(id, total, first)));
+    };
+    let before = page.parse::<i64>().ok();
+    let rows = ctx
+        .db
+        .read(move |c| weft_db::outbox::public_page(c, actor_id, before, PAGE_SIZE))
+        .await?;
+    let next = (rows.len() as i64 == PAGE_SIZE)
+        .then(|| rows.last().map(|r| Url::parse(&format!("{id}?page={}", r.id)).expect("url")))
+        .flatten();
+    let items: Vec<Value> = rows
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@context");
+            }
+            v
+        })
+        .collect();
+    let page_id = Url::parse(&format!("{id}?page={page}")).expect("url");
+    Ok(json(OrderedCollectionPage::new(page_id, id, next, items)))
+}
+
+/// Followers: the count always; the ids on pages (`?page=1`, …).
+async fn followers(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    let id = url(actor.followers_url.as_deref().unwrap_or_default());
+    let actor_id = actor.id;
+    let total = ctx.db.read(move |c| weft_db::follows::count_followers(c, actor_id)).await?;
+    let Some(page) = q.page else {
+        let first = Url::parse(&format!("{id}?page=1")).expect("url");
+        return Ok(json(OrderedCollection::paged(id, total, first)));
+    };
+    let number = page.parse::<i64>().unwrap_or(1).max(1);
+    let ids = ctx
+        .db
+        .read(move |c| weft_db::follows::followers_page(c, actor_id, PAGE_SIZE, (number - 1) * PAGE_SIZE))
+        .await?;
+    let next = (number * PAGE_SIZE < total).then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
+    let page_id = Url::parse(&format!("{id}?page={number}")).expect("url");
+    Ok(json(OrderedCollectionPage::new(page_id, id, next, ids.into_iter().map(Value::String).collect())))
+}
+
+async fn following(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    let id = ctx.urls.actor_part(&url(&actor.ap_id), "following");
+    let actor_id = actor.id;
+    let ids = ctx.db.read(move |c| weft_db::follows::following(c, actor_id)).await?;
+    Ok(json(OrderedCollection::inline(id, ids.into_iter().map(Value::String).collect())))
+}
+
+/// A community's leads and facilitators (Lemmy reads this as its moderators).
+async fn moderators(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    if !actor.is_group() {
+        return Err(FedError::not_found("people have no moderators"));
+    }
+    let id = ctx.urls.actor_part(&url(&actor.ap_id), "moderators");
+    let actor_id = actor.id;
+    let mods = ctx
+        .db
+        .read(move |c| weft_db::actors::members_with_roles(c, actor_id, &[role::LEAD, role::FACILITATOR]))
+        .await?;
+    Ok(json(OrderedCollection::inline(id, mods.into_iter().map(|a| Value::String(a.ap_id)).collect())))
+}
+
+async fn featured(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    let id = ctx.urls.actor_part(&url(&actor.ap_id), "featured");
+    Ok(json(OrderedCollection::inline(id, vec![])))
+}
+
+/// A local post; a deleted one answers 410 with a Tombstone.
+async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
+    let found = ctx
+        .db
+        .read(move |c| -> Result<_, FedError> {
+            let Some(item) = weft_db::items::by_id(c, id)?.filter(|i| i.is_local) else {
+                return Ok(None);
+            };
+            if item.deleted_at.is_some() {
+                return Ok(Some(Err(item)));
+            }
+            Ok(Some(Ok(weft_core::posts::object_json(c, &item)?)))
+        })
+        .await?
+        .ok_or_else(|| FedError::not_found("no such post"))?;
+    Ok(match found {
+        Ok(object) => json(object),
+        Err(deleted) => {
+            let tombstone = Tombstone::new(
+                url(&deleted.ap_id),
+                Some(deleted.object_type.clone()),
+                deleted.deleted_at.map(weft_core::wire::utc),
+            );
+            let mut response = json(tombstone);
+            *response.status_mut() = StatusCode::GONE;
+            response
+        }
+    })
+}
+
+/// A public activity this instance sent.
+async fn activity(ctx: Ctx, Path(id): Path<String>) -> Result<Response, FedError> {
+    let ap_id = format!("{}activities/{id}", ctx.urls.base());
+    let row = ctx
+        .db
+        .read(move |c| weft_db::outbox::by_ap_id(c, &ap_id))
+        .await?
+        .filter(|r| r.is_public)
+        .ok_or_else(|| FedError::not_found("no such public activity"))?;
+    let value: Value = serde_json::from_str(&row.body).map_err(|e| FedError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(FederationJson(value).into_response())
+}

@@ -1,0 +1,42 @@
+//! What every handler needs, and the federation library's configuration.
+
+use crate::actor::DbActor;
+use activitypub_federation::config::{Data, FederationConfig};
+use std::sync::Arc;
+use weft_core::Urls;
+use weft_db::Db;
+use weft_delivery::DeliveryHandle;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub urls: Urls,
+    pub delivery: DeliveryHandle,
+    pub keys: Arc<crate::inbox::verify::KeyCache>,
+    /// Development mode: plain http and localhost peers allowed.
+    pub dev: bool,
+}
+
+pub type Ctx = Data<AppState>;
+
+/// Builds the library's configuration: our domain, our HTTP client, fetches signed by the
+/// instance actor in the compatible form (with `Date` and `Host`, which bovine and Fedify
+/// require), and debug mode (http, localhost) only in development.
+pub async fn federation_config(
+    state: AppState,
+    client: reqwest::Client,
+    instance_actor: weft_db::models::ActorRow,
+) -> Result<FederationConfig<AppState>, String> {
+    let dev = state.dev;
+    let domain = state.urls.domain().to_string();
+    FederationConfig::builder()
+        .domain(domain)
+        .app_data(state)
+        .debug(dev)
+        .client(client.into())
+        .http_signature_compat(true)
+        .signed_fetch_actor(&DbActor::new(instance_actor))
+        .build()
+        .await
+        .map_err(|e| format!("federation configuration: {e}"))
+}
