@@ -1,0 +1,97 @@
+//! Configuration: defaults that work with no file, a TOML file, then `WEFT_*` variables.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub domain: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub dev: Option<bool>,
+    pub delivery_retry_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    /// host[:port] as the fediverse sees it.
+    pub domain: String,
+    pub data_dir: PathBuf,
+    /// Development mode: plain http, localhost peers, no private-address checks.
+    pub dev: bool,
+    /// Delivery tuning (first retry delay etc.).
+    pub delivery: weft_delivery::Settings,
+}
+
+impl Config {
+    /// Defaults ← `file` (if given) ← environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("the config file {} is not valid: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        Self::from_parts(from_file, |k| std::env::var(k).ok())
+    }
+
+    pub fn from_parts(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let data_dir = env("WEFT_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = env("WEFT_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("weft.db").display()));
+        let listen = env("WEFT_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let domain = env("WEFT_DOMAIN").or(file.domain).unwrap_or_else(|| "localhost:8080".into());
+        let dev = match env("WEFT_DEV") {
+            Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
+            None => file.dev.unwrap_or_else(|| is_local_domain(&domain)),
+        };
+        let mut delivery = weft_delivery::Settings::default();
+        let retry = match env("WEFT_DELIVERY_RETRY_SECONDS") {
+            Some(v) => Some(v.parse::<f64>().map_err(|_| format!("WEFT_DELIVERY_RETRY_SECONDS={v:?} is not a number"))?),
+            None => file.delivery_retry_seconds,
+        };
+        if let Some(seconds) = retry {
+            delivery.first_backoff = std::time::Duration::from_secs_f64(seconds.max(0.01));
+        }
+        Ok(Config { database_url, listen, domain, data_dir, dev, delivery })
+    }
+}
+
+fn is_local_domain(domain: &str) -> bool {
+    let host = domain.split(':').next().unwrap_or(domain);
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.domain, "localhost:8080");
+        assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("weft.db"));
+        assert!(c.dev, "localhost is development mode");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let file = FileConfig { domain: Some("cop.example.org".into()), ..Default::default() };
+        let c = Config::from_parts(file.clone(), |_| None).unwrap();
+        assert!(!c.dev, "a real domain is production mode");
+        let c = Config::from_parts(file, |k| (k == "WEFT_DOMAIN").then(|| "localhost:9000".into())).unwrap();
+        assert_eq!(c.domain, "localhost:9000");
+    }
+}

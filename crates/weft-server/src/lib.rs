@@ -1,0 +1,84 @@
+//! Wiring: open the database (migrations run), make sure the instance actor exists,
+//! start the delivery workers, and serve federation and API routes.
+
+pub mod config;
+
+use activitypub_federation::config::FederationMiddleware;
+use activitypub_federation::resolver::ValidatingDnsResolver;
+use std::net::SocketAddr;
+use std::time::Duration;
+pub use config::Config;
+use weft_core::Urls;
+use weft_db::Db;
+use weft_federation::AppState;
+
+/// A running instance.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub urls: Urls,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// The HTTP client for fetching and delivering: no redirects, timeouts, and outside
+/// development no connections to private or loopback addresses.
+pub fn http_client(dev: bool) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(32)
+        .user_agent(concat!("Weft/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(ValidatingDnsResolver::new(vec![], !dev))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
+
+/// Opens the database named by the configuration (running migrations).
+pub async fn open_db(config: &Config) -> Result<Db, String> {
+    let url = config.database_url.clone();
+    tokio::task::spawn_blocking(move || Db::connect(&url))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+pub fn urls(config: &Config) -> Result<Urls, String> {
+    Urls::new(&config.domain, !config.dev)
+}
+
+/// Starts serving on `config.listen` (or on the given listener).
+pub async fn start(config: Config, listener: Option<tokio::net::TcpListener>) -> Result<Running, String> {
+    let db = open_db(&config).await?;
+    let urls = urls(&config)?;
+    let u = urls.clone();
+    let instance_actor = db
+        .write(move |c| weft_core::accounts::ensure_instance_actor(c, &u))
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = http_client(config.dev)?;
+    let delivery = weft_delivery::spawn(db.clone(), client.clone(), config.delivery.clone());
+    let state = AppState {
+        db: db.clone(),
+        urls: urls.clone(),
+        delivery,
+        keys: Default::default(),
+        dev: config.dev,
+    };
+    let federation = weft_federation::federation_config(state, client, instance_actor).await?;
+    let app = weft_federation::router(federation.clone())
+        .merge(weft_api::router().layer(FederationMiddleware::new(federation)));
+    let listener = match listener {
+        Some(l) => l,
+        None => tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e} (set WEFT_LISTEN to a free address)", config.listen))?,
+    };
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("server stopped: {e}");
+        }
+    });
+    Ok(Running { addr, db, urls, server })
+}
