@@ -65,11 +65,12 @@ async fn receive_inner(
     }
     let result = dispatch(ctx, verified).await;
     match &result {
-        // A failure on our side (or a peer we could not reach) may succeed when resent.
-        Err(e) if e.status.is_server_error() || e.status == StatusCode::TOO_MANY_REQUESTS => {
+        // Only what was acted on counts as received: after a refusal or a failure the
+        // same id may come again (corrected, or when the failure has passed).
+        Err(_) => {
             let _ = ctx.db.write(move |c| weft_db::outbox::unmark_received(c, &id)).await;
         }
-        _ => ctx.delivery.wake(),
+        Ok(_) => ctx.delivery.wake(),
     }
     result
 }
