@@ -42,8 +42,10 @@ impl Backend {
             Backend::Postgres(admin) => {
                 use diesel::connection::SimpleConnection;
                 let name = format!("weft_test_{}", rand::random::<u64>());
-                let mut conn = weft_db::establish(admin).expect("connect to WEFT_TEST_POSTGRES_URL");
-                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut conn =
+                    weft_db::establish(admin).expect("connect to WEFT_TEST_POSTGRES_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
                 let mut url = url::Url::parse(admin).expect("postgres URL");
                 url.set_path(&format!("/{name}"));
                 url.to_string()
@@ -75,7 +77,11 @@ impl Drop for TempDir {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Instance {
@@ -215,7 +221,9 @@ impl Instance {
 
     /// Deliveries still queued here.
     pub fn queued(&self) -> i64 {
-        self.db.read_blocking(weft_db::outbox::pending_count).unwrap()
+        self.db
+            .read_blocking(weft_db::outbox::pending_count)
+            .unwrap()
     }
 
     /// Posts (items) stored here, deleted ones included.
@@ -232,7 +240,9 @@ impl Instance {
         use diesel::prelude::*;
         self.db
             .read_blocking(|c| -> Result<i64, weft_db::DbError> {
-                Ok(weft_db::schema::received_activities::table.count().get_result(c)?)
+                Ok(weft_db::schema::received_activities::table
+                    .count()
+                    .get_result(c)?)
             })
             .unwrap()
     }
@@ -253,7 +263,12 @@ pub struct Member {
 }
 
 impl Member {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -264,18 +279,34 @@ impl Member {
         let response = request.send().await.expect("API reachable");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        let value = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let value = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         (status, value)
     }
 
     pub async fn follow(&self, handle: &str) -> String {
-        let (status, body) = self.call(reqwest::Method::POST, "/api/v1/follows", Some(serde_json::json!({ "actor": handle }))).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/follows",
+                Some(serde_json::json!({ "actor": handle })),
+            )
+            .await;
         assert_eq!(status, 200, "follow {handle}: {body}");
         body["state"].as_str().unwrap().to_string()
     }
 
     pub async fn unfollow(&self, handle: &str) {
-        let (status, body) = self.call(reqwest::Method::POST, "/api/v1/unfollow", Some(serde_json::json!({ "actor": handle }))).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/unfollow",
+                Some(serde_json::json!({ "actor": handle })),
+            )
+            .await;
         assert_eq!(status, 204, "unfollow {handle}: {body}");
     }
 
@@ -289,7 +320,11 @@ impl Member {
 
     pub async fn reply(&self, in_reply_to: &str, content: &str) -> PostView {
         let (status, body) = self
-            .call(reqwest::Method::POST, "/api/v1/posts", Some(serde_json::json!({ "in_reply_to": in_reply_to, "content": content })))
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/posts",
+                Some(serde_json::json!({ "in_reply_to": in_reply_to, "content": content })),
+            )
             .await;
         assert_eq!(status, 201, "reply: {body}");
         serde_json::from_value(body).unwrap()
@@ -297,20 +332,36 @@ impl Member {
 
     pub async fn edit(&self, id: i64, title: Option<&str>, content: &str) -> PostView {
         let (status, body) = self
-            .call(reqwest::Method::PATCH, &format!("/api/v1/posts/{id}"), Some(serde_json::json!({ "title": title, "content": content })))
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/posts/{id}"),
+                Some(serde_json::json!({ "title": title, "content": content })),
+            )
             .await;
         assert_eq!(status, 200, "edit: {body}");
         serde_json::from_value(body).unwrap()
     }
 
     pub async fn delete(&self, id: i64) {
-        let (status, body) = self.call(reqwest::Method::DELETE, &format!("/api/v1/posts/{id}"), None).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/posts/{id}"),
+                None,
+            )
+            .await;
         assert_eq!(status, 204, "delete: {body}");
     }
 
     /// The feed of a community as this member's instance knows it.
     pub async fn feed(&self, community: &str) -> Vec<FeedEntryView> {
-        let (status, body) = self.call(reqwest::Method::GET, &format!("/api/v1/communities/{community}/feed"), None).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/communities/{community}/feed"),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "feed: {body}");
         serde_json::from_value(body).unwrap()
     }
@@ -318,7 +369,11 @@ impl Member {
     /// A post and its replies, by ActivityPub id, if this instance knows it.
     pub async fn lookup(&self, ap_id: &str) -> Option<ThreadView> {
         let (status, body) = self
-            .call(reqwest::Method::GET, &format!("/api/v1/lookup?ap_id={}", urlencode(ap_id)), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/lookup?ap_id={}", urlencode(ap_id)),
+                None,
+            )
             .await;
         match status {
             200 => Some(serde_json::from_value(body).unwrap()),
@@ -328,7 +383,12 @@ impl Member {
     }
 
     /// Raw API call, for asserting refusals.
-    pub async fn raw(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         self.call(method, path, body).await
     }
 }
@@ -336,7 +396,9 @@ impl Member {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -369,5 +431,8 @@ pub async fn get_activity_json(url: &str) -> (u16, serde_json::Value) {
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
 }

@@ -14,14 +14,21 @@ struct Peer {
 
 fn key_of(instance: &Instance, actor: &weft_db::models::ActorRow) -> Peer {
     let id = actor.id;
-    let row = instance.db.read_blocking(|c| weft_db::actors::by_id(c, id)).unwrap();
+    let row = instance
+        .db
+        .read_blocking(|c| weft_db::actors::by_id(c, id))
+        .unwrap();
     Peer {
         key_id: row.public_key_id.clone(),
         key: httpsig::parse_private_key(row.private_key_pem.as_deref().unwrap()).unwrap(),
     }
 }
 
-async fn deliver(inbox: &str, body: &str, headers: Vec<(&'static str, String)>) -> (u16, serde_json::Value) {
+async fn deliver(
+    inbox: &str,
+    body: &str,
+    headers: Vec<(&'static str, String)>,
+) -> (u16, serde_json::Value) {
     let mut request = reqwest::Client::new().post(inbox).body(body.to_string());
     for (name, value) in headers {
         request = request.header(name, value);
@@ -31,8 +38,19 @@ async fn deliver(inbox: &str, body: &str, headers: Vec<(&'static str, String)>) 
     (status, response.json().await.unwrap_or_default())
 }
 
-fn signed(peer: &Peer, inbox: &str, body: &str, at: chrono::DateTime<Utc>) -> Vec<(&'static str, String)> {
-    httpsig::signed_post_headers(&peer.key, &peer.key_id, &url::Url::parse(inbox).unwrap(), body.as_bytes(), at)
+fn signed(
+    peer: &Peer,
+    inbox: &str,
+    body: &str,
+    at: chrono::DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
+    httpsig::signed_post_headers(
+        &peer.key,
+        &peer.key_id,
+        &url::Url::parse(inbox).unwrap(),
+        body.as_bytes(),
+        at,
+    )
 }
 
 fn create_note(author: &str, id: &str, community: &str) -> String {
@@ -71,37 +89,106 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
 
     let expect_refused = |what: &'static str, expected: u16, got: (u16, serde_json::Value)| {
         assert_eq!(got.0, expected, "{what}: {}", got.1);
-        assert!(got.1["detail"].as_str().is_some_and(|d| !d.is_empty()), "{what}: a problem body says why");
+        assert!(
+            got.1["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{what}: a problem body says why"
+        );
     };
 
     // Unsigned.
     let digest = httpsig::digest_header(body.as_bytes());
-    expect_refused("unsigned", 401, deliver(&inbox, &body, vec![("digest", digest.clone()), ("content-type", "application/activity+json".into())]).await);
+    expect_refused(
+        "unsigned",
+        401,
+        deliver(
+            &inbox,
+            &body,
+            vec![
+                ("digest", digest.clone()),
+                ("content-type", "application/activity+json".into()),
+            ],
+        )
+        .await,
+    );
     // Only an RFC 9421 signature: 401, so a Fedify sender falls back to draft-cavage.
     expect_refused(
         "RFC 9421 only",
         401,
-        deliver(&inbox, &body, vec![("signature-input", "sig1=();created=1".into()), ("signature", String::new())]).await,
+        deliver(
+            &inbox,
+            &body,
+            vec![
+                ("signature-input", "sig1=();created=1".into()),
+                ("signature", String::new()),
+            ],
+        )
+        .await,
     );
     // Signed with someone else's key under bob's key id.
-    let forged = Peer { key_id: bob_key.key_id.clone(), key: key_of(&b, &mallory.actor).key };
-    expect_refused("wrong key", 401, deliver(&inbox, &body, signed(&forged, &inbox, &body, Utc::now())).await);
+    let forged = Peer {
+        key_id: bob_key.key_id.clone(),
+        key: key_of(&b, &mallory.actor).key,
+    };
+    expect_refused(
+        "wrong key",
+        401,
+        deliver(&inbox, &body, signed(&forged, &inbox, &body, Utc::now())).await,
+    );
     // Validly signed by mallory, but claiming to be bob.
     let mallory_key = key_of(&b, &mallory.actor);
-    expect_refused("actor mismatch", 403, deliver(&inbox, &body, signed(&mallory_key, &inbox, &body, Utc::now())).await);
+    expect_refused(
+        "actor mismatch",
+        403,
+        deliver(
+            &inbox,
+            &body,
+            signed(&mallory_key, &inbox, &body, Utc::now()),
+        )
+        .await,
+    );
     // Body changed after signing.
     let mut headers = signed(&bob_key, &inbox, &body, Utc::now());
     let tampered = body.replace("Hello", "Goodbye");
-    expect_refused("tampered body", 401, deliver(&inbox, &tampered, headers.clone()).await);
+    expect_refused(
+        "tampered body",
+        401,
+        deliver(&inbox, &tampered, headers.clone()).await,
+    );
     // Dated in the future, or too old.
-    expect_refused("future date", 401, deliver(&inbox, &body, signed(&bob_key, &inbox, &body, Utc::now() + TimeDelta::hours(2))).await);
-    expect_refused("stale date", 401, deliver(&inbox, &body, signed(&bob_key, &inbox, &body, Utc::now() - TimeDelta::hours(2))).await);
+    expect_refused(
+        "future date",
+        401,
+        deliver(
+            &inbox,
+            &body,
+            signed(&bob_key, &inbox, &body, Utc::now() + TimeDelta::hours(2)),
+        )
+        .await,
+    );
+    expect_refused(
+        "stale date",
+        401,
+        deliver(
+            &inbox,
+            &body,
+            signed(&bob_key, &inbox, &body, Utc::now() - TimeDelta::hours(2)),
+        )
+        .await,
+    );
     // Signed for another inbox path.
     let other = format!("{}/c/cop/inbox", a.base);
-    expect_refused("wrong target", 401, deliver(&other, &body, signed(&bob_key, &inbox, &body, Utc::now())).await);
+    expect_refused(
+        "wrong target",
+        401,
+        deliver(&other, &body, signed(&bob_key, &inbox, &body, Utc::now())).await,
+    );
     // Malformed JSON and oversize bodies.
     let junk = "{not json";
-    expect_refused("malformed", 400, deliver(&inbox, junk, signed(&bob_key, &inbox, junk, Utc::now())).await);
+    expect_refused(
+        "malformed",
+        400,
+        deliver(&inbox, junk, signed(&bob_key, &inbox, junk, Utc::now())).await,
+    );
     let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
     let (status, _) = deliver(&inbox, &huge, vec![]).await;
     assert_eq!(status, 413, "oversize body");
@@ -110,11 +197,29 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
         &format!("\"attributedTo\":\"{}\"", bob.actor.ap_id),
         &format!("\"attributedTo\":\"{}\"", mallory.actor.ap_id),
     );
-    expect_refused("attributedTo mismatch", 403, deliver(&inbox, &impersonation, signed(&bob_key, &inbox, &impersonation, Utc::now())).await);
+    expect_refused(
+        "attributedTo mismatch",
+        403,
+        deliver(
+            &inbox,
+            &impersonation,
+            signed(&bob_key, &inbox, &impersonation, Utc::now()),
+        )
+        .await,
+    );
     // Posting into a community where only moderators may post.
     let leads = format!("{}/c/leads", a.base);
     let into_leads = create_note(&bob.actor.ap_id, &format!("{}/items/998", b.base), &leads);
-    expect_refused("no right to post", 403, deliver(&inbox, &into_leads, signed(&bob_key, &inbox, &into_leads, Utc::now())).await);
+    expect_refused(
+        "no right to post",
+        403,
+        deliver(
+            &inbox,
+            &into_leads,
+            signed(&bob_key, &inbox, &into_leads, Utc::now()),
+        )
+        .await,
+    );
 
     assert_eq!(a.item_count(), 0, "nothing was stored");
     headers = signed(&bob_key, &inbox, &body, Utc::now());
@@ -123,10 +228,21 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
     let (status, answer) = deliver(&inbox, &body, headers.clone()).await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(a.item_count(), 1);
-    let stored = eventually("A to store the post", WAIT, || async { lead.lookup(&note_id).await }).await;
-    assert!(!stored.post.content.contains("script"), "remote HTML is sanitised: {}", stored.post.content);
+    let stored = eventually("A to store the post", WAIT, || async {
+        lead.lookup(&note_id).await
+    })
+    .await;
+    assert!(
+        !stored.post.content.contains("script"),
+        "remote HTML is sanitised: {}",
+        stored.post.content
+    );
     let (status, answer) = deliver(&inbox, &body, headers).await;
     assert_eq!(status, 202);
     assert_eq!(answer["status"], "ignored", "{answer}");
-    assert_eq!(a.item_count(), 1, "a replayed activity stores nothing twice");
+    assert_eq!(
+        a.item_count(),
+        1,
+        "a replayed activity stores nothing twice"
+    );
 }

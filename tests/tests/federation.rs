@@ -38,25 +38,52 @@ async fn three_instances(backend: Backend) {
         (followers["totalItems"] == 2).then_some(())
     })
     .await;
-    eventually("B's follow to be accepted", WAIT, || async { (bob.follow(&cop).await == "accepted").then_some(()) }).await;
+    eventually("B's follow to be accepted", WAIT, || async {
+        (bob.follow(&cop).await == "accepted").then_some(())
+    })
+    .await;
 
     // A member on C starts a thread in the community on A.
     let thread = carol
-        .post(&cop, "Grounding techniques for group sessions", "What works for you when a session gets overwhelming?")
+        .post(
+            &cop,
+            "Grounding techniques for group sessions",
+            "What works for you when a session gets overwhelming?",
+        )
         .await;
-    assert!(thread.ap_id.starts_with(&c.base), "the post lives on C: {}", thread.ap_id);
+    assert!(
+        thread.ap_id.starts_with(&c.base),
+        "the post lives on C: {}",
+        thread.ap_id
+    );
 
     // A accepted it into the community; B sees it in the community's feed.
-    let on_a = eventually("A to store the thread", WAIT, || async { lead.lookup(&thread.ap_id).await }).await;
-    assert_eq!(on_a.post.title.as_deref(), Some("Grounding techniques for group sessions"));
+    let on_a = eventually("A to store the thread", WAIT, || async {
+        lead.lookup(&thread.ap_id).await
+    })
+    .await;
+    assert_eq!(
+        on_a.post.title.as_deref(),
+        Some("Grounding techniques for group sessions")
+    );
     let feed_a = lead.feed(&cop).await;
     assert_eq!(feed_a.len(), 1);
     assert_eq!(feed_a[0].how, "created");
-    let on_b = eventually("B to receive the Announce", WAIT, || async { bob.lookup(&thread.ap_id).await }).await;
+    let on_b = eventually("B to receive the Announce", WAIT, || async {
+        bob.lookup(&thread.ap_id).await
+    })
+    .await;
     assert!(on_b.post.content.contains("overwhelming"));
-    assert_eq!(on_b.post.author, carol.actor.ap_id, "the original author is kept");
+    assert_eq!(
+        on_b.post.author, carol.actor.ap_id,
+        "the original author is kept"
+    );
     let feed_b = bob.feed(&cop).await;
-    assert_eq!(feed_b.len(), 1, "the two Announces (Create and bare Page) store one post");
+    assert_eq!(
+        feed_b.len(),
+        1,
+        "the two Announces (Create and bare Page) store one post"
+    );
 
     // A served both forms of Announce from the community's outbox.
     let (_, page) = get_activity_json(&format!("{}/c/cop/outbox?page=true", a.base)).await;
@@ -64,30 +91,47 @@ async fn three_instances(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| format!("{}({})", a["type"].as_str().unwrap(), a["object"]["type"].as_str().unwrap_or("link")))
+        .map(|a| {
+            format!(
+                "{}({})",
+                a["type"].as_str().unwrap(),
+                a["object"]["type"].as_str().unwrap_or("link")
+            )
+        })
         .collect();
     assert!(kinds.contains(&"Announce(Create)".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"Announce(Page)".to_string()), "{kinds:?}");
 
     // A reply from B is threaded on A and reaches C through the community.
-    let reply = bob.reply(&thread.ap_id, "Box breathing, counted out loud together.").await;
+    let reply = bob
+        .reply(&thread.ap_id, "Box breathing, counted out loud together.")
+        .await;
     let thread_on_c = eventually("C to see B's reply in the thread", WAIT, || async {
         let t = carol.lookup(&thread.ap_id).await?;
         (t.replies.len() == 1).then_some(t)
     })
     .await;
     assert_eq!(thread_on_c.replies[0].ap_id, reply.ap_id);
-    assert_eq!(thread_on_c.replies[0].in_reply_to.as_deref(), Some(thread.ap_id.as_str()));
+    assert_eq!(
+        thread_on_c.replies[0].in_reply_to.as_deref(),
+        Some(thread.ap_id.as_str())
+    );
     let thread_on_a = lead.lookup(&thread.ap_id).await.unwrap();
     assert_eq!(thread_on_a.replies.len(), 1);
 
     // The author edits the thread on C: A and B see the new text.
     carol
-        .edit(thread.id, Some("Grounding techniques (updated)"), "Edited: what works when a session gets overwhelming?")
+        .edit(
+            thread.id,
+            Some("Grounding techniques (updated)"),
+            "Edited: what works when a session gets overwhelming?",
+        )
         .await;
     eventually("B to see the edit", WAIT, || async {
         let t = bob.lookup(&thread.ap_id).await?;
-        (t.post.title.as_deref() == Some("Grounding techniques (updated)") && t.post.content.contains("Edited")).then_some(())
+        (t.post.title.as_deref() == Some("Grounding techniques (updated)")
+            && t.post.content.contains("Edited"))
+        .then_some(())
     })
     .await;
 
@@ -105,7 +149,10 @@ async fn three_instances(backend: Backend) {
 
     // Everything queued was delivered.
     for instance in [&a, &b, &c] {
-        eventually("queues to drain", WAIT, || async { (instance.queued() == 0).then_some(()) }).await;
+        eventually("queues to drain", WAIT, || async {
+            (instance.queued() == 0).then_some(())
+        })
+        .await;
     }
 
     // Unfollowing stops delivery to B.
@@ -116,6 +163,12 @@ async fn three_instances(backend: Backend) {
     })
     .await;
     let later = lead.post(&cop, "Next meeting", "Thursday, online.").await;
-    eventually("C to receive the later post", WAIT, || async { carol.lookup(&later.ap_id).await }).await;
-    assert!(bob.lookup(&later.ap_id).await.is_none(), "B unfollowed and gets nothing new");
+    eventually("C to receive the later post", WAIT, || async {
+        carol.lookup(&later.ap_id).await
+    })
+    .await;
+    assert!(
+        bob.lookup(&later.ap_id).await.is_none(),
+        "B unfollowed and gets nothing new"
+    );
 }

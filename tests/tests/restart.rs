@@ -17,28 +17,38 @@ async fn queued_deliveries_survive_a_restart() {
     let bob = b.user("bob");
     let cop = a.handle("cop");
     bob.follow(&cop).await;
-    eventually("B's follow to be accepted", WAIT, || async { (bob.follow(&cop).await == "accepted").then_some(()) }).await;
+    eventually("B's follow to be accepted", WAIT, || async {
+        (bob.follow(&cop).await == "accepted").then_some(())
+    })
+    .await;
 
     b.stop();
-    let first = lead.post(&cop, "Supervision rota", "Who can cover December?").await;
-    let second = lead.post(&cop, "Reading list", "Three papers on vicarious trauma.").await;
-    lead.edit(first.id, None, "Who can cover December and January?").await;
+    let first = lead
+        .post(&cop, "Supervision rota", "Who can cover December?")
+        .await;
+    let second = lead
+        .post(&cop, "Reading list", "Three papers on vicarious trauma.")
+        .await;
+    lead.edit(first.id, None, "Who can cover December and January?")
+        .await;
     let gone = lead.post(&cop, "Draft", "Posted by mistake.").await;
     lead.delete(gone.id).await;
 
     // A tried, failed, and kept everything queued; then A "crashes" and comes back.
     eventually("A to attempt delivery and fail", WAIT, || async {
-        let failures: i32 = a
-            .db
-            .read_blocking(|c| weft_db::outbox::instance_by_domain(c, &b.domain))
-            .unwrap()
-            .map(|i| i.consecutive_failures)
-            .unwrap_or(0);
+        let failures: i32 =
+            a.db.read_blocking(|c| weft_db::outbox::instance_by_domain(c, &b.domain))
+                .unwrap()
+                .map(|i| i.consecutive_failures)
+                .unwrap_or(0);
         (failures > 0).then_some(())
     })
     .await;
     let queued = a.queued();
-    assert!(queued >= 5, "creates, edit, delete stay queued while B is down (found {queued})");
+    assert!(
+        queued >= 5,
+        "creates, edit, delete stay queued while B is down (found {queued})"
+    );
     a.restart();
     assert_eq!(a.queued(), queued, "nothing queued is lost in the restart");
 
@@ -52,8 +62,14 @@ async fn queued_deliveries_survive_a_restart() {
         t.post.content.contains("January").then_some(())
     })
     .await;
-    eventually("B to receive the second post", WAIT, || lookup(second.ap_id.clone())).await;
-    eventually("A's queue to drain", WAIT, || async { (a.queued() == 0).then_some(()) }).await;
+    eventually("B to receive the second post", WAIT, || {
+        lookup(second.ap_id.clone())
+    })
+    .await;
+    eventually("A's queue to drain", WAIT, || async {
+        (a.queued() == 0).then_some(())
+    })
+    .await;
 
     // Exactly once: B stored each post once, and the deleted one is gone from the feed.
     let feed = bob.feed(&cop).await;
@@ -61,8 +77,14 @@ async fn queued_deliveries_survive_a_restart() {
     ids.sort();
     let mut expected = vec![first.ap_id.as_str(), second.ap_id.as_str()];
     expected.sort();
-    assert_eq!(ids, expected, "B's feed holds each post once and not the deleted one");
+    assert_eq!(
+        ids, expected,
+        "B's feed holds each post once and not the deleted one"
+    );
     let deleted_on_b = bob.lookup(&gone.ap_id).await;
-    assert!(deleted_on_b.is_none_or(|t| t.post.deleted), "the deleted post is deleted on B too");
+    assert!(
+        deleted_on_b.is_none_or(|t| t.post.deleted),
+        "the deleted post is deleted on B too"
+    );
     assert_eq!(b.item_count(), 3, "three posts arrived, none twice");
 }

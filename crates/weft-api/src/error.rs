@@ -31,7 +31,10 @@ pub fn core(e: CoreError) -> ApiError {
 }
 
 pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, format!("the request body: {}", e.body_text()))
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        format!("the request body: {}", e.body_text()),
+    )
 }
 
 #[allow(dead_code)]

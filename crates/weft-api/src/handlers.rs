@@ -19,7 +19,10 @@ pub fn router() -> Router {
         .route("/api/v1/follows", post(follow))
         .route("/api/v1/unfollow", post(unfollow))
         .route("/api/v1/posts", post(create_post))
-        .route("/api/v1/posts/{id}", get(thread).patch(edit_post).delete(delete_post))
+        .route(
+            "/api/v1/posts/{id}",
+            get(thread).patch(edit_post).delete(delete_post),
+        )
         .route("/api/v1/lookup", get(lookup))
         .route("/api/v1/communities/{handle}/feed", get(feed))
 }
@@ -39,7 +42,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Member {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <token> (from `weft user create`)"))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "send Authorization: Bearer <token> (from `weft user create`)",
+                )
+            })?
             .trim()
             .to_string();
         let actor = ctx
@@ -58,20 +66,38 @@ async fn me(Member(me): Member) -> Json<ActorView> {
     Json(ActorView::from_row(&me))
 }
 
-async fn follow(ctx: Ctx, Member(me): Member, body: Result<Json<FollowRequest>, JsonRejection>) -> Result<Json<FollowView>, ApiError> {
+async fn follow(
+    ctx: Ctx,
+    Member(me): Member,
+    body: Result<Json<FollowRequest>, JsonRejection>,
+) -> Result<Json<FollowView>, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let target = resolve_actor(&body.actor, &ctx).await?;
     let (urls, t) = (ctx.urls.clone(), target.clone());
-    let state = ctx.db.write(move |c| weft_core::following::follow(c, &urls, &me, &t)).await.map_err(core)?;
+    let state = ctx
+        .db
+        .write(move |c| weft_core::following::follow(c, &urls, &me, &t))
+        .await
+        .map_err(core)?;
     ctx.delivery.wake();
-    Ok(Json(FollowView { actor: ActorView::from_row(&target), state }))
+    Ok(Json(FollowView {
+        actor: ActorView::from_row(&target),
+        state,
+    }))
 }
 
-async fn unfollow(ctx: Ctx, Member(me): Member, body: Result<Json<FollowRequest>, JsonRejection>) -> Result<StatusCode, ApiError> {
+async fn unfollow(
+    ctx: Ctx,
+    Member(me): Member,
+    body: Result<Json<FollowRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let target = resolve_actor(&body.actor, &ctx).await?;
     let urls = ctx.urls.clone();
-    ctx.db.write(move |c| weft_core::following::unfollow(c, &urls, &me, &target)).await.map_err(core)?;
+    ctx.db
+        .write(move |c| weft_core::following::unfollow(c, &urls, &me, &target))
+        .await
+        .map_err(core)?;
     ctx.delivery.wake();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -81,10 +107,19 @@ async fn item_by_ap_id(ctx: &Ctx, ap_id: &str) -> Result<weft_db::models::ItemRo
     ctx.db
         .read(move |c| weft_db::items::by_ap_id(c, &key))
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no post {ap_id} is known here")))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no post {ap_id} is known here"),
+            )
+        })
 }
 
-async fn create_post(ctx: Ctx, Member(me): Member, body: Result<Json<NewPostRequest>, JsonRejection>) -> Result<(StatusCode, Json<PostView>), ApiError> {
+async fn create_post(
+    ctx: Ctx,
+    Member(me): Member,
+    body: Result<Json<NewPostRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<PostView>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let parent = match &body.in_reply_to {
         Some(ap_id) => Some(item_by_ap_id(&ctx, ap_id).await?),
@@ -93,10 +128,20 @@ async fn create_post(ctx: Ctx, Member(me): Member, body: Result<Json<NewPostRequ
     let community = match (&body.community, &parent) {
         (Some(handle), _) => resolve_actor(handle, &ctx).await?,
         (None, Some(p)) => {
-            let id = p.origin_community_id.ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the post replied to is in no community"))?;
+            let id = p.origin_community_id.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "the post replied to is in no community",
+                )
+            })?;
             ctx.db.read(move |c| weft_db::actors::by_id(c, id)).await?
         }
-        (None, None) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "name a community, or a post to reply to")),
+        (None, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "name a community, or a post to reply to",
+            ));
+        }
     };
     let urls = ctx.urls.clone();
     let author = me.clone();
@@ -128,23 +173,44 @@ async fn local_item(ctx: &Ctx, id: i64) -> Result<weft_db::models::ItemRow, ApiE
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no post {id}")))
 }
 
-async fn edit_post(ctx: Ctx, Member(me): Member, Path(id): Path<i64>, body: Result<Json<EditPostRequest>, JsonRejection>) -> Result<Json<PostView>, ApiError> {
+async fn edit_post(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(id): Path<i64>,
+    body: Result<Json<EditPostRequest>, JsonRejection>,
+) -> Result<Json<PostView>, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let item = local_item(&ctx, id).await?;
     let (urls, author) = (ctx.urls.clone(), me.clone());
     let item = ctx
         .db
-        .write(move |c| weft_core::posts::edit(c, &urls, &author, &item, body.title.as_deref(), &body.content))
+        .write(move |c| {
+            weft_core::posts::edit(
+                c,
+                &urls,
+                &author,
+                &item,
+                body.title.as_deref(),
+                &body.content,
+            )
+        })
         .await
         .map_err(core)?;
     ctx.delivery.wake();
     Ok(Json(PostView::from_row(&item, &me)))
 }
 
-async fn delete_post(ctx: Ctx, Member(me): Member, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn delete_post(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     let item = local_item(&ctx, id).await?;
     let urls = ctx.urls.clone();
-    ctx.db.write(move |c| weft_core::posts::delete(c, &urls, &me, &item)).await.map_err(core)?;
+    ctx.db
+        .write(move |c| weft_core::posts::delete(c, &urls, &me, &item))
+        .await
+        .map_err(core)?;
     ctx.delivery.wake();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -156,7 +222,10 @@ async fn thread_view(ctx: &Ctx, item: weft_db::models::ItemRow) -> Result<Thread
             let replies = weft_core::feed::thread(c, &item).map_err(core)?;
             Ok(ThreadView {
                 post: PostView::from_row(&item, &author),
-                replies: replies.iter().map(|(i, a)| PostView::from_row(i, a)).collect(),
+                replies: replies
+                    .iter()
+                    .map(|(i, a)| PostView::from_row(i, a))
+                    .collect(),
             })
         })
         .await
@@ -173,7 +242,11 @@ struct LookupQuery {
 }
 
 /// A post known here, by its ActivityPub id, with its thread.
-async fn lookup(ctx: Ctx, _me: Member, Query(q): Query<LookupQuery>) -> Result<Json<ThreadView>, ApiError> {
+async fn lookup(
+    ctx: Ctx,
+    _me: Member,
+    Query(q): Query<LookupQuery>,
+) -> Result<Json<ThreadView>, ApiError> {
     let item = item_by_ap_id(&ctx, &q.ap_id).await?;
     Ok(Json(thread_view(&ctx, item).await?))
 }
@@ -185,12 +258,21 @@ struct FeedQuery {
 }
 
 /// A community's feed as this instance knows it (local or followed remote community).
-async fn feed(ctx: Ctx, _me: Member, Path(handle): Path<String>, Query(q): Query<FeedQuery>) -> Result<Json<Vec<FeedEntryView>>, ApiError> {
+async fn feed(
+    ctx: Ctx,
+    _me: Member,
+    Path(handle): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<Vec<FeedEntryView>>, ApiError> {
     let community = resolve_actor(&handle, &ctx).await?;
     let entries = ctx
         .db
-        .read(move |c| weft_core::feed::community_feed(c, &community, q.before, q.limit.unwrap_or(20)))
+        .read(move |c| {
+            weft_core::feed::community_feed(c, &community, q.before, q.limit.unwrap_or(20))
+        })
         .await
         .map_err(core)?;
-    Ok(Json(entries.iter().map(FeedEntryView::from_entry).collect()))
+    Ok(Json(
+        entries.iter().map(FeedEntryView::from_entry).collect(),
+    ))
 }

@@ -26,7 +26,12 @@ fn check_username(name: &str) -> CoreResult<()> {
     }
 }
 
-fn new_local_actor(urls: &Urls, kind: &str, username: &str, display_name: Option<String>) -> NewActor {
+fn new_local_actor(
+    urls: &Urls,
+    kind: &str,
+    username: &str,
+    display_name: Option<String>,
+) -> NewActor {
     let is_group = kind == actor_kind::GROUP;
     let id = if kind == actor_kind::APPLICATION {
         urls.instance_actor()
@@ -78,7 +83,12 @@ pub fn ensure_instance_actor(conn: &mut AnyConnection, urls: &Urls) -> CoreResul
     if let Some(actor) = weft_db::actors::by_ap_id(conn, urls.instance_actor().as_str())? {
         return Ok(actor);
     }
-    let actor = new_local_actor(urls, actor_kind::APPLICATION, INSTANCE_ACTOR, Some(urls.domain().to_string()));
+    let actor = new_local_actor(
+        urls,
+        actor_kind::APPLICATION,
+        INSTANCE_ACTOR,
+        Some(urls.domain().to_string()),
+    );
     Ok(weft_db::actors::insert(conn, &actor)?)
 }
 
@@ -102,7 +112,12 @@ pub fn create_user(
     ensure_name_free(conn, username)?;
     let actor = weft_db::actors::insert(
         conn,
-        &new_local_actor(urls, actor_kind::PERSON, username, display_name.map(sanitize::title)),
+        &new_local_actor(
+            urls,
+            actor_kind::PERSON,
+            username,
+            display_name.map(sanitize::title),
+        ),
     )?;
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -146,7 +161,12 @@ pub fn create_community(
     if new.title.trim().is_empty() {
         return Err(CoreError::Invalid("a community needs a title".into()));
     }
-    let mut actor = new_local_actor(urls, actor_kind::GROUP, new.name, Some(sanitize::title(new.title)));
+    let mut actor = new_local_actor(
+        urls,
+        actor_kind::GROUP,
+        new.name,
+        Some(sanitize::title(new.title)),
+    );
     actor.summary = Some(sanitize::text_to_html(new.domain_statement));
     actor.summary_source = Some(new.domain_statement.to_string());
     actor.posting_restricted_to_mods = new.posting_restricted_to_mods;
@@ -165,7 +185,9 @@ pub fn create_community(
     )?;
     if let Some(lead) = new.lead {
         if !lead.is_local || lead.kind != actor_kind::PERSON {
-            return Err(CoreError::Invalid("a community's lead must be a local person".into()));
+            return Err(CoreError::Invalid(
+                "a community's lead must be a local person".into(),
+            ));
         }
         weft_db::actors::set_membership(
             conn,

@@ -12,9 +12,17 @@ pub fn community_feed(
     limit: i64,
 ) -> CoreResult<Vec<FeedEntry>> {
     if !community.is_group() {
-        return Err(CoreError::Invalid(format!("{} is not a community", community.ap_id)));
+        return Err(CoreError::Invalid(format!(
+            "{} is not a community",
+            community.ap_id
+        )));
     }
-    Ok(weft_db::items::feed(conn, community.id, before, limit.clamp(1, 100))?)
+    Ok(weft_db::items::feed(
+        conn,
+        community.id,
+        before,
+        limit.clamp(1, 100),
+    )?)
 }
 
 /// A post and every reply in its thread, oldest first.

@@ -20,7 +20,9 @@ pub fn follow(
     target: &ActorRow,
 ) -> CoreResult<String> {
     if !follower.is_local {
-        return Err(CoreError::Invalid("only local actors follow through this service".into()));
+        return Err(CoreError::Invalid(
+            "only local actors follow through this service".into(),
+        ));
     }
     if follower.id == target.id {
         return Err(CoreError::Invalid("an actor cannot follow itself".into()));
@@ -50,8 +52,13 @@ pub fn follow(
         return Ok(state.into());
     }
     let id = urls.activity();
-    let activity: Follow = Activity::new("Follow", id.clone(), url(&follower.ap_id), url(&target.ap_id))
-        .to([target.ap_id.clone()]);
+    let activity: Follow = Activity::new(
+        "Follow",
+        id.clone(),
+        url(&follower.ap_id),
+        url(&target.ap_id),
+    )
+    .to([target.ap_id.clone()]);
     weft_db::follows::upsert(
         conn,
         &NewFollow {
@@ -86,7 +93,10 @@ pub fn unfollow(
     target: &ActorRow,
 ) -> CoreResult<()> {
     let Some(existing) = weft_db::follows::find(conn, follower.id, target.id)? else {
-        return Err(CoreError::NotFound(format!("not following {}", target.ap_id)));
+        return Err(CoreError::NotFound(format!(
+            "not following {}",
+            target.ap_id
+        )));
     };
     weft_db::follows::delete(conn, follower.id, target.id)?;
     if target.is_local {
@@ -96,10 +106,15 @@ pub fn unfollow(
         .activity_ap_id
         .map(|s| url(&s))
         .unwrap_or_else(|| urls.activity());
-    let follow: Follow = Activity::new("Follow", follow_id, url(&follower.ap_id), url(&target.ap_id));
+    let follow: Follow = Activity::new(
+        "Follow",
+        follow_id,
+        url(&follower.ap_id),
+        url(&target.ap_id),
+    );
     let id = urls.activity();
-    let undo: UndoFollow = Activity::new("Undo", id.clone(), url(&follower.ap_id), follow)
-        .to([target.ap_id.clone()]);
+    let undo: UndoFollow =
+        Activity::new("Undo", id.clone(), url(&follower.ap_id), follow).to([target.ap_id.clone()]);
     queue(
         conn,
         urls,
@@ -126,10 +141,15 @@ pub fn receive_follow(
     follow: &Follow,
 ) -> CoreResult<()> {
     if !target.is_local {
-        return Err(CoreError::NotFound(format!("{} is not an actor of this instance", target.ap_id)));
+        return Err(CoreError::NotFound(format!(
+            "{} is not an actor of this instance",
+            target.ap_id
+        )));
     }
     if target.kind == actor_kind::APPLICATION {
-        return Err(CoreError::Invalid("the instance actor cannot be followed".into()));
+        return Err(CoreError::Invalid(
+            "the instance actor cannot be followed".into(),
+        ));
     }
     let state = if target.manually_approves_followers {
         follow_state::PENDING
@@ -169,7 +189,11 @@ pub fn receive_follow(
 }
 
 /// A remote actor's `Undo(Follow)`.
-pub fn receive_undo_follow(conn: &mut AnyConnection, follower: &ActorRow, target: &ActorRow) -> CoreResult<()> {
+pub fn receive_undo_follow(
+    conn: &mut AnyConnection,
+    follower: &ActorRow,
+    target: &ActorRow,
+) -> CoreResult<()> {
     weft_db::follows::delete(conn, follower.id, target.id)?;
     Ok(())
 }

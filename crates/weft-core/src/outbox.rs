@@ -30,7 +30,8 @@ pub fn queue<A: Serialize>(
     out: Outgoing<'_, A>,
 ) -> DbResult<i64> {
     let now = weft_db::now();
-    let body = serde_json::to_string(&WithContext::new(out.activity)).expect("activities serialise");
+    let body =
+        serde_json::to_string(&WithContext::new(out.activity)).expect("activities serialise");
     let outbox_id = weft_db::outbox::insert(
         conn,
         &NewOutbox {
@@ -54,7 +55,11 @@ pub fn queue<A: Serialize>(
         .unwrap_or_else(|| out.activity_id.to_string());
     let mut rows = Vec::with_capacity(inboxes.len());
     for inbox in inboxes {
-        let Some(domain) = Url::parse(&inbox).ok().as_ref().and_then(crate::urls::host_port) else {
+        let Some(domain) = Url::parse(&inbox)
+            .ok()
+            .as_ref()
+            .and_then(crate::urls::host_port)
+        else {
             continue;
         };
         let instance_id = weft_db::outbox::instance_id(conn, &domain)?;

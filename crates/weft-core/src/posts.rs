@@ -58,7 +58,11 @@ fn load_place(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<Placed> {
         Some(id) => weft_db::items::by_id(conn, id)?,
         None => None,
     };
-    Ok(Placed { community, parent, root })
+    Ok(Placed {
+        community,
+        parent,
+        root,
+    })
 }
 
 /// The JSON of a stored item, as served and sent.
@@ -95,7 +99,10 @@ pub fn create(
     if community.is_local {
         rules::may_post(conn, &community, author)?;
     } else if !community.is_group() {
-        return Err(CoreError::Invalid(format!("{} is not a community", community.ap_id)));
+        return Err(CoreError::Invalid(format!(
+            "{} is not a community",
+            community.ap_id
+        )));
     }
     let body = new.content.trim();
     if body.is_empty() {
@@ -117,10 +124,19 @@ pub fn create(
         &NewItem {
             ap_id: placeholder,
             kind: "post".into(),
-            object_type: if new.in_reply_to.is_some() { "Note" } else { "Page" }.into(),
+            object_type: if new.in_reply_to.is_some() {
+                "Note"
+            } else {
+                "Page"
+            }
+            .into(),
             author_id: author.id,
             origin_community_id: Some(community.id),
-            title: if new.in_reply_to.is_some() { None } else { title },
+            title: if new.in_reply_to.is_some() {
+                None
+            } else {
+                title
+            },
             content: sanitize::text_to_html(body),
             source: Some(body.to_string()),
             url: None,
@@ -148,7 +164,15 @@ pub fn create(
         },
     )?;
     let object = object_json(conn, &item)?;
-    send_from_author(conn, urls, author, &community, "Create", &object, serde_json::to_value(&object).expect("json"))?;
+    send_from_author(
+        conn,
+        urls,
+        author,
+        &community,
+        "Create",
+        &object,
+        serde_json::to_value(&object).expect("json"),
+    )?;
     Ok(item)
 }
 
@@ -165,10 +189,11 @@ fn send_from_author(
     object_value: Value,
 ) -> CoreResult<()> {
     let id = urls.activity();
-    let mut activity: Activity<Value> = Activity::new(verb, id.clone(), url(&author.ap_id), object_value)
-        .to(object.to.clone())
-        .cc(object.cc.clone())
-        .audience(Some(url(&community.ap_id)));
+    let mut activity: Activity<Value> =
+        Activity::new(verb, id.clone(), url(&author.ap_id), object_value)
+            .to(object.to.clone())
+            .cc(object.cc.clone())
+            .audience(Some(url(&community.ap_id)));
     if verb == "Delete" {
         activity = activity.to([community.ap_id.clone(), PUBLIC.to_string()]);
     }
@@ -196,7 +221,13 @@ fn send_from_author(
     )?;
     if community.is_local {
         let bare = (verb == "Create").then_some(object);
-        announce(conn, urls, community, serde_json::to_value(&activity).expect("json"), bare)?;
+        announce(
+            conn,
+            urls,
+            community,
+            serde_json::to_value(&activity).expect("json"),
+            bare,
+        )?;
     }
     Ok(())
 }
@@ -217,10 +248,11 @@ pub fn announce(
     let followers = community.followers_url.clone().unwrap_or_default();
     let mut send = |object: Value| -> CoreResult<()> {
         let id = urls.activity();
-        let activity: Activity<Value> = Activity::new("Announce", id.clone(), url(&community.ap_id), object)
-            .to([PUBLIC.to_string()])
-            .cc([followers.clone()])
-            .audience(Some(url(&community.ap_id)));
+        let activity: Activity<Value> =
+            Activity::new("Announce", id.clone(), url(&community.ap_id), object)
+                .to([PUBLIC.to_string()])
+                .cc([followers.clone()])
+                .audience(Some(url(&community.ap_id)));
         queue(
             conn,
             urls,
@@ -253,7 +285,9 @@ pub fn edit(
     content: &str,
 ) -> CoreResult<ItemRow> {
     if item.author_id != author.id {
-        return Err(CoreError::Forbidden("only the author may edit a post".into()));
+        return Err(CoreError::Forbidden(
+            "only the author may edit a post".into(),
+        ));
     }
     if item.deleted_at.is_some() {
         return Err(CoreError::NotFound("the post was deleted".into()));
@@ -265,18 +299,42 @@ pub fn edit(
     let title = if item.in_reply_to_id.is_some() {
         None
     } else {
-        Some(title.map(sanitize::title).unwrap_or_else(|| item.title.clone().unwrap_or_default()))
+        Some(
+            title
+                .map(sanitize::title)
+                .unwrap_or_else(|| item.title.clone().unwrap_or_default()),
+        )
     };
-    weft_db::items::update_content(conn, item.id, title.as_deref(), &sanitize::text_to_html(body), Some(body), weft_db::now())?;
+    weft_db::items::update_content(
+        conn,
+        item.id,
+        title.as_deref(),
+        &sanitize::text_to_html(body),
+        Some(body),
+        weft_db::now(),
+    )?;
     let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
     let community = community_of(conn, &item)?;
     let object = object_json(conn, &item)?;
-    send_from_author(conn, urls, author, &community, "Update", &object, serde_json::to_value(&object).expect("json"))?;
+    send_from_author(
+        conn,
+        urls,
+        author,
+        &community,
+        "Update",
+        &object,
+        serde_json::to_value(&object).expect("json"),
+    )?;
     Ok(item)
 }
 
 /// A local author or moderator deletes a post.
-pub fn delete(conn: &mut AnyConnection, urls: &Urls, actor: &ActorRow, item: &ItemRow) -> CoreResult<()> {
+pub fn delete(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    actor: &ActorRow,
+    item: &ItemRow,
+) -> CoreResult<()> {
     rules::may_change_item(conn, item, actor)?;
     if item.deleted_at.is_some() {
         return Ok(());
@@ -284,7 +342,15 @@ pub fn delete(conn: &mut AnyConnection, urls: &Urls, actor: &ActorRow, item: &It
     let object = object_json(conn, item)?;
     weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
     let community = community_of(conn, item)?;
-    send_from_author(conn, urls, actor, &community, "Delete", &object, Value::String(item.ap_id.clone()))?;
+    send_from_author(
+        conn,
+        urls,
+        actor,
+        &community,
+        "Delete",
+        &object,
+        Value::String(item.ap_id.clone()),
+    )?;
     Ok(())
 }
 
@@ -340,7 +406,12 @@ pub fn community_for(
     for candidate in candidates.iter().filter(|c| urls.is_local(c)) {
         // Lemmy may write http:// where the id is https:// (and back): try the local form.
         let local = url(urls.base().as_str())
-            .join(Url::parse(candidate).map(|u| u.path().to_string()).unwrap_or_default().as_str())
+            .join(
+                Url::parse(candidate)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default()
+                    .as_str(),
+            )
             .map(|u| u.to_string())
             .unwrap_or_else(|_| candidate.clone());
         if let Some(actor) = weft_db::actors::by_ap_id(conn, &local)?
@@ -383,21 +454,38 @@ pub fn receive_create(
         None => None,
     };
     let Some(community) = community_for(conn, urls, object, parent.as_ref())? else {
-        return Ok(Received::Ignored(format!("{} is not addressed to a community here", object.id)));
+        return Ok(Received::Ignored(format!(
+            "{} is not addressed to a community here",
+            object.id
+        )));
     };
     if community.is_local {
         rules::may_post(conn, &community, author)?;
     } else if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
-        return Ok(Received::Ignored(format!("nobody here follows {}", community.ap_id)));
+        return Ok(Received::Ignored(format!(
+            "nobody here follows {}",
+            community.ap_id
+        )));
     }
     let item = store_remote(conn, author, object, &community, parent.as_ref())?;
     if community.is_local {
         let stored = object_json(conn, &item)?;
-        let create: Activity<PostObject> = Activity::new("Create", create_id.clone(), url(&author.ap_id), stored.clone())
-            .to(stored.to.clone())
-            .cc(stored.cc.clone())
-            .audience(stored.audience.clone());
-        announce(conn, urls, &community, serde_json::to_value(&create).expect("json"), Some(&stored))?;
+        let create: Activity<PostObject> = Activity::new(
+            "Create",
+            create_id.clone(),
+            url(&author.ap_id),
+            stored.clone(),
+        )
+        .to(stored.to.clone())
+        .cc(stored.cc.clone())
+        .audience(stored.audience.clone());
+        announce(
+            conn,
+            urls,
+            &community,
+            serde_json::to_value(&create).expect("json"),
+            Some(&stored),
+        )?;
     }
     Ok(Received::Stored(item))
 }
@@ -413,7 +501,10 @@ pub fn receive_announced(
 ) -> CoreResult<Received> {
     check_authorship(object, author)?;
     if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
-        return Ok(Received::Ignored(format!("nobody here follows {}", community.ap_id)));
+        return Ok(Received::Ignored(format!(
+            "nobody here follows {}",
+            community.ap_id
+        )));
     }
     if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
         return Ok(Received::Known(existing));
@@ -450,7 +541,11 @@ fn store_remote(
             object_type: object.kind.clone(),
             author_id: author.id,
             origin_community_id: Some(community.id),
-            title: if is_thread { object.name.as_deref().map(sanitize::title) } else { None },
+            title: if is_thread {
+                object.name.as_deref().map(sanitize::title)
+            } else {
+                None
+            },
             content: sanitize::html(&object.content),
             source: object.source.as_ref().map(|s| s.content.clone()),
             url: object.url.as_ref().map(Url::to_string),
@@ -487,31 +582,54 @@ pub fn receive_update(
 ) -> CoreResult<Received> {
     check_authorship(object, author)?;
     let Some(item) = weft_db::items::by_ap_id(conn, object.id.as_str())? else {
-        return Ok(Received::Ignored(format!("{} is not known here", object.id)));
+        return Ok(Received::Ignored(format!(
+            "{} is not known here",
+            object.id
+        )));
     };
     if item.author_id != author.id {
-        return Err(CoreError::Forbidden("only the author may edit a post".into()));
+        return Err(CoreError::Forbidden(
+            "only the author may edit a post".into(),
+        ));
     }
     if item.deleted_at.is_some() {
         return Ok(Received::Ignored("the post was deleted".into()));
     }
-    let title = if item.in_reply_to_id.is_none() { object.name.as_deref().map(sanitize::title) } else { None };
+    let title = if item.in_reply_to_id.is_none() {
+        object.name.as_deref().map(sanitize::title)
+    } else {
+        None
+    };
     weft_db::items::update_content(
         conn,
         item.id,
         title.as_deref(),
         &sanitize::html(&object.content),
         object.source.as_ref().map(|s| s.content.as_str()),
-        object.updated.map(|u| u.naive_utc()).unwrap_or_else(weft_db::now),
+        object
+            .updated
+            .map(|u| u.naive_utc())
+            .unwrap_or_else(weft_db::now),
     )?;
     let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
     let community = community_of(conn, &item)?;
     if community.is_local {
         let stored = object_json(conn, &item)?;
-        let update: Activity<PostObject> = Activity::new("Update", update_id.clone(), url(&author.ap_id), stored.clone())
-            .to(stored.to.clone())
-            .audience(stored.audience.clone());
-        announce(conn, urls, &community, serde_json::to_value(&update).expect("json"), None)?;
+        let update: Activity<PostObject> = Activity::new(
+            "Update",
+            update_id.clone(),
+            url(&author.ap_id),
+            stored.clone(),
+        )
+        .to(stored.to.clone())
+        .audience(stored.audience.clone());
+        announce(
+            conn,
+            urls,
+            &community,
+            serde_json::to_value(&update).expect("json"),
+            None,
+        )?;
     }
     Ok(Received::Stored(item))
 }
@@ -534,10 +652,21 @@ pub fn receive_delete(
     weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
     let community = community_of(conn, &item)?;
     if community.is_local {
-        let delete: Activity<Value> = Activity::new("Delete", delete_id.clone(), url(&actor.ap_id), Value::String(item.ap_id.clone()))
-            .to([community.ap_id.clone(), PUBLIC.to_string()])
-            .audience(Some(url(&community.ap_id)));
-        announce(conn, urls, &community, serde_json::to_value(&delete).expect("json"), None)?;
+        let delete: Activity<Value> = Activity::new(
+            "Delete",
+            delete_id.clone(),
+            url(&actor.ap_id),
+            Value::String(item.ap_id.clone()),
+        )
+        .to([community.ap_id.clone(), PUBLIC.to_string()])
+        .audience(Some(url(&community.ap_id)));
+        announce(
+            conn,
+            urls,
+            &community,
+            serde_json::to_value(&delete).expect("json"),
+            None,
+        )?;
     }
     Ok(Received::Stored(item))
 }

@@ -5,9 +5,16 @@ use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, role};
 
 /// May `author` start a thread or reply in `community` (a local Group)?
-pub fn may_post(conn: &mut AnyConnection, community: &ActorRow, author: &ActorRow) -> CoreResult<()> {
+pub fn may_post(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    author: &ActorRow,
+) -> CoreResult<()> {
     if !community.is_group() {
-        return Err(CoreError::Invalid(format!("{} is not a community", community.ap_id)));
+        return Err(CoreError::Invalid(format!(
+            "{} is not a community",
+            community.ap_id
+        )));
     }
     if let Some(details) = weft_db::actors::community(conn, community.id)?
         && details.lifecycle == "archived"
@@ -45,5 +52,7 @@ pub fn may_change_item(
             return Ok(());
         }
     }
-    Err(CoreError::Forbidden("only the author or a moderator may change this post".into()))
+    Err(CoreError::Forbidden(
+        "only the author or a moderator may change this post".into(),
+    ))
 }

@@ -28,7 +28,12 @@ fn escape(s: &str) -> String {
 /// A title is plain text: no markup at all, one line, bounded.
 pub fn title(input: &str) -> String {
     let text = ammonia::Builder::empty().clean(input).to_string();
-    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(300)
+        .collect()
 }
 
 #[cfg(test)]
@@ -37,7 +42,9 @@ mod tests {
 
     #[test]
     fn scripts_are_removed_links_kept() {
-        let clean = html(r#"<p onclick="x()">Hi <script>alert(1)</script><a href="https://a.example">a</a></p>"#);
+        let clean = html(
+            r#"<p onclick="x()">Hi <script>alert(1)</script><a href="https://a.example">a</a></p>"#,
+        );
         assert!(!clean.contains("script") && !clean.contains("onclick"));
         assert!(clean.contains(r#"href="https://a.example""#));
     }

@@ -166,9 +166,9 @@ pub fn establish(url: &str) -> DbResult<AnyConnection> {
 pub fn run_migrations(conn: &mut AnyConnection) -> DbResult<usize> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        AnyConnection::Postgresql(c) => {
-            c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len())
-        }
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }

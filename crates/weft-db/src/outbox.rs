@@ -176,7 +176,11 @@ pub fn reschedule(
     Ok(())
 }
 
-pub fn record_success(conn: &mut AnyConnection, instance_id: i64, at: NaiveDateTime) -> DbResult<()> {
+pub fn record_success(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    at: NaiveDateTime,
+) -> DbResult<()> {
     diesel::update(instances::table.find(instance_id))
         .set((
             instances::consecutive_failures.eq(0),

@@ -32,7 +32,8 @@ impl Sender {
         if let Some(key) = self.keys.lock().expect("key cache").get(key_id) {
             return Ok(key.clone());
         }
-        let key = Arc::new(weft_protocol::httpsig::parse_private_key(pem).map_err(SendError::Refused)?);
+        let key =
+            Arc::new(weft_protocol::httpsig::parse_private_key(pem).map_err(SendError::Refused)?);
         self.keys
             .lock()
             .expect("key cache")
@@ -48,7 +49,8 @@ impl Sender {
         key_id: &str,
         private_key_pem: &str,
     ) -> Result<(), SendError> {
-        let url = Url::parse(inbox).map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
+        let url =
+            Url::parse(inbox).map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
         let key = self.key(key_id, private_key_pem)?;
         let key_id = key_id.to_string();
         let body_for_signing = body.clone();
@@ -78,7 +80,13 @@ impl Sender {
         if status.is_success() {
             return Ok(());
         }
-        let text: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+        let text: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
         let message = format!("{inbox} answered {status}: {text}");
         if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
             Err(SendError::Refused(message))

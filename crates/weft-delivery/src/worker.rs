@@ -73,7 +73,10 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
 
 fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
     let factor = 2u32.saturating_pow(failures.clamp(0, 30) as u32 - u32::from(failures > 0));
-    let delay = settings.first_backoff.saturating_mul(factor).min(settings.max_backoff);
+    let delay = settings
+        .first_backoff
+        .saturating_mul(factor)
+        .min(settings.max_backoff);
     TimeDelta::from_std(delay).unwrap_or(TimeDelta::days(1))
 }
 
@@ -94,7 +97,12 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             }
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
         }
-        let next = shared.db.read(weft_db::outbox::next_due_at).await.ok().flatten();
+        let next = shared
+            .db
+            .read(weft_db::outbox::next_due_at)
+            .await
+            .ok()
+            .flatten();
         let wait = next
             .map(|at| (at - weft_db::now()).to_std().unwrap_or(Duration::ZERO))
             .unwrap_or(Duration::from_secs(60))
@@ -109,7 +117,11 @@ async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
     if let Err(e) = result {
         warn!("delivery to instance {instance}: {e}");
     }
-    shared.running.lock().expect("running set").remove(&instance);
+    shared
+        .running
+        .lock()
+        .expect("running set")
+        .remove(&instance);
     notify.notify_one();
 }
 
@@ -130,7 +142,9 @@ async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<(), DbErr
             .buffer_unordered(shared.settings.in_flight)
             .collect()
             .await;
-        let failure = results.iter().find_map(|(ok, err)| (!ok).then(|| err.clone()).flatten());
+        let failure = results
+            .iter()
+            .find_map(|(ok, err)| (!ok).then(|| err.clone()).flatten());
         let now = weft_db::now();
         match failure {
             None => {
@@ -160,7 +174,10 @@ async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<(), DbErr
 
 /// Splits the queue (in id order) into groups by ordering key, keeping only rows due
 /// now; a key whose oldest row is still backing off holds back its later rows too.
-fn due_groups(rows: Vec<(DeliveryRow, OutboxRow)>, now: NaiveDateTime) -> Vec<Vec<(DeliveryRow, OutboxRow)>> {
+fn due_groups(
+    rows: Vec<(DeliveryRow, OutboxRow)>,
+    now: NaiveDateTime,
+) -> Vec<Vec<(DeliveryRow, OutboxRow)>> {
     let mut blocked: HashSet<String> = HashSet::new();
     let mut order: Vec<String> = vec![];
     let mut groups: HashMap<String, Vec<(DeliveryRow, OutboxRow)>> = HashMap::new();
@@ -178,11 +195,17 @@ fn due_groups(rows: Vec<(DeliveryRow, OutboxRow)>, now: NaiveDateTime) -> Vec<Ve
         }
         groups.entry(key).or_default().push((delivery, activity));
     }
-    order.into_iter().filter_map(|k| groups.remove(&k)).collect()
+    order
+        .into_iter()
+        .filter_map(|k| groups.remove(&k))
+        .collect()
 }
 
 /// Sends one key's rows in order; stops at the first failure. Returns (all ok, error).
-async fn send_group(shared: &Arc<Shared>, group: Vec<(DeliveryRow, OutboxRow)>) -> (bool, Option<String>) {
+async fn send_group(
+    shared: &Arc<Shared>,
+    group: Vec<(DeliveryRow, OutboxRow)>,
+) -> (bool, Option<String>) {
     for (delivery, activity) in group {
         let signer = match signer(shared, activity.actor_id).await {
             Ok(s) => s,
@@ -190,26 +213,45 @@ async fn send_group(shared: &Arc<Shared>, group: Vec<(DeliveryRow, OutboxRow)>) 
         };
         let outcome = shared
             .sender
-            .send(&delivery.inbox_url, activity.body.clone(), &signer.0, &signer.1)
+            .send(
+                &delivery.inbox_url,
+                activity.body.clone(),
+                &signer.0,
+                &signer.1,
+            )
             .await;
         let settings = shared.settings.clone();
         let stored = match outcome {
             Ok(()) => {
                 debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url);
-                shared.db.write(move |c| weft_db::outbox::delivered(c, delivery.id)).await
+                shared
+                    .db
+                    .write(move |c| weft_db::outbox::delivered(c, delivery.id))
+                    .await
             }
             Err(SendError::Refused(message)) => {
-                warn!("{} refused {}: {message}", delivery.inbox_url, activity.ap_id);
-                shared.db.write(move |c| weft_db::outbox::delivered(c, delivery.id)).await
+                warn!(
+                    "{} refused {}: {message}",
+                    delivery.inbox_url, activity.ap_id
+                );
+                shared
+                    .db
+                    .write(move |c| weft_db::outbox::delivered(c, delivery.id))
+                    .await
             }
             Err(SendError::Retry(message)) => {
-                debug!("will retry {} to {}: {message}", activity.ap_id, delivery.inbox_url);
+                debug!(
+                    "will retry {} to {}: {message}",
+                    activity.ap_id, delivery.inbox_url
+                );
                 let attempts = delivery.attempts + 1;
                 let next = weft_db::now() + backoff(&settings, attempts);
                 let error = message.clone();
                 let result = shared
                     .db
-                    .write(move |c| weft_db::outbox::reschedule(c, delivery.id, attempts, next, &error))
+                    .write(move |c| {
+                        weft_db::outbox::reschedule(c, delivery.id, attempts, next, &error)
+                    })
                     .await;
                 if let Err(e) = result {
                     return (false, Some(e.to_string()));
@@ -228,12 +270,19 @@ async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<(String, Stri
     if let Some(s) = shared.signers.lock().expect("signers").get(&actor_id) {
         return Ok(s.clone());
     }
-    let actor = shared.db.read(move |c| weft_db::actors::by_id(c, actor_id)).await?;
+    let actor = shared
+        .db
+        .read(move |c| weft_db::actors::by_id(c, actor_id))
+        .await?;
     let pem = actor
         .private_key_pem
         .ok_or_else(|| DbError::Task(format!("actor {} has no private key", actor.ap_id)))?;
     let signer = Arc::new((actor.public_key_id, pem));
-    shared.signers.lock().expect("signers").insert(actor_id, signer.clone());
+    shared
+        .signers
+        .lock()
+        .expect("signers")
+        .insert(actor_id, signer.clone());
     Ok(signer)
 }
 

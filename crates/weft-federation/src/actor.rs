@@ -60,24 +60,39 @@ impl Object for DbActor {
             )));
         }
         if !same_host(&json.inbox, &json.id) {
-            return Err(FedError::forbidden(format!("actor {} names an inbox on another host", json.id)));
+            return Err(FedError::forbidden(format!(
+                "actor {} names an inbox on another host",
+                json.id
+            )));
         }
         if !same_host(&json.public_key.owner, &json.id) {
-            return Err(FedError::forbidden(format!("actor {} has a key owned by another host", json.id)));
+            return Err(FedError::forbidden(format!(
+                "actor {} has a key owned by another host",
+                json.id
+            )));
         }
         if weft_protocol::httpsig::parse_public_key(&json.public_key.public_key_pem).is_err() {
-            return Err(FedError::bad_request(format!("actor {} has no readable RSA public key", json.id)));
+            return Err(FedError::bad_request(format!(
+                "actor {} has no readable RSA public key",
+                json.id
+            )));
         }
         Ok(())
     }
 
     async fn from_json(json: ActorJson, data: &Ctx) -> Result<Self, FedError> {
-        let domain = host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
+        let domain =
+            host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
         if data.urls.is_local(json.id.as_str()) {
-            return Err(FedError::forbidden("a remote document cannot replace a local actor"));
+            return Err(FedError::forbidden(
+                "a remote document cannot replace a local actor",
+            ));
         }
         let row = weft_core::wire::actor_from_json(&json, &domain);
-        let stored = data.db.write(move |c| weft_db::actors::upsert(c, &row)).await?;
+        let stored = data
+            .db
+            .write(move |c| weft_db::actors::upsert(c, &row))
+            .await?;
         Ok(DbActor::new(stored))
     }
 }
@@ -100,18 +115,27 @@ impl Actor for DbActor {
     }
 
     fn shared_inbox(&self) -> Option<Url> {
-        self.row.shared_inbox_url.as_deref().and_then(|s| Url::parse(s).ok())
+        self.row
+            .shared_inbox_url
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
     }
 }
 
 /// An actor by id: from the database, or fetched (and refreshed when stale).
 pub async fn fetch_actor(id: &Url, data: &Ctx) -> Result<ActorRow, FedError> {
-    Ok(ObjectId::<DbActor>::from(id.clone()).dereference(data).await?.row)
+    Ok(ObjectId::<DbActor>::from(id.clone())
+        .dereference(data)
+        .await?
+        .row)
 }
 
 /// Fetches an actor again, ignoring the cache (after a key rotation).
 pub async fn refetch_actor(id: &Url, data: &Ctx) -> Result<ActorRow, FedError> {
-    Ok(ObjectId::<DbActor>::from(id.clone()).dereference_forced(data).await?.row)
+    Ok(ObjectId::<DbActor>::from(id.clone())
+        .dereference_forced(data)
+        .await?
+        .row)
 }
 
 /// An actor named by URL, `acct:name@host`, `@name@host` or `name@host`.
@@ -144,12 +168,17 @@ pub async fn resolve_actor(query: &str, data: &Ctx) -> Result<ActorRow, FedError
             .await?
             .ok_or_else(|| FedError::not_found(format!("no actor {query} here")));
     }
-    Ok(webfinger_resolve_actor::<crate::AppState, DbActor>(handle, data).await?.row)
+    Ok(
+        webfinger_resolve_actor::<crate::AppState, DbActor>(handle, data)
+            .await?
+            .row,
+    )
 }
 
 /// Fetches an object from its own server (signed), so its content is authentic
 /// whoever forwarded it. The library checks that the served id is the URL asked for.
 pub async fn fetch_object(id: &Url, data: &Ctx) -> Result<PostObject, FedError> {
-    let response = activitypub_federation::fetch::fetch_object_http::<_, PostObject>(id, data).await?;
+    let response =
+        activitypub_federation::fetch::fetch_object_http::<_, PostObject>(id, data).await?;
     Ok(response.object)
 }

@@ -68,10 +68,22 @@ async fn local_actor(ctx: &Ctx, prefix: &str, name: &str) -> Result<ActorRow, Fe
         .read(move |c| weft_db::actors::local_by_username(c, &owned))
         .await?
         .filter(|a| a.kind == kind)
-        .ok_or_else(|| FedError::not_found(format!("no {} named {name} here", if kind == actor_kind::GROUP { "community" } else { "person" })))
+        .ok_or_else(|| {
+            FedError::not_found(format!(
+                "no {} named {name} here",
+                if kind == actor_kind::GROUP {
+                    "community"
+                } else {
+                    "person"
+                }
+            ))
+        })
 }
 
-async fn actor(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+async fn actor(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     Ok(json(weft_core::wire::actor_into_json(&ctx.urls, &actor)))
 }
@@ -83,12 +95,19 @@ struct PageQuery {
 
 /// The outbox: public activities, newest first; `?page=true` is the first page and
 /// `?page=<id>` the page of activities older than that outbox id.
-async fn outbox(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Result<Response, FedError> {
+async fn outbox(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = url(actor.outbox_url.as_deref().unwrap_or_default());
     let actor_id = actor.id;
     let Some(page) = q.page else {
-        let total = ctx.db.read(move |c| weft_db::outbox::count_public(c, actor_id)).await?;
+        let total = ctx
+            .db
+            .read(move |c| weft_db::outbox::count_public(c, actor_id))
+            .await?;
         let first = Url::parse(&format!("{id}?page=true")).expect("url");
         return Ok(json(OrderedCollection::paged(id, total, first)));
     };
@@ -98,7 +117,10 @@ async fn outbox(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q)
         .read(move |c| weft_db::outbox::public_page(c, actor_id, before, PAGE_SIZE))
         .await?;
     let next = (rows.len() as i64 == PAGE_SIZE)
-        .then(|| rows.last().map(|r| Url::parse(&format!("{id}?page={}", r.id)).expect("url")))
+        .then(|| {
+            rows.last()
+                .map(|r| Url::parse(&format!("{id}?page={}", r.id)).expect("url"))
+        })
         .flatten();
     let items: Vec<Value> = rows
         .iter()
@@ -115,11 +137,18 @@ async fn outbox(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q)
 }
 
 /// Followers: the count always; the ids on pages (`?page=1`, …).
-async fn followers(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Result<Response, FedError> {
+async fn followers(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = url(actor.followers_url.as_deref().unwrap_or_default());
     let actor_id = actor.id;
-    let total = ctx.db.read(move |c| weft_db::follows::count_followers(c, actor_id)).await?;
+    let total = ctx
+        .db
+        .read(move |c| weft_db::follows::count_followers(c, actor_id))
+        .await?;
     let Some(page) = q.page else {
         let first = Url::parse(&format!("{id}?page=1")).expect("url");
         return Ok(json(OrderedCollection::paged(id, total, first)));
@@ -127,23 +156,43 @@ async fn followers(ctx: Ctx, Path((prefix, name)): Path<(String, String)>, Query
     let number = page.parse::<i64>().unwrap_or(1).max(1);
     let ids = ctx
         .db
-        .read(move |c| weft_db::follows::followers_page(c, actor_id, PAGE_SIZE, (number - 1) * PAGE_SIZE))
+        .read(move |c| {
+            weft_db::follows::followers_page(c, actor_id, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        })
         .await?;
-    let next = (number * PAGE_SIZE < total).then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
+    let next = (number * PAGE_SIZE < total)
+        .then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
     let page_id = Url::parse(&format!("{id}?page={number}")).expect("url");
-    Ok(json(OrderedCollectionPage::new(page_id, id, next, ids.into_iter().map(Value::String).collect())))
+    Ok(json(OrderedCollectionPage::new(
+        page_id,
+        id,
+        next,
+        ids.into_iter().map(Value::String).collect(),
+    )))
 }
 
-async fn following(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+async fn following(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = ctx.urls.actor_part(&url(&actor.ap_id), "following");
     let actor_id = actor.id;
-    let ids = ctx.db.read(move |c| weft_db::follows::following(c, actor_id)).await?;
-    Ok(json(OrderedCollection::inline(id, ids.into_iter().map(Value::String).collect())))
+    let ids = ctx
+        .db
+        .read(move |c| weft_db::follows::following(c, actor_id))
+        .await?;
+    Ok(json(OrderedCollection::inline(
+        id,
+        ids.into_iter().map(Value::String).collect(),
+    )))
 }
 
 /// A community's leads and facilitators (Lemmy reads this as its moderators).
-async fn moderators(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+async fn moderators(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     if !actor.is_group() {
         return Err(FedError::not_found("people have no moderators"));
@@ -152,12 +201,20 @@ async fn moderators(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> R
     let actor_id = actor.id;
     let mods = ctx
         .db
-        .read(move |c| weft_db::actors::members_with_roles(c, actor_id, &[role::LEAD, role::FACILITATOR]))
+        .read(move |c| {
+            weft_db::actors::members_with_roles(c, actor_id, &[role::LEAD, role::FACILITATOR])
+        })
         .await?;
-    Ok(json(OrderedCollection::inline(id, mods.into_iter().map(|a| Value::String(a.ap_id)).collect())))
+    Ok(json(OrderedCollection::inline(
+        id,
+        mods.into_iter().map(|a| Value::String(a.ap_id)).collect(),
+    )))
 }
 
-async fn featured(ctx: Ctx, Path((prefix, name)): Path<(String, String)>) -> Result<Response, FedError> {
+async fn featured(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = ctx.urls.actor_part(&url(&actor.ap_id), "featured");
     Ok(json(OrderedCollection::inline(id, vec![])))
@@ -202,6 +259,7 @@ async fn activity(ctx: Ctx, Path(id): Path<String>) -> Result<Response, FedError
         .await?
         .filter(|r| r.is_public)
         .ok_or_else(|| FedError::not_found("no such public activity"))?;
-    let value: Value = serde_json::from_str(&row.body).map_err(|e| FedError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let value: Value = serde_json::from_str(&row.body)
+        .map_err(|e| FedError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(FederationJson(value).into_response())
 }

@@ -63,7 +63,11 @@ pub async fn webfinger(ctx: Ctx, Query(q): Query<WebfingerQuery>) -> Result<Resp
             },
         ],
     };
-    Ok(([(header::CONTENT_TYPE, "application/jrd+json")], axum::Json(body)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/jrd+json")],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 pub async fn nodeinfo_links(ctx: Ctx) -> Response {

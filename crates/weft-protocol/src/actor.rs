@@ -54,7 +54,9 @@ pub struct ActorJson {
 
 impl ActorJson {
     pub fn shared_inbox(&self) -> Option<&Url> {
-        self.endpoints.as_ref().and_then(|e| e.shared_inbox.as_ref())
+        self.endpoints
+            .as_ref()
+            .and_then(|e| e.shared_inbox.as_ref())
     }
 }
 

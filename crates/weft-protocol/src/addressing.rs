@@ -73,7 +73,13 @@ mod tests {
 
     #[test]
     fn same_id_ignores_scheme_and_slash() {
-        assert!(same_id("http://a.example/c/main", "https://a.example/c/main/"));
-        assert!(!same_id("https://a.example/c/main", "https://a.example/c/other"));
+        assert!(same_id(
+            "http://a.example/c/main",
+            "https://a.example/c/main/"
+        ));
+        assert!(!same_id(
+            "https://a.example/c/main",
+            "https://a.example/c/other"
+        ));
     }
 }

@@ -62,12 +62,20 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, String> {
     let mut expires = None;
     let mut rest = value.trim();
     while !rest.is_empty() {
-        let eq = rest.find('=').ok_or("Signature header: expected name=value")?;
-        let name = rest[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let eq = rest
+            .find('=')
+            .ok_or("Signature header: expected name=value")?;
+        let name = rest[..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         rest = &rest[eq + 1..];
         let val;
         if let Some(stripped) = rest.strip_prefix('"') {
-            let end = stripped.find('"').ok_or("Signature header: unterminated quote")?;
+            let end = stripped
+                .find('"')
+                .ok_or("Signature header: unterminated quote")?;
             val = stripped[..end].to_string();
             rest = &stripped[end + 1..];
         } else {
@@ -79,9 +87,18 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, String> {
         match name.as_str() {
             "keyid" => key_id = Some(val),
             "algorithm" => algorithm = Some(val),
-            "headers" => headers = Some(val.split_whitespace().map(str::to_ascii_lowercase).collect()),
+            "headers" => {
+                headers = Some(
+                    val.split_whitespace()
+                        .map(str::to_ascii_lowercase)
+                        .collect(),
+                )
+            }
             "signature" => {
-                signature = Some(B64.decode(val.as_bytes()).map_err(|_| "Signature header: signature is not base64")?)
+                signature = Some(
+                    B64.decode(val.as_bytes())
+                        .map_err(|_| "Signature header: signature is not base64")?,
+                )
             }
             "created" => created = val.parse().ok(),
             "expires" => expires = val.parse().ok(),
@@ -112,8 +129,12 @@ pub fn signing_string(
     for name in names {
         let value = match name.as_str() {
             "(request-target)" => format!("{} {}", method.to_ascii_lowercase(), path_and_query),
-            "(created)" => created.ok_or("(created) is signed but missing")?.to_string(),
-            "(expires)" => expires.ok_or("(expires) is signed but missing")?.to_string(),
+            "(created)" => created
+                .ok_or("(created) is signed but missing")?
+                .to_string(),
+            "(expires)" => expires
+                .ok_or("(expires) is signed but missing")?
+                .to_string(),
             other => header(other).ok_or_else(|| format!("signed header {other} is missing"))?,
         };
         lines.push(format!("{name}: {value}"));
@@ -143,7 +164,8 @@ pub fn sign(key: &RsaPrivateKey, signing_string: &str) -> String {
 
 pub fn verify(key: &RsaPublicKey, signing_string: &str, signature: &[u8]) -> bool {
     let digest = Sha256::digest(signing_string.as_bytes());
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, signature).is_ok()
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, signature)
+        .is_ok()
 }
 
 /// The headers of a signed POST: `Date`, `Digest`, `Content-Type` and `Signature`

@@ -7,8 +7,8 @@ pub mod actor;
 pub mod addressing;
 pub mod collection;
 pub mod context;
-pub mod object;
 pub mod httpsig;
+pub mod object;
 pub mod wellknown;
 
 pub use activities::*;

@@ -96,7 +96,11 @@ pub struct PostObject {
         skip_serializing_if = "Option::is_none"
     )]
     pub url: Option<Url>,
-    #[serde(default, deserialize_with = "lenient_tags", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_tags",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tag: Vec<Tag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<bool>,

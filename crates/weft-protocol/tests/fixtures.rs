@@ -28,7 +28,10 @@ fn mastodon_person() {
     let actor: ActorJson = round_trip("mastodon/person.json");
     assert_eq!(actor.kind, "Person");
     assert!(actor.public_key.public_key_pem.contains("BEGIN PUBLIC KEY"));
-    assert!(actor.shared_inbox().is_some(), "Mastodon actors have a shared inbox");
+    assert!(
+        actor.shared_inbox().is_some(),
+        "Mastodon actors have a shared inbox"
+    );
     assert_eq!(actor.public_key.owner, actor.id);
 }
 
@@ -53,7 +56,10 @@ fn follows_from_mastodon_and_lemmy() {
     assert_eq!(undo.object.kind, "Follow");
     let accept: AcceptFollow = round_trip("lemmy/accept_follow.json");
     assert_eq!(accept.object.kind, "Follow");
-    assert_eq!(accept.object.object, accept.actor, "the followed actor accepts");
+    assert_eq!(
+        accept.object.object, accept.actor,
+        "the followed actor accepts"
+    );
 }
 
 #[test]
@@ -62,11 +68,17 @@ fn create_note_from_mastodon_and_lemmy() {
     assert_eq!(create.object.kind, "Note");
     assert_eq!(create.object.attributed_to.as_ref(), Some(&create.actor));
     assert!(create.object.in_reply_to.is_some());
-    assert!(addresses_public(create.object.to.iter().chain(&create.object.cc)));
+    assert!(addresses_public(
+        create.object.to.iter().chain(&create.object.cc)
+    ));
 
     let create: CreateOrUpdate = round_trip("lemmy/create_note.json");
     assert_eq!(create.object.kind, "Note");
-    assert!(create.object.audience.is_some(), "Lemmy names the community in audience");
+    // Older Lemmy names the community in the activity's cc, newer in `audience`.
+    assert!(
+        create.object.audience.is_some() || create.cc.iter().any(|c| c.contains("/c/")),
+        "Lemmy names the community"
+    );
 
     let create: CreateOrUpdate = round_trip("lemmy/create_page.json");
     assert_eq!(create.object.kind, "Page");
@@ -102,9 +114,10 @@ fn every_fixture_reads_as_an_envelope_or_actor() {
             if file.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            let value: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
-            let ok = match kind {
+            let value: Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let kind = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+            let ok = match kind.as_str() {
                 "Person" | "Group" | "Service" | "Application" | "Organization" => {
                     serde_json::from_value::<ActorJson>(value).is_ok()
                 }

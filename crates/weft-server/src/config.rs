@@ -42,7 +42,10 @@ impl Config {
         Self::from_parts(from_file, |k| std::env::var(k).ok())
     }
 
-    pub fn from_parts(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+    pub fn from_parts(
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
         let data_dir = env("WEFT_DATA_DIR")
             .map(PathBuf::from)
             .or(file.data_dir)
@@ -50,21 +53,35 @@ impl Config {
         let database_url = env("WEFT_DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("weft.db").display()));
-        let listen = env("WEFT_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let domain = env("WEFT_DOMAIN").or(file.domain).unwrap_or_else(|| "localhost:8080".into());
+        let listen = env("WEFT_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let domain = env("WEFT_DOMAIN")
+            .or(file.domain)
+            .unwrap_or_else(|| "localhost:8080".into());
         let dev = match env("WEFT_DEV") {
             Some(v) => matches!(v.as_str(), "1" | "true" | "yes"),
             None => file.dev.unwrap_or_else(|| is_local_domain(&domain)),
         };
         let mut delivery = weft_delivery::Settings::default();
         let retry = match env("WEFT_DELIVERY_RETRY_SECONDS") {
-            Some(v) => Some(v.parse::<f64>().map_err(|_| format!("WEFT_DELIVERY_RETRY_SECONDS={v:?} is not a number"))?),
+            Some(v) => Some(
+                v.parse::<f64>()
+                    .map_err(|_| format!("WEFT_DELIVERY_RETRY_SECONDS={v:?} is not a number"))?,
+            ),
             None => file.delivery_retry_seconds,
         };
         if let Some(seconds) = retry {
             delivery.first_backoff = std::time::Duration::from_secs_f64(seconds.max(0.01));
         }
-        Ok(Config { database_url, listen, domain, data_dir, dev, delivery })
+        Ok(Config {
+            database_url,
+            listen,
+            domain,
+            data_dir,
+            dev,
+            delivery,
+        })
     }
 }
 
@@ -88,10 +105,16 @@ mod tests {
 
     #[test]
     fn environment_overrides_file() {
-        let file = FileConfig { domain: Some("cop.example.org".into()), ..Default::default() };
+        let file = FileConfig {
+            domain: Some("cop.example.org".into()),
+            ..Default::default()
+        };
         let c = Config::from_parts(file.clone(), |_| None).unwrap();
         assert!(!c.dev, "a real domain is production mode");
-        let c = Config::from_parts(file, |k| (k == "WEFT_DOMAIN").then(|| "localhost:9000".into())).unwrap();
+        let c = Config::from_parts(file, |k| {
+            (k == "WEFT_DOMAIN").then(|| "localhost:9000".into())
+        })
+        .unwrap();
         assert_eq!(c.domain, "localhost:9000");
     }
 }

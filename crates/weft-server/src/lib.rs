@@ -5,9 +5,9 @@ pub mod config;
 
 use activitypub_federation::config::FederationMiddleware;
 use activitypub_federation::resolver::ValidatingDnsResolver;
+pub use config::Config;
 use std::net::SocketAddr;
 use std::time::Duration;
-pub use config::Config;
 use weft_core::Urls;
 use weft_db::Db;
 use weft_federation::AppState;
@@ -48,7 +48,10 @@ pub fn urls(config: &Config) -> Result<Urls, String> {
 }
 
 /// Starts serving on `config.listen` (or on the given listener).
-pub async fn start(config: Config, listener: Option<tokio::net::TcpListener>) -> Result<Running, String> {
+pub async fn start(
+    config: Config,
+    listener: Option<tokio::net::TcpListener>,
+) -> Result<Running, String> {
     let db = open_db(&config).await?;
     let urls = urls(&config)?;
     let u = urls.clone();
@@ -72,7 +75,12 @@ pub async fn start(config: Config, listener: Option<tokio::net::TcpListener>) ->
         Some(l) => l,
         None => tokio::net::TcpListener::bind(&config.listen)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e} (set WEFT_LISTEN to a free address)", config.listen))?,
+            .map_err(|e| {
+                format!(
+                    "cannot listen on {}: {e} (set WEFT_LISTEN to a free address)",
+                    config.listen
+                )
+            })?,
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tokio::spawn(async move {
@@ -80,5 +88,10 @@ pub async fn start(config: Config, listener: Option<tokio::net::TcpListener>) ->
             tracing::error!("server stopped: {e}");
         }
     });
-    Ok(Running { addr, db, urls, server })
+    Ok(Running {
+        addr,
+        db,
+        urls,
+        server,
+    })
 }

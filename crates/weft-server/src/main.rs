@@ -60,7 +60,10 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
         ["serve"] | [] => serve(config).await,
         ["migrate"] => {
             open_db(&config).await?;
-            println!("database ready: {}", weft_db::redact_url(&config.database_url));
+            println!(
+                "database ready: {}",
+                weft_db::redact_url(&config.database_url)
+            );
             Ok(())
         }
         ["user", "create", ..] => {
@@ -74,7 +77,9 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             let urls = urls(&config)?;
             let name = name.clone();
             let (actor, token) = db
-                .write(move |c| weft_core::accounts::create_user(c, &urls, &name, display.as_deref(), admin))
+                .write(move |c| {
+                    weft_core::accounts::create_user(c, &urls, &name, display.as_deref(), admin)
+                })
                 .await
                 .map_err(|e| e.to_string())?;
             println!("created {}\nAPI token (shown once): {token}", actor.ap_id);
@@ -82,7 +87,8 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
         }
         ["community", "create", ..] => {
             let mut rest: Vec<String> = args[2..].to_vec();
-            let title = take_option(&mut rest, "--title")?.ok_or("weft community create needs --title TEXT")?;
+            let title = take_option(&mut rest, "--title")?
+                .ok_or("weft community create needs --title TEXT")?;
             let lead = take_option(&mut rest, "--lead")?;
             let domain = take_option(&mut rest, "--domain")?.unwrap_or_default();
             let mods_only = take_flag(&mut rest, "--mods-only");
@@ -95,9 +101,13 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             let actor = db
                 .write(move |c| -> Result<_, weft_core::CoreError> {
                     let lead = match &lead {
-                        Some(l) => Some(weft_db::actors::local_by_username(c, l)?.ok_or_else(|| {
-                            weft_core::CoreError::NotFound(format!("no local user {l}: create it with `weft user create {l}`"))
-                        })?),
+                        Some(l) => {
+                            Some(weft_db::actors::local_by_username(c, l)?.ok_or_else(|| {
+                                weft_core::CoreError::NotFound(format!(
+                                    "no local user {l}: create it with `weft user create {l}`"
+                                ))
+                            })?)
+                        }
                         None => None,
                     };
                     weft_core::accounts::create_community(
@@ -130,7 +140,11 @@ async fn serve(config: Config) -> Result<(), String> {
         "Weft serving {} on http://{} ({})",
         domain,
         running.addr,
-        if dev { "development mode: plain http allowed" } else { "production mode" }
+        if dev {
+            "development mode: plain http allowed"
+        } else {
+            "production mode"
+        }
     );
     tokio::select! {
         _ = running.server => Err("the server stopped".into()),

@@ -21,11 +21,15 @@ fn outcome(received: Received) -> Outcome {
 async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, FedError> {
     match &activity.object {
         Value::String(id) => {
-            let id = Url::parse(id).map_err(|e| FedError::bad_request(format!("object id: {e}")))?;
+            let id =
+                Url::parse(id).map_err(|e| FedError::bad_request(format!("object id: {e}")))?;
             Ok(Some(fetch_object(&id, ctx).await?))
         }
         Value::Object(_) => {
-            if !activity.object_kind().is_some_and(|k| POST_TYPES.contains(&k)) {
+            if !activity
+                .object_kind()
+                .is_some_and(|k| POST_TYPES.contains(&k))
+            {
                 return Ok(None);
             }
             serde_json::from_value(activity.object.clone())
@@ -38,7 +42,10 @@ async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, F
 
 pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
     let Some(object) = post_of(ctx, activity).await? else {
-        return Ok(Outcome::Ignored(format!("Weft does not store {:?} objects", activity.object_kind())));
+        return Ok(Outcome::Ignored(format!(
+            "Weft does not store {:?} objects",
+            activity.object_kind()
+        )));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
     let received = ctx
@@ -50,7 +57,10 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
 
 pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
     if let Some(kind) = activity.object_kind()
-        && matches!(kind, "Person" | "Group" | "Service" | "Application" | "Organization")
+        && matches!(
+            kind,
+            "Person" | "Group" | "Service" | "Application" | "Organization"
+        )
     {
         if activity.object_id().as_ref().map(Url::as_str) != Some(actor.ap_id.as_str()) {
             return Err(FedError::forbidden("an actor may only update itself"));
@@ -60,7 +70,9 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));
     }
     let Some(object) = post_of(ctx, activity).await? else {
-        return Ok(Outcome::Ignored("Update of an object Weft does not store".into()));
+        return Ok(Outcome::Ignored(
+            "Update of an object Weft does not store".into(),
+        ));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
     let received = ctx
@@ -75,7 +87,9 @@ pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         .object_id()
         .ok_or_else(|| FedError::bad_request("Delete has no object id"))?;
     if object_id.as_str() == actor.ap_id {
-        return Ok(Outcome::Ignored("account deletions are not acted on yet".into()));
+        return Ok(Outcome::Ignored(
+            "account deletions are not acted on yet".into(),
+        ));
     }
     let (urls, by, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
     let received = ctx
@@ -87,17 +101,26 @@ pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
 
 /// A community's `Announce`. What it carries is trusted only when it comes from the
 /// community's own host; anything else is fetched from its origin first.
-pub async fn announce(ctx: &Ctx, group: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+pub async fn announce(
+    ctx: &Ctx,
+    group: &ActorRow,
+    activity: &Envelope,
+) -> Result<Outcome, FedError> {
     if !group.is_group() {
-        return Ok(Outcome::Ignored("boosts by people are not acted on yet".into()));
+        return Ok(Outcome::Ignored(
+            "boosts by people are not acted on yet".into(),
+        ));
     }
     let group_host = host_port(&Url::parse(&group.ap_id).expect("stored"));
     let inner = &activity.object;
     let inner_kind = activity.object_kind().unwrap_or("");
     if inner.is_string() || POST_TYPES.contains(&inner_kind) {
-        let id = activity.object_id().ok_or_else(|| FedError::bad_request("Announce has no object"))?;
+        let id = activity
+            .object_id()
+            .ok_or_else(|| FedError::bad_request("Announce has no object"))?;
         let object = if inner.is_object() && host_port(&id) == group_host {
-            serde_json::from_value(inner.clone()).map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
+            serde_json::from_value(inner.clone())
+                .map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
         } else {
             fetch_object(&id, ctx).await?
         };
@@ -106,7 +129,9 @@ pub async fn announce(ctx: &Ctx, group: &ActorRow, activity: &Envelope) -> Resul
     let inner: Envelope = serde_json::from_value(inner.clone())
         .map_err(|e| FedError::bad_request(format!("the announced activity: {e}")))?;
     let author = fetch_actor(&inner.actor, ctx).await?;
-    let object_id = inner.object_id().ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
+    let object_id = inner
+        .object_id()
+        .ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
     let trusted = host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
     match inner.kind.as_str() {
         "Create" | "Update" => {
@@ -132,22 +157,34 @@ pub async fn announce(ctx: &Ctx, group: &ActorRow, activity: &Envelope) -> Resul
                 match fetch_object(&object_id, ctx).await {
                     Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {}
                     Err(e) if e.message.contains("410") || e.message.contains("Tombstone") => {}
-                    Ok(_) => return Ok(Outcome::Ignored(format!("{object_id} still exists at its origin"))),
+                    Ok(_) => {
+                        return Ok(Outcome::Ignored(format!(
+                            "{object_id} still exists at its origin"
+                        )));
+                    }
                     Err(e) => return Err(e),
                 }
             }
             let (urls, id) = (ctx.urls.clone(), inner.id.clone());
             let received = ctx
                 .db
-                .write(move |c| weft_core::posts::receive_delete(c, &urls, &author, &id, object_id.as_str()))
+                .write(move |c| {
+                    weft_core::posts::receive_delete(c, &urls, &author, &id, object_id.as_str())
+                })
                 .await?;
             Ok(outcome(received))
         }
-        other => Ok(Outcome::Ignored(format!("announced {other} needs no action"))),
+        other => Ok(Outcome::Ignored(format!(
+            "announced {other} needs no action"
+        ))),
     }
 }
 
-async fn store_announced(ctx: &Ctx, group: &ActorRow, object: PostObject) -> Result<Outcome, FedError> {
+async fn store_announced(
+    ctx: &Ctx,
+    group: &ActorRow,
+    object: PostObject,
+) -> Result<Outcome, FedError> {
     let author_id = object
         .attributed_to
         .clone()

@@ -19,16 +19,25 @@ pub async fn follow(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     let target = local_actor(ctx, &follow.object).await?;
     let (urls, follower, target2) = (ctx.urls.clone(), actor.clone(), target.clone());
     ctx.db
-        .write(move |c| weft_core::following::receive_follow(c, &urls, &follower, &target2, &follow))
+        .write(move |c| {
+            weft_core::following::receive_follow(c, &urls, &follower, &target2, &follow)
+        })
         .await?;
-    Ok(Outcome::Done(format!("{} follows {}", actor.ap_id, target.ap_id)))
+    Ok(Outcome::Done(format!(
+        "{} follows {}",
+        actor.ap_id, target.ap_id
+    )))
 }
 
 pub async fn undo(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
     match activity.object_kind() {
         Some("Follow") => {}
         Some(other) => return Ok(Outcome::Ignored(format!("Undo of {other} needs no action"))),
-        None => return Ok(Outcome::Ignored("Undo of an activity by link is not acted on".into())),
+        None => {
+            return Ok(Outcome::Ignored(
+                "Undo of an activity by link is not acted on".into(),
+            ));
+        }
     }
     let undo: weft_protocol::UndoFollow = activity.parse_as().map_err(FedError::bad_request)?;
     if !same_id(undo.object.actor.as_str(), &actor.ap_id) {
@@ -39,7 +48,10 @@ pub async fn undo(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Ou
     ctx.db
         .write(move |c| weft_core::following::receive_undo_follow(c, &follower, &target2))
         .await?;
-    Ok(Outcome::Done(format!("{} no longer follows {}", actor.ap_id, target.ap_id)))
+    Ok(Outcome::Done(format!(
+        "{} no longer follows {}",
+        actor.ap_id, target.ap_id
+    )))
 }
 
 pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
@@ -47,13 +59,21 @@ pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     // The object is the embedded Follow, or its id (then found by the follow's activity id).
     let follower = match activity.object_kind() {
         Some("Follow") => {
-            let answer: weft_protocol::AcceptFollow = activity.parse_as().map_err(FedError::bad_request)?;
+            let answer: weft_protocol::AcceptFollow =
+                activity.parse_as().map_err(FedError::bad_request)?;
             if !same_id(answer.object.object.as_str(), &actor.ap_id) {
-                return Err(FedError::forbidden("only the followed actor may answer a follow"));
+                return Err(FedError::forbidden(
+                    "only the followed actor may answer a follow",
+                ));
             }
             local_actor(ctx, &answer.object.actor).await?
         }
-        Some(other) => return Ok(Outcome::Ignored(format!("{} of {other} needs no action", activity.kind))),
+        Some(other) => {
+            return Ok(Outcome::Ignored(format!(
+                "{} of {other} needs no action",
+                activity.kind
+            )));
+        }
         None => {
             let follow_id = activity
                 .object_id()
@@ -71,7 +91,9 @@ pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     };
     let (answering, follower2) = (actor.clone(), follower.clone());
     ctx.db
-        .write(move |c| weft_core::following::receive_follow_answer(c, &answering, &follower2, accepted))
+        .write(move |c| {
+            weft_core::following::receive_follow_answer(c, &answering, &follower2, accepted)
+        })
         .await?;
     Ok(Outcome::Done(format!(
         "{} {} the follow of {}",

@@ -35,7 +35,10 @@ pub async fn receive(
                 Outcome::Ignored(d) => ("ignored", d),
             };
             tracing::debug!("inbox {path}: {kind}: {detail}");
-            (StatusCode::ACCEPTED, axum::Json(serde_json::json!({ "status": kind, "detail": detail })))
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(serde_json::json!({ "status": kind, "detail": detail })),
+            )
                 .into_response()
         }
         Err(e) => {
@@ -68,7 +71,10 @@ async fn receive_inner(
         // Only what was acted on counts as received: after a refusal or a failure the
         // same id may come again (corrected, or when the failure has passed).
         Err(_) => {
-            let _ = ctx.db.write(move |c| weft_db::outbox::unmark_received(c, &id)).await;
+            let _ = ctx
+                .db
+                .write(move |c| weft_db::outbox::unmark_received(c, &id))
+                .await;
         }
         Ok(_) => ctx.delivery.wake(),
     }
@@ -85,6 +91,8 @@ async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedE
         "Update" => content::update(ctx, &actor, &activity).await,
         "Delete" => content::delete(ctx, &actor, &activity).await,
         "Announce" => content::announce(ctx, &actor, &activity).await,
-        other => Ok(Outcome::Ignored(format!("Weft does not act on {other} yet"))),
+        other => Ok(Outcome::Ignored(format!(
+            "Weft does not act on {other} yet"
+        ))),
     }
 }

@@ -73,8 +73,9 @@ pub async fn verify_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Verified, FedError> {
-    let activity: Envelope = serde_json::from_slice(body)
-        .map_err(|e| FedError::bad_request(format!("the body is not an activity Weft can read: {e}")))?;
+    let activity: Envelope = serde_json::from_slice(body).map_err(|e| {
+        FedError::bad_request(format!("the body is not an activity Weft can read: {e}"))
+    })?;
     if host_port(&activity.id) != host_port(&activity.actor) {
         return Err(FedError::forbidden(format!(
             "activity {} is not on its actor's host {}",
@@ -82,7 +83,9 @@ pub async fn verify_request(
         )));
     }
     if ctx.urls.is_local(activity.actor.as_str()) {
-        return Err(FedError::forbidden("activities of local actors are not accepted from outside"));
+        return Err(FedError::forbidden(
+            "activities of local actors are not accepted from outside",
+        ));
     }
     let Some(signature) = header(headers, "signature") else {
         let message = if headers.contains_key("signature-input") {
@@ -92,22 +95,32 @@ pub async fn verify_request(
         };
         return Err(FedError::unauthorized(message));
     };
-    let digest = header(headers, "digest").ok_or_else(|| FedError::unauthorized("no Digest header"))?;
+    let digest =
+        header(headers, "digest").ok_or_else(|| FedError::unauthorized("no Digest header"))?;
     if !httpsig::digest_matches(digest, body) {
-        return Err(FedError::unauthorized("the Digest header does not match the body"));
+        return Err(FedError::unauthorized(
+            "the Digest header does not match the body",
+        ));
     }
     let signature = httpsig::parse_signature_header(signature).map_err(FedError::unauthorized)?;
     for required in REQUIRED {
         if !signature.headers.iter().any(|h| h == required) {
-            return Err(FedError::unauthorized(format!("the signature must cover {required}")));
+            return Err(FedError::unauthorized(format!(
+                "the signature must cover {required}"
+            )));
         }
     }
     check_freshness(headers, &signature)?;
 
     let actor = fetch_actor(&activity.actor, ctx).await.map_err(|e| {
-        FedError::unauthorized(format!("cannot fetch the actor {} to check its key: {e}", activity.actor))
+        FedError::unauthorized(format!(
+            "cannot fetch the actor {} to check its key: {e}",
+            activity.actor
+        ))
     })?;
-    let host = header(headers, "host").map(str::to_string).unwrap_or_else(|| ctx.urls.domain().to_string());
+    let host = header(headers, "host")
+        .map(str::to_string)
+        .unwrap_or_else(|| ctx.urls.domain().to_string());
     let signing_string = httpsig::signing_string(
         &signature.headers,
         method,
@@ -118,7 +131,12 @@ pub async fn verify_request(
             if name == "host" {
                 Some(host.clone())
             } else {
-                headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).reduce(|a, _| a).map(str::to_string)
+                headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .reduce(|a, _| a)
+                    .map(str::to_string)
             }
         },
     )
@@ -138,7 +156,10 @@ pub async fn verify_request(
     if ctx.keys.may_refetch(&actor.ap_id) {
         let fresh = refetch_actor(&activity.actor, ctx).await?;
         if check(&fresh)? {
-            return Ok(Verified { actor: fresh, activity });
+            return Ok(Verified {
+                actor: fresh,
+                activity,
+            });
         }
     }
     if actor.public_key_id != signature.key_id {
@@ -156,23 +177,37 @@ pub async fn verify_request(
     Err(FedError::unauthorized("the HTTP signature does not verify"))
 }
 
-fn check_freshness(headers: &HeaderMap, signature: &httpsig::SignatureHeader) -> Result<(), FedError> {
+fn check_freshness(
+    headers: &HeaderMap,
+    signature: &httpsig::SignatureHeader,
+) -> Result<(), FedError> {
     let now = chrono::Utc::now();
     let signed_at = if signature.headers.iter().any(|h| h == "date") {
-        let date = header(headers, "date").ok_or_else(|| FedError::unauthorized("no Date header"))?;
-        httpsig::parse_http_date(date).ok_or_else(|| FedError::unauthorized("the Date header is not an HTTP date"))?
+        let date =
+            header(headers, "date").ok_or_else(|| FedError::unauthorized("no Date header"))?;
+        httpsig::parse_http_date(date)
+            .ok_or_else(|| FedError::unauthorized("the Date header is not an HTTP date"))?
     } else if signature.headers.iter().any(|h| h == "(created)") {
-        let created = signature.created.ok_or_else(|| FedError::unauthorized("(created) is signed but missing"))?;
-        chrono::DateTime::from_timestamp(created, 0).ok_or_else(|| FedError::unauthorized("bad (created)"))?
+        let created = signature
+            .created
+            .ok_or_else(|| FedError::unauthorized("(created) is signed but missing"))?;
+        chrono::DateTime::from_timestamp(created, 0)
+            .ok_or_else(|| FedError::unauthorized("bad (created)"))?
     } else {
-        return Err(FedError::unauthorized("the signature must cover date or (created)"));
+        return Err(FedError::unauthorized(
+            "the signature must cover date or (created)",
+        ));
     };
     let age = now - signed_at;
     if age > chrono::TimeDelta::from_std(MAX_AGE).expect("constant") {
-        return Err(FedError::unauthorized("the signature is more than an hour old"));
+        return Err(FedError::unauthorized(
+            "the signature is more than an hour old",
+        ));
     }
     if -age > chrono::TimeDelta::from_std(MAX_SKEW).expect("constant") {
-        return Err(FedError::unauthorized("the signature is dated in the future"));
+        return Err(FedError::unauthorized(
+            "the signature is dated in the future",
+        ));
     }
     if let Some(expires) = signature.expires
         && expires < now.timestamp()

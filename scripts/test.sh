@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit, fixture round-trips, and the multi-instance federation tests on
+# SQLite and PostgreSQL. PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
+# the machine's PostgreSQL cluster (Debian's pg_ctlcluster) if there is one, and makes a
+# `weft` role for the tests. Without PostgreSQL the PostgreSQL runs are skipped (not
+# under CI, where they must run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${WEFT_TEST_POSTGRES_URL:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
+  if [ -n "$version" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    for _ in $(seq 1 30); do
+      pg_isready -q -h localhost && break
+      sleep 1
+    done
+    if pg_isready -q -h localhost; then
+      su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='weft'\" | grep -q 1 || psql -q -c \"CREATE ROLE weft LOGIN SUPERUSER PASSWORD 'weft'\"" >/dev/null
+      export WEFT_TEST_POSTGRES_URL=postgres://weft:weft@localhost/postgres
+    fi
+  fi
+fi
+if [ -n "${WEFT_TEST_POSTGRES_URL:-}" ]; then
+  echo "PostgreSQL tests: ${WEFT_TEST_POSTGRES_URL%%:*}://… (set)"
+else
+  echo "PostgreSQL tests: skipped (no server; set WEFT_TEST_POSTGRES_URL)"
+fi
+
+cargo test --workspace "$@"
