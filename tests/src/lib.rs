@@ -35,10 +35,10 @@ impl Backend {
         }
     }
 
-    /// A database URL for one new, empty database.
-    fn new_database(&self, dir: &std::path::Path) -> String {
+    /// A database URL for one new, empty database (and, on PostgreSQL, how to drop it).
+    fn new_database(&self, dir: &std::path::Path) -> (String, Option<(String, String)>) {
         match self {
-            Backend::Sqlite => format!("sqlite://{}", dir.join("weft.db").display()),
+            Backend::Sqlite => (format!("sqlite://{}", dir.join("weft.db").display()), None),
             Backend::Postgres(admin) => {
                 use diesel::connection::SimpleConnection;
                 let name = format!("weft_test_{}", rand::random::<u64>());
@@ -48,7 +48,7 @@ impl Backend {
                     .expect("create test database");
                 let mut url = url::Url::parse(admin).expect("postgres URL");
                 url.set_path(&format!("/{name}"));
-                url.to_string()
+                (url.to_string(), Some((admin.clone(), name)))
             }
         }
     }
@@ -62,6 +62,8 @@ pub struct Instance {
     pub base: String,
     pub database_url: String,
     pub db: Db,
+    /// PostgreSQL: (admin URL, database name) to drop at the end.
+    drop_database: Option<(String, String)>,
     _dir: TempDir,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -88,7 +90,7 @@ impl Instance {
     pub fn start(name: &'static str, backend: &Backend) -> Instance {
         let dir = std::env::temp_dir().join(format!("weft-test-{name}-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
-        let database_url = backend.new_database(&dir);
+        let (database_url, drop_database) = backend.new_database(&dir);
         let port = free_port();
         let domain = format!("localhost:{port}");
         let db = Db::connect(&database_url).expect("test database");
@@ -99,6 +101,7 @@ impl Instance {
             domain,
             database_url,
             db,
+            drop_database,
             _dir: TempDir(dir),
             stop: None,
             thread: None,
@@ -115,6 +118,8 @@ impl Instance {
         config.dev = true;
         config.delivery.first_backoff = Duration::from_millis(200);
         config.delivery.max_backoff = Duration::from_secs(2);
+        // A "crashed" instance's lease on a queue runs out quickly in tests.
+        config.delivery.lease = Duration::from_secs(2);
         config
     }
 
@@ -251,6 +256,12 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.stop();
+        if let Some((admin, name)) = self.drop_database.take()
+            && let Ok(mut conn) = weft_db::establish(&admin)
+        {
+            use diesel::connection::SimpleConnection;
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
     }
 }
 
@@ -435,4 +446,22 @@ pub async fn get_activity_json(url: &str) -> (u16, serde_json::Value) {
         status,
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// Every activity this instance has sent or queued, oldest first (for docs checks).
+pub fn outbox_bodies(instance: &Instance) -> Vec<serde_json::Value> {
+    use diesel::prelude::*;
+    use weft_db::schema::outbox;
+    instance
+        .db
+        .read_blocking(|c| -> Result<Vec<String>, weft_db::DbError> {
+            Ok(outbox::table
+                .order(outbox::id.asc())
+                .select(outbox::body)
+                .load(c)?)
+        })
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect()
 }

@@ -8,8 +8,18 @@ use weft_tests::*;
 const WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queued_deliveries_survive_a_restart() {
-    let backend = Backend::Sqlite;
+async fn queued_deliveries_survive_a_restart_on_sqlite() {
+    survives_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_deliveries_survive_a_restart_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        survives_restart(backend).await;
+    }
+}
+
+async fn survives_restart(backend: Backend) {
     let mut a = Instance::start("a", &backend);
     let mut b = Instance::start("b", &backend);
     let lead = a.user("lead");

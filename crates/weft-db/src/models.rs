@@ -250,6 +250,8 @@ pub struct InstanceRow {
     pub last_success_at: Option<NaiveDateTime>,
     pub last_failure_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq)]

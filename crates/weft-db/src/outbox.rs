@@ -116,8 +116,13 @@ pub fn insert_deliveries(conn: &mut AnyConnection, rows: &[NewDelivery]) -> DbRe
     Ok(())
 }
 
-/// Instances that have deliveries due now and are not paused.
-pub fn instances_with_due(conn: &mut AnyConnection, now: NaiveDateTime) -> DbResult<Vec<i64>> {
+/// Instances that have deliveries due now, are not paused, and are not being sent by
+/// another process.
+pub fn instances_with_due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    owner: &str,
+) -> DbResult<Vec<i64>> {
     Ok(deliveries::table
         .inner_join(instances::table)
         .filter(deliveries::next_attempt_at.le(now))
@@ -126,16 +131,72 @@ pub fn instances_with_due(conn: &mut AnyConnection, now: NaiveDateTime) -> DbRes
                 .is_null()
                 .or(instances::paused_until.le(now)),
         )
+        .filter(
+            instances::lease_until
+                .is_null()
+                .or(instances::lease_until.le(now))
+                .or(instances::lease_owner.eq(owner)),
+        )
         .select(deliveries::instance_id)
         .distinct()
         .load(conn)?)
 }
 
-/// The earliest time anything queued becomes due (to sleep until then).
-pub fn next_due_at(conn: &mut AnyConnection) -> DbResult<Option<NaiveDateTime>> {
-    Ok(deliveries::table
+/// When the dispatcher should look again, at the latest: the next retry coming due, a
+/// pause ending, or another process's lease running out.
+pub fn next_wake_after(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> DbResult<Option<NaiveDateTime>> {
+    let retry: Option<NaiveDateTime> = deliveries::table
+        .filter(deliveries::next_attempt_at.gt(now))
         .select(diesel::dsl::min(deliveries::next_attempt_at))
-        .first(conn)?)
+        .first(conn)?;
+    let pause: Option<NaiveDateTime> = instances::table
+        .filter(instances::paused_until.gt(now))
+        .select(diesel::dsl::min(instances::paused_until))
+        .first(conn)?;
+    let lease: Option<NaiveDateTime> = instances::table
+        .filter(instances::lease_until.gt(now))
+        .select(diesel::dsl::min(instances::lease_until))
+        .first(conn)?;
+    Ok([retry, pause, lease].into_iter().flatten().min())
+}
+
+/// Takes (or renews) the right to send one instance's queue until `until`; false when
+/// another process holds it.
+pub fn try_lease(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    owner: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> DbResult<bool> {
+    let updated = diesel::update(
+        instances::table.find(instance_id).filter(
+            instances::lease_until
+                .is_null()
+                .or(instances::lease_until.lt(now))
+                .or(instances::lease_owner.eq(owner)),
+        ),
+    )
+    .set((
+        instances::lease_owner.eq(Some(owner)),
+        instances::lease_until.eq(Some(until)),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn release_lease(conn: &mut AnyConnection, instance_id: i64, owner: &str) -> DbResult<()> {
+    diesel::update(
+        instances::table
+            .find(instance_id)
+            .filter(instances::lease_owner.eq(owner)),
+    )
+    .set(instances::lease_until.eq(None::<NaiveDateTime>))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The oldest queued deliveries of one instance (due or not), in queue order, with

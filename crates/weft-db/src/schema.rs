@@ -123,6 +123,8 @@ diesel::table! {
         last_success_at -> Nullable<Timestamp>,
         last_failure_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
     }
 }
 

@@ -22,6 +22,9 @@ pub struct Settings {
     pub pause_after: i32,
     /// Rows read per round for one instance.
     pub batch: i64,
+    /// How long a worker holds an instance's queue before renewing; after a crash other
+    /// processes (or the restarted one) wait this long before taking it over.
+    pub lease: Duration,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             max_backoff: Duration::from_secs(24 * 3600),
             pause_after: 8,
             batch: 256,
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -50,6 +54,8 @@ impl DeliveryHandle {
 
 struct Shared {
     db: Db,
+    /// This process's name in instance leases.
+    owner: String,
     sender: Sender,
     settings: Settings,
     running: Mutex<HashSet<i64>>,
@@ -60,8 +66,17 @@ struct Shared {
 /// Starts the dispatcher; it runs until the runtime stops.
 pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHandle {
     let notify = Arc::new(Notify::new());
+    let owner = format!(
+        "{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
     let shared = Arc::new(Shared {
         db,
+        owner,
         sender: Sender::new(client),
         settings,
         running: Mutex::default(),
@@ -83,9 +98,10 @@ fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
     loop {
         let now = weft_db::now();
+        let owner = shared.owner.clone();
         let due = shared
             .db
-            .read(move |c| weft_db::outbox::instances_with_due(c, now))
+            .read(move |c| weft_db::outbox::instances_with_due(c, now, &owner))
             .await;
         match due {
             Ok(instances) => {
@@ -97,16 +113,18 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             }
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
         }
+        // Everything due now has a worker; sleep until something else comes due, or a
+        // service queues more, or a worker finishes (both notify).
         let next = shared
             .db
-            .read(weft_db::outbox::next_due_at)
+            .read(move |c| weft_db::outbox::next_wake_after(c, now))
             .await
             .ok()
             .flatten();
         let wait = next
             .map(|at| (at - weft_db::now()).to_std().unwrap_or(Duration::ZERO))
             .unwrap_or(Duration::from_secs(60))
-            .clamp(Duration::from_millis(20), Duration::from_secs(60));
+            .clamp(Duration::from_millis(5), Duration::from_secs(60));
         let _ = tokio::time::timeout(wait, notify.notified()).await;
     }
 }
@@ -126,7 +144,28 @@ async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
 }
 
 async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<(), DbError> {
+    let result = drain_leased(shared, instance).await;
+    let owner = shared.owner.clone();
+    shared
+        .db
+        .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
+        .await?;
+    result
+}
+
+async fn drain_leased(shared: &Arc<Shared>, instance: i64) -> Result<(), DbError> {
     loop {
+        let owner = shared.owner.clone();
+        let now = weft_db::now();
+        let until =
+            now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
+        let leased = shared
+            .db
+            .write(move |c| weft_db::outbox::try_lease(c, instance, &owner, now, until))
+            .await?;
+        if !leased {
+            return Ok(());
+        }
         let now = weft_db::now();
         let batch = shared.settings.batch;
         let rows = shared

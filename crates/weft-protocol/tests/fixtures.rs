@@ -116,7 +116,11 @@ fn every_fixture_reads_as_an_envelope_or_actor() {
             }
             let value: Value =
                 serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            let kind = value.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = value
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let ok = match kind.as_str() {
                 "Person" | "Group" | "Service" | "Application" | "Organization" => {
                     serde_json::from_value::<ActorJson>(value).is_ok()
