@@ -465,3 +465,54 @@ pub fn outbox_bodies(instance: &Instance) -> Vec<serde_json::Value> {
         .map(|b| serde_json::from_str(b).unwrap())
         .collect()
 }
+
+/// A remote actor's signing key, taken from its instance's database, for hand-made
+/// deliveries.
+pub struct Signer {
+    pub key_id: String,
+    pub key: rsa::RsaPrivateKey,
+}
+
+pub fn signer_of(instance: &Instance, actor: &ActorRow) -> Signer {
+    let id = actor.id;
+    let row = instance
+        .db
+        .read_blocking(|c| weft_db::actors::by_id(c, id))
+        .unwrap();
+    Signer {
+        key_id: row.public_key_id.clone(),
+        key: weft_protocol::httpsig::parse_private_key(row.private_key_pem.as_deref().unwrap())
+            .unwrap(),
+    }
+}
+
+/// Headers of a POST of `body` to `inbox` signed by `signer` at time `at`.
+pub fn signed(
+    signer: &Signer,
+    inbox: &str,
+    body: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, String)> {
+    weft_protocol::httpsig::signed_post_headers(
+        &signer.key,
+        &signer.key_id,
+        &url::Url::parse(inbox).unwrap(),
+        body.as_bytes(),
+        at,
+    )
+}
+
+/// POSTs a body with the given headers; returns the status and the JSON answer.
+pub async fn deliver(
+    inbox: &str,
+    body: &str,
+    headers: Vec<(&'static str, String)>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().post(inbox).body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}

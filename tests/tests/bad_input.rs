@@ -7,52 +7,6 @@ use weft_tests::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Peer {
-    key_id: String,
-    key: rsa::RsaPrivateKey,
-}
-
-fn key_of(instance: &Instance, actor: &weft_db::models::ActorRow) -> Peer {
-    let id = actor.id;
-    let row = instance
-        .db
-        .read_blocking(|c| weft_db::actors::by_id(c, id))
-        .unwrap();
-    Peer {
-        key_id: row.public_key_id.clone(),
-        key: httpsig::parse_private_key(row.private_key_pem.as_deref().unwrap()).unwrap(),
-    }
-}
-
-async fn deliver(
-    inbox: &str,
-    body: &str,
-    headers: Vec<(&'static str, String)>,
-) -> (u16, serde_json::Value) {
-    let mut request = reqwest::Client::new().post(inbox).body(body.to_string());
-    for (name, value) in headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
-
-fn signed(
-    peer: &Peer,
-    inbox: &str,
-    body: &str,
-    at: chrono::DateTime<Utc>,
-) -> Vec<(&'static str, String)> {
-    httpsig::signed_post_headers(
-        &peer.key,
-        &peer.key_id,
-        &url::Url::parse(inbox).unwrap(),
-        body.as_bytes(),
-        at,
-    )
-}
-
 fn create_note(author: &str, id: &str, community: &str) -> String {
     serde_json::json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -82,7 +36,7 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
     a.community("leads", &lead, true);
     let bob = b.user("bob");
     let mallory = b.user("mallory");
-    let bob_key = key_of(&b, &bob.actor);
+    let bob_key = signer_of(&b, &bob.actor);
     let inbox = format!("{}/inbox", a.base);
     let note_id = format!("{}/items/999", b.base);
     let body = create_note(&bob.actor.ap_id, &note_id, &cop.ap_id);
@@ -125,9 +79,9 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
         .await,
     );
     // Signed with someone else's key under bob's key id.
-    let forged = Peer {
+    let forged = Signer {
         key_id: bob_key.key_id.clone(),
-        key: key_of(&b, &mallory.actor).key,
+        key: signer_of(&b, &mallory.actor).key,
     };
     expect_refused(
         "wrong key",
@@ -135,7 +89,7 @@ async fn hostile_deliveries_are_refused_and_store_nothing() {
         deliver(&inbox, &body, signed(&forged, &inbox, &body, Utc::now())).await,
     );
     // Validly signed by mallory, but claiming to be bob.
-    let mallory_key = key_of(&b, &mallory.actor);
+    let mallory_key = signer_of(&b, &mallory.actor);
     expect_refused(
         "actor mismatch",
         403,

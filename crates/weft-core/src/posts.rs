@@ -8,7 +8,7 @@ use serde_json::Value;
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::*;
-use weft_protocol::{Activity, POST_TYPES, PUBLIC, PostObject, same_id};
+use weft_protocol::{Activity, POST_TYPES, PUBLIC, PostObject, addresses_public, same_id};
 
 fn url(s: &str) -> Url {
     Url::parse(s).expect("stored ids are URLs")
@@ -97,7 +97,7 @@ pub fn create(
         None => new.community.clone(),
     };
     if community.is_local {
-        rules::may_post(conn, &community, author)?;
+        rules::may_post(conn, &community, author, new.in_reply_to.is_none())?;
     } else if !community.is_group() {
         return Err(CoreError::Invalid(format!(
             "{} is not a community",
@@ -389,15 +389,20 @@ fn check_authorship(object: &PostObject, author: &ActorRow) -> CoreResult<()> {
     Ok(())
 }
 
-/// The community a received post belongs to: a local community it is addressed to or
-/// mentions, else the community of the post it replies to, else a known remote community
-/// it is addressed to.
+/// The community a received post belongs to: the community of the post it replies to
+/// (a reply stays in its thread), else a local community it is addressed to or
+/// mentions, else a known remote community it is addressed to.
 pub fn community_for(
     conn: &mut AnyConnection,
     urls: &Urls,
     object: &PostObject,
     parent: Option<&ItemRow>,
 ) -> CoreResult<Option<ActorRow>> {
+    if let Some(parent) = parent
+        && let Some(id) = parent.origin_community_id
+    {
+        return Ok(Some(weft_db::actors::by_id(conn, id)?));
+    }
     let candidates: Vec<String> = object
         .addresses()
         .chain(object.mentions())
@@ -405,13 +410,12 @@ pub fn community_for(
         .collect();
     for candidate in candidates.iter().filter(|c| urls.is_local(c)) {
         // Lemmy may write http:// where the id is https:// (and back): try the local form.
-        let local = url(urls.base().as_str())
-            .join(
-                Url::parse(candidate)
-                    .map(|u| u.path().to_string())
-                    .unwrap_or_default()
-                    .as_str(),
-            )
+        let path = Url::parse(candidate)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        let local = urls
+            .base()
+            .join(&path)
             .map(|u| u.to_string())
             .unwrap_or_else(|_| candidate.clone());
         if let Some(actor) = weft_db::actors::by_ap_id(conn, &local)?
@@ -419,11 +423,6 @@ pub fn community_for(
         {
             return Ok(Some(actor));
         }
-    }
-    if let Some(parent) = parent
-        && let Some(id) = parent.origin_community_id
-    {
-        return Ok(Some(weft_db::actors::by_id(conn, id)?));
     }
     for candidate in candidates.iter().filter(|c| !urls.is_local(c)) {
         if let Some(actor) = weft_db::actors::by_ap_id(conn, candidate)?
@@ -449,6 +448,14 @@ pub fn receive_create(
     if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
         return Ok(Received::Known(existing));
     }
+    if !addresses_public(object.to.iter().chain(object.cc.iter())) {
+        // A community re-announces publicly what it takes in: a followers-only or direct
+        // post must not be widened that way.
+        return Ok(Received::Ignored(format!(
+            "{} is not public; Weft communities take only public posts",
+            object.id
+        )));
+    }
     let parent = match &object.in_reply_to {
         Some(p) => weft_db::items::by_ap_id(conn, p.as_str())?,
         None => None,
@@ -460,7 +467,7 @@ pub fn receive_create(
         )));
     };
     if community.is_local {
-        rules::may_post(conn, &community, author)?;
+        rules::may_post(conn, &community, author, parent.is_none())?;
     } else if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
         return Ok(Received::Ignored(format!(
             "nobody here follows {}",
@@ -668,5 +675,28 @@ pub fn receive_delete(
             None,
         )?;
     }
+    Ok(Received::Stored(item))
+}
+
+/// A community's own `Announce(Delete)` of a post in it (a Lemmy moderator's removal, or
+/// the author's delete passed on): the community is the authority on what it holds.
+pub fn receive_community_delete(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    object_id: &str,
+) -> CoreResult<Received> {
+    let Some(item) = weft_db::items::by_ap_id(conn, object_id)? else {
+        return Ok(Received::Ignored(format!("{object_id} is not known here")));
+    };
+    if item.origin_community_id != Some(community.id) {
+        return Err(CoreError::Forbidden(format!(
+            "{} may only remove posts of its own community",
+            community.ap_id
+        )));
+    }
+    if item.deleted_at.is_some() {
+        return Ok(Received::Known(item));
+    }
+    weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
     Ok(Received::Stored(item))
 }

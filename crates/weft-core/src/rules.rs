@@ -4,11 +4,13 @@ use crate::{CoreError, CoreResult};
 use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, role};
 
-/// May `author` start a thread or reply in `community` (a local Group)?
+/// May `author` start a thread (`is_thread`) or reply in `community` (a local Group)?
+/// As in Lemmy, `postingRestrictedToMods` limits new threads; anyone may reply.
 pub fn may_post(
     conn: &mut AnyConnection,
     community: &ActorRow,
     author: &ActorRow,
+    is_thread: bool,
 ) -> CoreResult<()> {
     if !community.is_group() {
         return Err(CoreError::Invalid(format!(
@@ -24,11 +26,11 @@ pub fn may_post(
             community.username
         )));
     }
-    if community.posting_restricted_to_mods {
+    if community.posting_restricted_to_mods && is_thread {
         let role = weft_db::actors::role_of(conn, community.id, author.id)?;
         if !role.as_deref().is_some_and(role::is_moderator) {
             return Err(CoreError::Forbidden(format!(
-                "only the leads and facilitators of {} may post there",
+                "only the leads and facilitators of {} may start threads there",
                 community.username
             )));
         }

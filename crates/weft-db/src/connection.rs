@@ -48,7 +48,7 @@ impl Backend {
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error(
-        "cannot open the {backend} database at {url}: {message}. {hint}",
+        "cannot open the {backend} database at {url}: {message}\n  hint: {hint}",
         backend = backend.name()
     )]
     Connect {

@@ -48,20 +48,12 @@ pub async fn webfinger(ctx: Ctx, Query(q): Query<WebfingerQuery>) -> Result<Resp
     let body = Webfinger {
         subject,
         aliases: vec![actor.ap_id.clone()],
-        links: vec![
-            WebfingerLink {
-                rel: "self".into(),
-                kind: Some(weft_protocol::ACTIVITY_JSON.into()),
-                href: Some(actor.ap_id.clone()),
-                properties: Some(properties),
-            },
-            WebfingerLink {
-                rel: "http://webfinger.net/rel/profile-page".into(),
-                kind: Some("text/html".into()),
-                href: Some(actor.ap_id.clone()),
-                properties: None,
-            },
-        ],
+        links: vec![WebfingerLink {
+            rel: "self".into(),
+            kind: Some(weft_protocol::ACTIVITY_JSON.into()),
+            href: Some(actor.ap_id.clone()),
+            properties: Some(properties),
+        }],
     };
     Ok((
         [(header::CONTENT_TYPE, "application/jrd+json")],

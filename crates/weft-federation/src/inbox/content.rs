@@ -99,8 +99,10 @@ pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     Ok(outcome(received))
 }
 
-/// A community's `Announce`. What it carries is trusted only when it comes from the
-/// community's own host; anything else is fetched from its origin first.
+/// A community's `Announce`. Content it carries is trusted only when it is on the
+/// community's own host; anything else is fetched from its origin first. A `Delete` is
+/// taken from the community for posts in that community: the community is the authority
+/// on what it holds (FEP-1b12), which also covers a Lemmy moderator's removal.
 pub async fn announce(
     ctx: &Ctx,
     group: &ActorRow,
@@ -128,13 +130,13 @@ pub async fn announce(
     }
     let inner: Envelope = serde_json::from_value(inner.clone())
         .map_err(|e| FedError::bad_request(format!("the announced activity: {e}")))?;
-    let author = fetch_actor(&inner.actor, ctx).await?;
     let object_id = inner
         .object_id()
         .ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
-    let trusted = host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
     match inner.kind.as_str() {
         "Create" | "Update" => {
+            let trusted =
+                host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
             let object: PostObject = if trusted && inner.object.is_object() {
                 serde_json::from_value(inner.object.clone())
                     .map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
@@ -144,6 +146,7 @@ pub async fn announce(
             if inner.kind == "Create" {
                 return store_announced(ctx, group, object).await;
             }
+            let author = fetch_actor(&inner.actor, ctx).await?;
             let (urls, id) = (ctx.urls.clone(), inner.id.clone());
             let received = ctx
                 .db
@@ -152,24 +155,11 @@ pub async fn announce(
             Ok(outcome(received))
         }
         "Delete" => {
-            if !trusted {
-                // Believe a forwarded Delete only if the origin no longer serves the object.
-                match fetch_object(&object_id, ctx).await {
-                    Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {}
-                    Err(e) if e.message.contains("410") || e.message.contains("Tombstone") => {}
-                    Ok(_) => {
-                        return Ok(Outcome::Ignored(format!(
-                            "{object_id} still exists at its origin"
-                        )));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            let (urls, id) = (ctx.urls.clone(), inner.id.clone());
+            let group = group.clone();
             let received = ctx
                 .db
                 .write(move |c| {
-                    weft_core::posts::receive_delete(c, &urls, &author, &id, object_id.as_str())
+                    weft_core::posts::receive_community_delete(c, &group, object_id.as_str())
                 })
                 .await?;
             Ok(outcome(received))

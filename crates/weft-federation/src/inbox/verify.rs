@@ -9,7 +9,6 @@ use rsa::RsaPublicKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use url::Url;
 use weft_core::urls::host_port;
 use weft_db::models::ActorRow;
 use weft_protocol::Envelope;
@@ -153,25 +152,22 @@ pub async fn verify_request(
         return Ok(Verified { actor, activity });
     }
     // The peer may have rotated its key: fetch the actor once more, at most once a minute.
+    let mut actor = actor;
     if ctx.keys.may_refetch(&actor.ap_id) {
-        let fresh = refetch_actor(&activity.actor, ctx).await?;
-        if check(&fresh)? {
-            return Ok(Verified {
-                actor: fresh,
-                activity,
-            });
+        actor = refetch_actor(&activity.actor, ctx).await.map_err(|e| {
+            FedError::unauthorized(format!(
+                "cannot fetch the actor {} again to check its key: {e}",
+                activity.actor
+            ))
+        })?;
+        if check(&actor)? {
+            return Ok(Verified { actor, activity });
         }
     }
     if actor.public_key_id != signature.key_id {
-        let signer = Url::parse(&signature.key_id).map(|mut u| {
-            u.set_fragment(None);
-            u.to_string()
-        });
         return Err(FedError::forbidden(format!(
-            "signed with {} ({}), which is not the key of the actor {}",
-            signature.key_id,
-            signer.unwrap_or_default(),
-            activity.actor
+            "signed with the key {}, which is not the key of the actor {}",
+            signature.key_id, activity.actor
         )));
     }
     Err(FedError::unauthorized("the HTTP signature does not verify"))

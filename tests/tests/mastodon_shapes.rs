@@ -1,0 +1,157 @@
+//! Posts shaped the way Mastodon sends them reach a community: a mention of the group
+//! starts a thread, a reply finds its thread through `inReplyTo`, and what is not public
+//! is not taken in (the community would re-announce it publicly).
+
+use chrono::Utc;
+use serde_json::json;
+use std::time::Duration;
+use weft_tests::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A `Create(Note)` as Mastodon writes it: to its followers and Public, the group only
+/// as a Mention tag (and in cc), no `audience`.
+fn mastodon_note(
+    author: &str,
+    id: &str,
+    to: Vec<&str>,
+    cc: Vec<&str>,
+    mention: &str,
+    in_reply_to: Option<&str>,
+) -> String {
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", {"sensitive": "as:sensitive"}],
+        "id": format!("{id}/activity"),
+        "type": "Create",
+        "actor": author,
+        "published": Utc::now().to_rfc3339(),
+        "to": to,
+        "cc": cc,
+        "object": {
+            "id": id,
+            "type": "Note",
+            "summary": null,
+            "inReplyTo": in_reply_to,
+            "published": Utc::now().to_rfc3339(),
+            "url": id,
+            "attributedTo": author,
+            "to": to,
+            "cc": cc,
+            "sensitive": false,
+            "content": "<p><span class=\"h-card\"><a href=\"#\" class=\"u-url mention\">@<span>cop</span></a></span> Has anyone used the window of tolerance model with teenagers?</p>",
+            "contentMap": {"en": "<p>Has anyone used the window of tolerance model with teenagers?</p>"},
+            "attachment": [],
+            "tag": [{"type": "Mention", "href": mention, "name": "@cop"}],
+            "replies": {"id": format!("{id}/replies"), "type": "Collection", "first": {"type": "CollectionPage", "next": format!("{id}/replies?page=true"), "partOf": format!("{id}/replies"), "items": []}}
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_shaped_posts_reach_the_community() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let b = Instance::start("b", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, true);
+    let other = a.community("other", &lead, false);
+    let maria = b.user("maria");
+    let signer = signer_of(&b, &maria.actor);
+    let inbox = format!("{}/inbox", a.base);
+    let followers = format!("{}/followers", maria.actor.ap_id);
+    let author = maria.actor.ap_id.as_str();
+
+    // In a moderators-only community a mention cannot start a thread...
+    let id1 = format!("{}/items/1001", b.base);
+    let body = mastodon_note(
+        author,
+        &id1,
+        vec![PUBLIC],
+        vec![&followers, &cop.ap_id],
+        &cop.ap_id,
+        None,
+    );
+    let (status, answer) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["detail"].as_str().unwrap().contains("start threads"),
+        "{answer}"
+    );
+
+    // ...but a mention of an open community does.
+    let id2 = format!("{}/items/1002", b.base);
+    let body = mastodon_note(
+        author,
+        &id2,
+        vec![PUBLIC],
+        vec![&followers],
+        &other.ap_id,
+        None,
+    );
+    let (status, answer) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202, "{answer}");
+    let feed = lead.feed(&a.handle("other")).await;
+    assert_eq!(feed.len(), 1, "the mention started a thread in 'other'");
+    assert!(
+        !feed[0].post.content.contains("<span class"),
+        "content is sanitised but kept: {}",
+        feed[0].post.content
+    );
+
+    // A lead's thread in the moderators-only community takes replies from anyone,
+    // written as Mastodon writes replies: to followers, cc Public and the parent's author.
+    let thread = lead
+        .post(
+            &a.handle("cop"),
+            "Window of tolerance",
+            "Resources and experiences.",
+        )
+        .await;
+    let id3 = format!("{}/items/1003", b.base);
+    let body = mastodon_note(
+        author,
+        &id3,
+        vec![&followers],
+        vec![PUBLIC, &lead.actor.ap_id],
+        &other.ap_id,
+        Some(&thread.ap_id),
+    );
+    let (status, answer) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202, "{answer}");
+    let t = eventually("the reply to be threaded", WAIT, || async {
+        lead.lookup(&thread.ap_id).await
+    })
+    .await;
+    assert_eq!(
+        t.replies.len(),
+        1,
+        "the reply stays in its thread even though it mentions another community"
+    );
+    assert_eq!(
+        lead.feed(&a.handle("other")).await.len(),
+        1,
+        "and is not placed in the mentioned community"
+    );
+
+    // A followers-only post that mentions the community is not taken in.
+    let id4 = format!("{}/items/1004", b.base);
+    let body = mastodon_note(author, &id4, vec![&followers], vec![], &other.ap_id, None);
+    let (status, answer) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["status"], "ignored", "{answer}");
+    assert!(
+        lead.lookup(&id4).await.is_none(),
+        "nothing private is stored"
+    );
+
+    // `as:Public` is Public too.
+    let id5 = format!("{}/items/1005", b.base);
+    let body = mastodon_note(author, &id5, vec!["as:Public"], vec![], &other.ap_id, None);
+    let (status, answer) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202, "{answer}");
+    assert!(
+        lead.lookup(&id5).await.is_some(),
+        "as:Public counts as public"
+    );
+}
