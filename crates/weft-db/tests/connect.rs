@@ -66,9 +66,7 @@ fn sqlite_database_is_created_and_migrated() {
     let dir = std::env::temp_dir().join(format!("weft-db-test-{}", std::process::id()));
     let url = format!("sqlite://{}", dir.join("sub/weft.db").display());
     let db = Db::connect(&url).unwrap();
-    let count = db
-        .read_blocking(|c| weft_db::outbox::pending_count(c))
-        .unwrap();
+    let count = db.read_blocking(weft_db::outbox::pending_count).unwrap();
     assert_eq!(count, 0);
     // Connecting again runs no migration twice.
     Db::connect(&url).unwrap();
