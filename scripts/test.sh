@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit, fixture round-trips, and the multi-instance federation tests on
-# SQLite and PostgreSQL. PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
+# Runs every test: unit, fixture round-trips, the multi-instance federation tests on
+# SQLite and PostgreSQL, and the interop test against a Fedify peer (Node.js). PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
 # the machine's PostgreSQL cluster (Debian's pg_ctlcluster) if there is one, and makes a
 # `weft` role for the tests. Without PostgreSQL the PostgreSQL runs are skipped (not
 # under CI, where they must run).
@@ -25,6 +25,15 @@ if [ -n "${WEFT_TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL tests: ${WEFT_TEST_POSTGRES_URL%%:*}://… (set)"
 else
   echo "PostgreSQL tests: skipped (no server; set WEFT_TEST_POSTGRES_URL)"
+fi
+
+# The Fedify interop test needs Node.js and the peer's npm packages (lockfile committed).
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -d tests/fedify-peer/node_modules/@fedify/fedify ]; then
+    (cd tests/fedify-peer && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "Node.js/npm not found: the Fedify interop test will fail (Debian: apt-get install nodejs npm)"
 fi
 
 cargo test --workspace "$@"
