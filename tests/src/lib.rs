@@ -186,9 +186,12 @@ impl Instance {
     pub fn user(&self, name: &str) -> Member {
         let urls = self.urls();
         let name = name.to_string();
+        let keys = weft_core::keys::generate();
         let (actor, token) = self
             .db
-            .write_blocking(|c| weft_core::accounts::create_user(c, &urls, &name, None, false))
+            .write_blocking(|c| {
+                weft_core::accounts::create_user(c, &urls, &name, None, false, keys)
+            })
             .unwrap();
         Member {
             base: self.base.clone(),
@@ -201,6 +204,7 @@ impl Instance {
     /// Creates a community led by `lead`.
     pub fn community(&self, name: &str, lead: &Member, mods_only: bool) -> ActorRow {
         let urls = self.urls();
+        let keys = weft_core::keys::generate();
         self.db
             .write_blocking(|c| {
                 weft_core::accounts::create_community(
@@ -214,6 +218,7 @@ impl Instance {
                         posting_restricted_to_mods: mods_only,
                         lead: Some(&lead.actor),
                     },
+                    keys,
                 )
             })
             .unwrap()

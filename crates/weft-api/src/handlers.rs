@@ -189,7 +189,7 @@ async fn edit_post(
                 c,
                 &urls,
                 &author,
-                &item,
+                item.id,
                 body.title.as_deref(),
                 &body.content,
             )
@@ -208,7 +208,7 @@ async fn delete_post(
     let item = local_item(&ctx, id).await?;
     let urls = ctx.urls.clone();
     ctx.db
-        .write(move |c| weft_core::posts::delete(c, &urls, &me, &item))
+        .write(move |c| weft_core::posts::delete(c, &urls, &me, item.id))
         .await
         .map_err(core)?;
     ctx.delivery.wake();

@@ -1,7 +1,8 @@
 //! Local actors: people (with an API token), communities (with a lead), and the
 //! instance actor that signs fetches.
 
-use crate::{CoreError, CoreResult, Urls, keys, sanitize};
+use crate::keys::KeyPair;
+use crate::{CoreError, CoreResult, Urls, sanitize};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -31,6 +32,7 @@ fn new_local_actor(
     kind: &str,
     username: &str,
     display_name: Option<String>,
+    keys: KeyPair,
 ) -> NewActor {
     let is_group = kind == actor_kind::GROUP;
     let id = if kind == actor_kind::APPLICATION {
@@ -38,7 +40,6 @@ fn new_local_actor(
     } else {
         urls.actor(is_group, username)
     };
-    let keys = keys::generate();
     let now = weft_db::now();
     let with_parts = kind != actor_kind::APPLICATION;
     NewActor {
@@ -78,8 +79,13 @@ fn ensure_name_free(conn: &mut AnyConnection, name: &str) -> CoreResult<()> {
     Ok(())
 }
 
-/// The instance actor, created with its keys on first start.
-pub fn ensure_instance_actor(conn: &mut AnyConnection, urls: &Urls) -> CoreResult<ActorRow> {
+/// The instance actor, created on first start with `keys` (made by the caller outside
+/// the transaction: RSA key generation is slow).
+pub fn ensure_instance_actor(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    keys: impl FnOnce() -> KeyPair,
+) -> CoreResult<ActorRow> {
     if let Some(actor) = weft_db::actors::by_ap_id(conn, urls.instance_actor().as_str())? {
         return Ok(actor);
     }
@@ -88,6 +94,7 @@ pub fn ensure_instance_actor(conn: &mut AnyConnection, urls: &Urls) -> CoreResul
         actor_kind::APPLICATION,
         INSTANCE_ACTOR,
         Some(urls.domain().to_string()),
+        keys(),
     );
     Ok(weft_db::actors::insert(conn, &actor)?)
 }
@@ -101,12 +108,14 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Creates a local person; returns the row and the API token (shown once, stored hashed).
+/// `keys` come from [`crate::keys::generate`], called before the transaction.
 pub fn create_user(
     conn: &mut AnyConnection,
     urls: &Urls,
     username: &str,
     display_name: Option<&str>,
     is_admin: bool,
+    keys: KeyPair,
 ) -> CoreResult<(ActorRow, String)> {
     check_username(username)?;
     ensure_name_free(conn, username)?;
@@ -117,6 +126,7 @@ pub fn create_user(
             actor_kind::PERSON,
             username,
             display_name.map(sanitize::title),
+            keys,
         ),
     )?;
     let mut secret = [0u8; 32];
@@ -155,6 +165,7 @@ pub fn create_community(
     conn: &mut AnyConnection,
     urls: &Urls,
     new: &NewCommunity,
+    keys: KeyPair,
 ) -> CoreResult<ActorRow> {
     check_username(new.name)?;
     ensure_name_free(conn, new.name)?;
@@ -166,6 +177,7 @@ pub fn create_community(
         actor_kind::GROUP,
         new.name,
         Some(sanitize::title(new.title)),
+        keys,
     );
     actor.summary = Some(sanitize::text_to_html(new.domain_statement));
     actor.summary_source = Some(new.domain_statement.to_string());

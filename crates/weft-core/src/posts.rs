@@ -80,6 +80,12 @@ pub fn object_json(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<PostO
     ))
 }
 
+/// The stored item, read in the caller's transaction.
+fn current(conn: &mut AnyConnection, item_id: i64) -> CoreResult<ItemRow> {
+    weft_db::items::by_id(conn, item_id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no post {item_id}")))
+}
+
 /// A local member starts a thread (`title` given) or replies (`in_reply_to` given).
 pub fn create(
     conn: &mut AnyConnection,
@@ -87,6 +93,14 @@ pub fn create(
     author: &ActorRow,
     new: NewPost,
 ) -> CoreResult<ItemRow> {
+    let parent = match new.in_reply_to {
+        Some(p) => Some(current(conn, p.id)?),
+        None => None,
+    };
+    let new = NewPost {
+        in_reply_to: parent.as_ref(),
+        ..new
+    };
     let community = match new.in_reply_to {
         Some(parent) => {
             let id = parent.origin_community_id.ok_or_else(|| {
@@ -280,10 +294,12 @@ pub fn edit(
     conn: &mut AnyConnection,
     urls: &Urls,
     author: &ActorRow,
-    item: &ItemRow,
+    item_id: i64,
     title: Option<&str>,
     content: &str,
 ) -> CoreResult<ItemRow> {
+    // Read inside the transaction: a delete that committed meanwhile must win.
+    let item = &current(conn, item_id)?;
     if item.author_id != author.id {
         return Err(CoreError::Forbidden(
             "only the author may edit a post".into(),
@@ -333,8 +349,9 @@ pub fn delete(
     conn: &mut AnyConnection,
     urls: &Urls,
     actor: &ActorRow,
-    item: &ItemRow,
+    item_id: i64,
 ) -> CoreResult<()> {
+    let item = &current(conn, item_id)?;
     rules::may_change_item(conn, item, actor)?;
     if item.deleted_at.is_some() {
         return Ok(());

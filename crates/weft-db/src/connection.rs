@@ -189,8 +189,19 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection given back mid-transaction (a panic inside a write) must not be
+    /// reused: on SQLite it would hold the write lock, and later "transactions" on it
+    /// would be savepoints that never commit.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::{Connection, TransactionManager};
+        std::thread::panicking()
+            || !matches!(
+                <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(
+                    conn
+                )
+                .transaction_depth(),
+                Ok(None)
+            )
     }
 }
 
@@ -279,12 +290,50 @@ impl Db {
     where
         E: From<DbError> + From<diesel::result::Error>,
     {
-        let mut conn = self.conn()?;
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
-        };
-        let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(f)
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = self.conn()?;
+                let conn: &mut AnyConnection = &mut conn;
+                conn.transaction(f)
+            }
+            Backend::Sqlite => {
+                // Queue on the in-process lock before taking a pooled connection, so
+                // waiting writers do not starve readers of connections.
+                let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                let mut conn = self.conn()?;
+                sqlite_immediate_transaction(&mut conn, f)
+            }
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE … COMMIT` on SQLite: the write lock is taken up front (waiting for the
+/// busy timeout if another process, such as the CLI, holds it) instead of failing at once
+/// when a deferred transaction's first write finds the database changed.
+fn sqlite_immediate_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DbError> + From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let AnyConnection::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let AnyConnection::Sqlite(inner) = conn else {
+        unreachable!("the backend does not change");
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(inner)?;
+            Err(e)
+        }
     }
 }

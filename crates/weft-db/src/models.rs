@@ -264,7 +264,6 @@ pub struct DeliveryRow {
     pub ordering_key: String,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
-    pub claimed_until: Option<NaiveDateTime>,
     pub last_error: Option<String>,
 }
 

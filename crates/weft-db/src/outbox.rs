@@ -199,20 +199,58 @@ pub fn release_lease(conn: &mut AnyConnection, instance_id: i64, owner: &str) ->
     Ok(())
 }
 
-/// The oldest queued deliveries of one instance (due or not), in queue order, with
-/// their activity. The worker sends the due ones, keeping per-object order.
-pub fn queued_for_instance(
+/// The oldest due deliveries of one instance, in queue order, with their activity.
+pub fn due_for_instance(
     conn: &mut AnyConnection,
     instance_id: i64,
+    now: NaiveDateTime,
     limit: i64,
 ) -> DbResult<Vec<(DeliveryRow, OutboxRow)>> {
     Ok(deliveries::table
         .inner_join(outbox::table)
         .filter(deliveries::instance_id.eq(instance_id))
+        .filter(deliveries::next_attempt_at.le(now))
         .order(deliveries::id.asc())
         .limit(limit)
         .select((DeliveryRow::as_select(), OutboxRow::as_select()))
         .load(conn)?)
+}
+
+/// Ordering keys with a row older than `before_id` still waiting for its retry: later
+/// rows with those keys must wait too.
+pub fn keys_waiting_before(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    now: NaiveDateTime,
+    before_id: i64,
+) -> DbResult<Vec<String>> {
+    Ok(deliveries::table
+        .filter(deliveries::instance_id.eq(instance_id))
+        .filter(deliveries::next_attempt_at.gt(now))
+        .filter(deliveries::id.lt(before_id))
+        .select(deliveries::ordering_key)
+        .distinct()
+        .load(conn)?)
+}
+
+/// After a failed send, later rows with the same ordering key wait at least as long.
+pub fn hold_back_key(
+    conn: &mut AnyConnection,
+    instance_id: i64,
+    ordering_key: &str,
+    after_id: i64,
+    until: NaiveDateTime,
+) -> DbResult<()> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::instance_id.eq(instance_id))
+            .filter(deliveries::ordering_key.eq(ordering_key))
+            .filter(deliveries::id.gt(after_id))
+            .filter(deliveries::next_attempt_at.lt(until)),
+    )
+    .set(deliveries::next_attempt_at.eq(until))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn delivered(conn: &mut AnyConnection, delivery_id: i64) -> DbResult<()> {
@@ -237,11 +275,15 @@ pub fn reschedule(
     Ok(())
 }
 
+/// A round of deliveries succeeded. If the instance had been paused (an outage), its
+/// rows waiting for a retry are due now rather than at their (up to day-long) backoff;
+/// a single activity that keeps failing keeps its own backoff.
 pub fn record_success(
     conn: &mut AnyConnection,
     instance_id: i64,
     at: NaiveDateTime,
 ) -> DbResult<()> {
+    let before = instance(conn, instance_id)?;
     diesel::update(instances::table.find(instance_id))
         .set((
             instances::consecutive_failures.eq(0),
@@ -249,6 +291,15 @@ pub fn record_success(
             instances::last_success_at.eq(Some(at)),
         ))
         .execute(conn)?;
+    if before.paused_until.is_some() {
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::instance_id.eq(instance_id))
+                .filter(deliveries::next_attempt_at.gt(at)),
+        )
+        .set(deliveries::next_attempt_at.eq(at))
+        .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -292,8 +343,11 @@ pub fn mark_received(
     Ok(inserted > 0)
 }
 
-/// Forgets a received id, so a resend after a failure on our side is processed.
-pub fn unmark_received(conn: &mut AnyConnection, ap_id: &str) -> DbResult<()> {
-    diesel::delete(received_activities::table.find(ap_id)).execute(conn)?;
-    Ok(())
+/// Whether an incoming activity id was already acted on.
+pub fn was_received(conn: &mut AnyConnection, ap_id: &str) -> DbResult<bool> {
+    Ok(received_activities::table
+        .find(ap_id)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }

@@ -137,7 +137,6 @@ diesel::table! {
         ordering_key -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
-        claimed_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
     }
 }

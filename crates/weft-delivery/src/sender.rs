@@ -11,6 +11,8 @@ pub enum SendError {
     Refused(String),
     /// Worth retrying later (network error, timeout, 5xx, 408, 429).
     Retry(String),
+    /// Our side cannot send it (an unreadable key): kept queued, not held against the peer.
+    Local(String),
 }
 
 /// Signs with the sending actor's key (parsed once, then cached) and posts.

@@ -1,12 +1,12 @@
 //! The dispatcher and the per-instance workers.
 
 use crate::sender::{SendError, Sender};
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::TimeDelta;
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::Notify;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, warn};
 use weft_db::models::{DeliveryRow, OutboxRow};
 use weft_db::{Db, DbError};
@@ -15,15 +15,17 @@ use weft_db::{Db, DbError};
 pub struct Settings {
     /// Requests in flight to one instance at once.
     pub in_flight: usize,
+    /// Instances being sent to at once (each holds up to `in_flight` requests).
+    pub max_workers: usize,
     /// First retry delay; each further failure doubles it, up to `max_backoff`.
     pub first_backoff: Duration,
     pub max_backoff: Duration,
-    /// Consecutive failures after which an instance is paused.
+    /// Consecutive failed rounds after which an instance is paused.
     pub pause_after: i32,
     /// Rows read per round for one instance.
     pub batch: i64,
-    /// How long a worker holds an instance's queue before renewing; after a crash other
-    /// processes (or the restarted one) wait this long before taking it over.
+    /// How long a worker holds an instance's queue; renewed while it sends. After a
+    /// crash, other processes (or the restarted one) wait this long to take it over.
     pub lease: Duration,
 }
 
@@ -31,6 +33,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             in_flight: 16,
+            max_workers: 64,
             first_backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(24 * 3600),
             pause_after: 8,
@@ -58,6 +61,7 @@ struct Shared {
     owner: String,
     sender: Sender,
     settings: Settings,
+    workers: Semaphore,
     running: Mutex<HashSet<i64>>,
     /// Sending actors' (key id, private key), by actor row id.
     signers: Mutex<HashMap<i64, Arc<(String, String)>>>,
@@ -78,6 +82,7 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
         db,
         owner,
         sender: Sender::new(client),
+        workers: Semaphore::new(settings.max_workers.max(1)),
         settings,
         running: Mutex::default(),
         signers: Mutex::default(),
@@ -114,7 +119,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
         }
         // Everything due now has a worker; sleep until something else comes due, or a
-        // service queues more, or a worker finishes (both notify).
+        // service queues more, or a worker that made progress finishes (both notify).
         let next = shared
             .db
             .read(move |c| weft_db::outbox::next_wake_after(c, now))
@@ -131,61 +136,125 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
 
 /// Sends everything due for one instance, then exits.
 async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
-    let result = drain_instance(&shared, instance).await;
-    if let Err(e) = result {
-        warn!("delivery to instance {instance}: {e}");
-    }
+    let progress = match shared.workers.acquire().await {
+        Ok(_permit) => {
+            let result = drain_instance(&shared, instance).await;
+            let owner = shared.owner.clone();
+            let released = shared
+                .db
+                .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
+                .await;
+            if let Err(e) = released {
+                warn!("delivery: cannot release the lease on instance {instance}: {e}");
+            }
+            result.unwrap_or_else(|e| {
+                warn!("delivery to instance {instance}: {e}");
+                false
+            })
+        }
+        Err(_) => false,
+    };
     shared
         .running
         .lock()
         .expect("running set")
         .remove(&instance);
-    notify.notify_one();
+    // Only a worker that got something done wakes the dispatcher: one that found its
+    // rows held back must not make it spin.
+    if progress {
+        notify.notify_one();
+    }
 }
 
-async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<(), DbError> {
-    let result = drain_leased(shared, instance).await;
-    let owner = shared.owner.clone();
-    shared
-        .db
-        .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
-        .await?;
-    result
+/// How a group of sends ended.
+enum GroupResult {
+    Done,
+    /// The peer failed (network, 5xx, 408, 429): the row is rescheduled.
+    PeerFailed(String),
+    /// Our side failed (database, lease lost, key unreadable): nothing is held against
+    /// the peer.
+    LocalFailed(String),
 }
 
-async fn drain_leased(shared: &Arc<Shared>, instance: i64) -> Result<(), DbError> {
-    loop {
-        let owner = shared.owner.clone();
+/// The lease on one instance's queue, renewed while sending.
+struct Lease {
+    instance: i64,
+    renewed: Mutex<Instant>,
+}
+
+impl Lease {
+    async fn take(shared: &Shared, instance: i64) -> Result<Option<Lease>, DbError> {
+        let lease = Lease {
+            instance,
+            renewed: Mutex::new(Instant::now()),
+        };
+        Ok(lease.renew(shared).await?.then_some(lease))
+    }
+
+    async fn renew(&self, shared: &Shared) -> Result<bool, DbError> {
+        let (owner, instance) = (shared.owner.clone(), self.instance);
         let now = weft_db::now();
         let until =
             now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
-        let leased = shared
+        let held = shared
             .db
             .write(move |c| weft_db::outbox::try_lease(c, instance, &owner, now, until))
             .await?;
-        if !leased {
-            return Ok(());
+        *self.renewed.lock().expect("lease clock") = Instant::now();
+        Ok(held)
+    }
+
+    /// Renews when a third of the lease has passed; false when it was lost.
+    async fn keep(&self, shared: &Shared) -> Result<bool, DbError> {
+        let age = self.renewed.lock().expect("lease clock").elapsed();
+        if age < shared.settings.lease / 3 {
+            return Ok(true);
         }
+        self.renew(shared).await
+    }
+}
+
+/// Sends rounds of due rows until none is left; returns whether anything was sent.
+async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbError> {
+    let Some(lease) = Lease::take(shared, instance).await? else {
+        return Ok(false);
+    };
+    let mut progress = false;
+    loop {
         let now = weft_db::now();
         let batch = shared.settings.batch;
-        let rows = shared
+        let (rows, blocked) = shared
             .db
-            .read(move |c| weft_db::outbox::queued_for_instance(c, instance, batch))
+            .read(move |c| -> Result<_, DbError> {
+                let rows = weft_db::outbox::due_for_instance(c, instance, now, batch)?;
+                let last = rows.last().map(|(d, _)| d.id).unwrap_or(0);
+                let blocked = weft_db::outbox::keys_waiting_before(c, instance, now, last)?;
+                Ok((rows, blocked))
+            })
             .await?;
-        let groups = due_groups(rows, now);
+        let groups = due_groups(rows, &blocked);
         if groups.is_empty() {
-            return Ok(());
+            return Ok(progress);
         }
-        let results: Vec<(bool, Option<String>)> = futures_util::stream::iter(groups)
-            .map(|group| send_group(shared, group))
+        let results: Vec<(usize, GroupResult)> = futures_util::stream::iter(groups)
+            .map(|group| send_group(shared, &lease, group))
             .buffer_unordered(shared.settings.in_flight)
             .collect()
             .await;
-        let failure = results
-            .iter()
-            .find_map(|(ok, err)| (!ok).then(|| err.clone()).flatten());
+        progress |= results.iter().any(|(sent, _)| *sent > 0);
         let now = weft_db::now();
-        match failure {
+        let peer_failure = results.iter().find_map(|(_, r)| match r {
+            GroupResult::PeerFailed(e) => Some(e.clone()),
+            _ => None,
+        });
+        if let Some((_, GroupResult::LocalFailed(error))) = results
+            .iter()
+            .find(|(_, r)| matches!(r, GroupResult::LocalFailed(_)))
+        {
+            warn!("delivery to instance {instance} stopped by a local error: {error}");
+            return Ok(progress);
+        }
+        match peer_failure {
             None => {
                 shared
                     .db
@@ -205,30 +274,26 @@ async fn drain_leased(shared: &Arc<Shared>, instance: i64) -> Result<(), DbError
                         Ok(())
                     })
                     .await?;
-                return Ok(());
+                return Ok(progress);
             }
         }
     }
 }
 
-/// Splits the queue (in id order) into groups by ordering key, keeping only rows due
-/// now; a key whose oldest row is still backing off holds back its later rows too.
+/// Splits due rows (in id order) into groups by ordering key, leaving out keys that
+/// still have an older row waiting for its retry: those go when it has gone.
 fn due_groups(
     rows: Vec<(DeliveryRow, OutboxRow)>,
-    now: NaiveDateTime,
+    blocked: &[String],
 ) -> Vec<Vec<(DeliveryRow, OutboxRow)>> {
-    let mut blocked: HashSet<String> = HashSet::new();
+    let blocked: HashSet<&str> = blocked.iter().map(String::as_str).collect();
     let mut order: Vec<String> = vec![];
     let mut groups: HashMap<String, Vec<(DeliveryRow, OutboxRow)>> = HashMap::new();
     for (delivery, activity) in rows {
+        if blocked.contains(delivery.ordering_key.as_str()) {
+            continue;
+        }
         let key = delivery.ordering_key.clone();
-        if blocked.contains(&key) {
-            continue;
-        }
-        if delivery.next_attempt_at > now {
-            blocked.insert(key);
-            continue;
-        }
         if !groups.contains_key(&key) {
             order.push(key.clone());
         }
@@ -240,15 +305,28 @@ fn due_groups(
         .collect()
 }
 
-/// Sends one key's rows in order; stops at the first failure. Returns (all ok, error).
+/// Sends one key's rows in order, stopping at the first failure. Returns how many were
+/// sent (delivered or refused for good) and how the group ended.
 async fn send_group(
     shared: &Arc<Shared>,
+    lease: &Lease,
     group: Vec<(DeliveryRow, OutboxRow)>,
-) -> (bool, Option<String>) {
+) -> (usize, GroupResult) {
+    let mut sent = 0;
     for (delivery, activity) in group {
+        match lease.keep(shared).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return (
+                    sent,
+                    GroupResult::LocalFailed("the lease was taken over".into()),
+                );
+            }
+            Err(e) => return (sent, GroupResult::LocalFailed(e.to_string())),
+        }
         let signer = match signer(shared, activity.actor_id).await {
             Ok(s) => s,
-            Err(e) => return (false, Some(e.to_string())),
+            Err(e) => return (sent, GroupResult::LocalFailed(e.to_string())),
         };
         let outcome = shared
             .sender
@@ -259,50 +337,49 @@ async fn send_group(
                 &signer.1,
             )
             .await;
-        let settings = shared.settings.clone();
-        let stored = match outcome {
-            Ok(()) => {
-                debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url);
-                shared
-                    .db
-                    .write(move |c| weft_db::outbox::delivered(c, delivery.id))
-                    .await
-            }
+        let id = delivery.id;
+        match outcome {
+            Ok(()) => debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url),
             Err(SendError::Refused(message)) => {
                 warn!(
                     "{} refused {}: {message}",
                     delivery.inbox_url, activity.ap_id
-                );
-                shared
-                    .db
-                    .write(move |c| weft_db::outbox::delivered(c, delivery.id))
-                    .await
+                )
             }
+            Err(SendError::Local(message)) => return (sent, GroupResult::LocalFailed(message)),
             Err(SendError::Retry(message)) => {
                 debug!(
                     "will retry {} to {}: {message}",
                     activity.ap_id, delivery.inbox_url
                 );
                 let attempts = delivery.attempts + 1;
-                let next = weft_db::now() + backoff(&settings, attempts);
+                let next = weft_db::now() + backoff(&shared.settings, attempts);
                 let error = message.clone();
-                let result = shared
+                let (instance, key) = (delivery.instance_id, delivery.ordering_key.clone());
+                let stored = shared
                     .db
-                    .write(move |c| {
-                        weft_db::outbox::reschedule(c, delivery.id, attempts, next, &error)
+                    .write(move |c| -> Result<(), DbError> {
+                        weft_db::outbox::reschedule(c, id, attempts, next, &error)?;
+                        // Later activities on the same object wait behind this one.
+                        weft_db::outbox::hold_back_key(c, instance, &key, id, next)
                     })
                     .await;
-                if let Err(e) = result {
-                    return (false, Some(e.to_string()));
-                }
-                return (false, Some(message));
+                return match stored {
+                    Ok(()) => (sent, GroupResult::PeerFailed(message)),
+                    Err(e) => (sent, GroupResult::LocalFailed(e.to_string())),
+                };
             }
-        };
-        if let Err(e) = stored {
-            return (false, Some(e.to_string()));
         }
+        if let Err(e) = shared
+            .db
+            .write(move |c| weft_db::outbox::delivered(c, id))
+            .await
+        {
+            return (sent, GroupResult::LocalFailed(e.to_string()));
+        }
+        sent += 1;
     }
-    (true, None)
+    (sent, GroupResult::Done)
 }
 
 async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<(String, String)>, DbError> {

@@ -55,8 +55,25 @@ pub async fn start(
     let db = open_db(&config).await?;
     let urls = urls(&config)?;
     let u = urls.clone();
+    let instance_id = urls.instance_actor().to_string();
+    let existing = db
+        .read(move |c| weft_db::actors::by_ap_id(c, &instance_id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let keys = match existing {
+        Some(_) => None,
+        None => Some(
+            tokio::task::spawn_blocking(weft_core::keys::generate)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+    };
     let instance_actor = db
-        .write(move |c| weft_core::accounts::ensure_instance_actor(c, &u))
+        .write(move |c| {
+            weft_core::accounts::ensure_instance_actor(c, &u, || {
+                keys.unwrap_or_else(weft_core::keys::generate)
+            })
+        })
         .await
         .map_err(|e| e.to_string())?;
     let client = http_client(config.dev)?;

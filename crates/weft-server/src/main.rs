@@ -76,9 +76,17 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             let db = open_db(&config).await?;
             let urls = urls(&config)?;
             let name = name.clone();
+            let keys = weft_core::keys::generate();
             let (actor, token) = db
                 .write(move |c| {
-                    weft_core::accounts::create_user(c, &urls, &name, display.as_deref(), admin)
+                    weft_core::accounts::create_user(
+                        c,
+                        &urls,
+                        &name,
+                        display.as_deref(),
+                        admin,
+                        keys,
+                    )
                 })
                 .await
                 .map_err(|e| e.to_string())?;
@@ -98,6 +106,7 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             let db = open_db(&config).await?;
             let urls = urls(&config)?;
             let name = name.clone();
+            let keys = weft_core::keys::generate();
             let actor = db
                 .write(move |c| -> Result<_, weft_core::CoreError> {
                     let lead = match &lead {
@@ -121,6 +130,7 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
                             posting_restricted_to_mods: mods_only,
                             lead: lead.as_ref(),
                         },
+                        keys,
                     )
                 })
                 .await

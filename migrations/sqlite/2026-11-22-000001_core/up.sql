@@ -136,7 +136,6 @@ CREATE TABLE deliveries (
     ordering_key TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
-    claimed_until TIMESTAMP,
     last_error TEXT,
     UNIQUE (outbox_id, inbox_url)
 );

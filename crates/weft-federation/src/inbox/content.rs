@@ -1,6 +1,6 @@
 //! Create, Update, Delete of posts, and a community's Announce of them.
 
-use super::Outcome;
+use super::{Outcome, once};
 use crate::{Ctx, FedError, fetch_actor, fetch_object};
 use serde_json::Value;
 use url::Url;
@@ -48,10 +48,13 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         )));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let received = ctx
-        .db
-        .write(move |c| weft_core::posts::receive_create(c, &urls, &author, &id, &object))
-        .await?;
+    let Some(received) = once(ctx, activity, move |c| {
+        weft_core::posts::receive_create(c, &urls, &author, &id, &object)
+    })
+    .await?
+    else {
+        return Ok(Outcome::repeat(activity));
+    };
     Ok(outcome(received))
 }
 
@@ -75,10 +78,13 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         ));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let received = ctx
-        .db
-        .write(move |c| weft_core::posts::receive_update(c, &urls, &author, &id, &object))
-        .await?;
+    let Some(received) = once(ctx, activity, move |c| {
+        weft_core::posts::receive_update(c, &urls, &author, &id, &object)
+    })
+    .await?
+    else {
+        return Ok(Outcome::repeat(activity));
+    };
     Ok(outcome(received))
 }
 
@@ -92,10 +98,13 @@ pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         ));
     }
     let (urls, by, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let received = ctx
-        .db
-        .write(move |c| weft_core::posts::receive_delete(c, &urls, &by, &id, object_id.as_str()))
-        .await?;
+    let Some(received) = once(ctx, activity, move |c| {
+        weft_core::posts::receive_delete(c, &urls, &by, &id, object_id.as_str())
+    })
+    .await?
+    else {
+        return Ok(Outcome::repeat(activity));
+    };
     Ok(outcome(received))
 }
 
@@ -126,7 +135,7 @@ pub async fn announce(
         } else {
             fetch_object(&id, ctx).await?
         };
-        return store_announced(ctx, group, object).await;
+        return store_announced(ctx, group, activity, object).await;
     }
     let inner: Envelope = serde_json::from_value(inner.clone())
         .map_err(|e| FedError::bad_request(format!("the announced activity: {e}")))?;
@@ -144,24 +153,28 @@ pub async fn announce(
                 fetch_object(&object_id, ctx).await?
             };
             if inner.kind == "Create" {
-                return store_announced(ctx, group, object).await;
+                return store_announced(ctx, group, activity, object).await;
             }
             let author = fetch_actor(&inner.actor, ctx).await?;
             let (urls, id) = (ctx.urls.clone(), inner.id.clone());
-            let received = ctx
-                .db
-                .write(move |c| weft_core::posts::receive_update(c, &urls, &author, &id, &object))
-                .await?;
+            let Some(received) = once(ctx, activity, move |c| {
+                weft_core::posts::receive_update(c, &urls, &author, &id, &object)
+            })
+            .await?
+            else {
+                return Ok(Outcome::repeat(activity));
+            };
             Ok(outcome(received))
         }
         "Delete" => {
             let group = group.clone();
-            let received = ctx
-                .db
-                .write(move |c| {
-                    weft_core::posts::receive_community_delete(c, &group, object_id.as_str())
-                })
-                .await?;
+            let Some(received) = once(ctx, activity, move |c| {
+                weft_core::posts::receive_community_delete(c, &group, object_id.as_str())
+            })
+            .await?
+            else {
+                return Ok(Outcome::repeat(activity));
+            };
             Ok(outcome(received))
         }
         other => Ok(Outcome::Ignored(format!(
@@ -173,6 +186,7 @@ pub async fn announce(
 async fn store_announced(
     ctx: &Ctx,
     group: &ActorRow,
+    activity: &Envelope,
     object: PostObject,
 ) -> Result<Outcome, FedError> {
     let author_id = object
@@ -181,9 +195,12 @@ async fn store_announced(
         .ok_or_else(|| FedError::bad_request("the announced post has no author"))?;
     let author = fetch_actor(&author_id, ctx).await?;
     let (urls, group) = (ctx.urls.clone(), group.clone());
-    let received = ctx
-        .db
-        .write(move |c| weft_core::posts::receive_announced(c, &urls, &group, &author, &object))
-        .await?;
+    let Some(received) = once(ctx, activity, move |c| {
+        weft_core::posts::receive_announced(c, &urls, &group, &author, &object)
+    })
+    .await?
+    else {
+        return Ok(Outcome::repeat(activity));
+    };
     Ok(outcome(received))
 }

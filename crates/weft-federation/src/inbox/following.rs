@@ -1,6 +1,6 @@
 //! Follow, Undo(Follow), Accept and Reject.
 
-use super::Outcome;
+use super::{Outcome, once};
 use crate::{Ctx, FedError};
 use weft_db::models::ActorRow;
 use weft_protocol::{Envelope, Follow, same_id};
@@ -18,11 +18,14 @@ pub async fn follow(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     let follow: Follow = activity.parse_as().map_err(FedError::bad_request)?;
     let target = local_actor(ctx, &follow.object).await?;
     let (urls, follower, target2) = (ctx.urls.clone(), actor.clone(), target.clone());
-    ctx.db
-        .write(move |c| {
-            weft_core::following::receive_follow(c, &urls, &follower, &target2, &follow)
-        })
-        .await?;
+    if once(ctx, activity, move |c| {
+        weft_core::following::receive_follow(c, &urls, &follower, &target2, &follow)
+    })
+    .await?
+    .is_none()
+    {
+        return Ok(Outcome::repeat(activity));
+    }
     Ok(Outcome::Done(format!(
         "{} follows {}",
         actor.ap_id, target.ap_id
@@ -45,9 +48,14 @@ pub async fn undo(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Ou
     }
     let target = local_actor(ctx, &undo.object.object).await?;
     let (follower, target2) = (actor.clone(), target.clone());
-    ctx.db
-        .write(move |c| weft_core::following::receive_undo_follow(c, &follower, &target2))
-        .await?;
+    if once(ctx, activity, move |c| {
+        weft_core::following::receive_undo_follow(c, &follower, &target2)
+    })
+    .await?
+    .is_none()
+    {
+        return Ok(Outcome::repeat(activity));
+    }
     Ok(Outcome::Done(format!(
         "{} no longer follows {}",
         actor.ap_id, target.ap_id
@@ -90,11 +98,14 @@ pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         }
     };
     let (answering, follower2) = (actor.clone(), follower.clone());
-    ctx.db
-        .write(move |c| {
-            weft_core::following::receive_follow_answer(c, &answering, &follower2, accepted)
-        })
-        .await?;
+    if once(ctx, activity, move |c| {
+        weft_core::following::receive_follow_answer(c, &answering, &follower2, accepted)
+    })
+    .await?
+    .is_none()
+    {
+        return Ok(Outcome::repeat(activity));
+    }
     Ok(Outcome::Done(format!(
         "{} {} the follow of {}",
         actor.ap_id,

@@ -10,6 +10,9 @@ use axum::body::Bytes;
 use axum::extract::OriginalUri;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use weft_core::CoreError;
+use weft_db::AnyConnection;
+use weft_protocol::Envelope;
 
 /// Bodies larger than this are refused with 413 before they are read.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -18,6 +21,12 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub enum Outcome {
     Done(String),
     Ignored(String),
+}
+
+impl Outcome {
+    fn repeat(activity: &Envelope) -> Outcome {
+        Outcome::Ignored(format!("{} was received before", activity.id))
+    }
 }
 
 pub async fn receive(
@@ -56,29 +65,41 @@ async fn receive_inner(
     body: &[u8],
 ) -> Result<Outcome, FedError> {
     let verified = verify::verify_request(ctx, method, path, headers, body).await?;
+    // A quick look first, so a replay costs no fetches; `once` is what guarantees it.
     let id = verified.activity.id.to_string();
-    let actor_id = verified.actor.ap_id.clone();
-    let (id2, actor2) = (id.clone(), actor_id.clone());
-    let fresh = ctx
+    if ctx
         .db
-        .write(move |c| weft_db::outbox::mark_received(c, &id2, &actor2, weft_db::now()))
-        .await?;
-    if !fresh {
-        return Ok(Outcome::Ignored(format!("{id} was received before")));
+        .read(move |c| weft_db::outbox::was_received(c, &id))
+        .await?
+    {
+        return Ok(Outcome::repeat(&verified.activity));
     }
     let result = dispatch(ctx, verified).await;
-    match &result {
-        // Only what was acted on counts as received: after a refusal or a failure the
-        // same id may come again (corrected, or when the failure has passed).
-        Err(_) => {
-            let _ = ctx
-                .db
-                .write(move |c| weft_db::outbox::unmark_received(c, &id))
-                .await;
-        }
-        Ok(_) => ctx.delivery.wake(),
+    if result.is_ok() {
+        ctx.delivery.wake();
     }
     result
+}
+
+/// Runs a service in one transaction with recording the activity's id: what is acted on
+/// is recorded in the same commit, a repeat (even a concurrent one) does nothing and
+/// yields `None`, and a refusal or failure records nothing, so a corrected or retried
+/// delivery is processed.
+pub(crate) async fn once<T, F>(ctx: &Ctx, activity: &Envelope, f: F) -> Result<Option<T>, FedError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, CoreError> + Send + 'static,
+{
+    let (id, actor) = (activity.id.to_string(), activity.actor.to_string());
+    Ok(ctx
+        .db
+        .write(move |c| -> Result<Option<T>, CoreError> {
+            if !weft_db::outbox::mark_received(c, &id, &actor, weft_db::now())? {
+                return Ok(None);
+            }
+            f(c).map(Some)
+        })
+        .await?)
 }
 
 async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedError> {
