@@ -53,24 +53,32 @@ pub fn queue<A: Serialize>(
         .object_id
         .map(str::to_string)
         .unwrap_or_else(|| out.activity_id.to_string());
-    let mut rows = Vec::with_capacity(inboxes.len());
-    for inbox in inboxes {
-        let Some(domain) = Url::parse(&inbox)
-            .ok()
-            .as_ref()
-            .and_then(crate::urls::host_port)
-        else {
-            continue;
-        };
-        let instance_id = weft_db::outbox::instance_id(conn, &domain)?;
-        rows.push(NewDelivery {
-            outbox_id,
-            instance_id,
-            inbox_url: inbox,
-            ordering_key: ordering_key.clone(),
-            next_attempt_at: now,
-        });
-    }
+    let targets: Vec<(String, String)> = inboxes
+        .into_iter()
+        .filter_map(|inbox| {
+            let domain = Url::parse(&inbox)
+                .ok()
+                .as_ref()
+                .and_then(crate::urls::host_port)?;
+            Some((inbox, domain))
+        })
+        .collect();
+    let mut domains: Vec<String> = targets.iter().map(|(_, d)| d.clone()).collect();
+    domains.sort();
+    domains.dedup();
+    let instance_ids = weft_db::outbox::instance_ids(conn, &domains)?;
+    let rows: Vec<NewDelivery> = targets
+        .into_iter()
+        .filter_map(|(inbox, domain)| {
+            Some(NewDelivery {
+                outbox_id,
+                instance_id: *instance_ids.get(&domain)?,
+                inbox_url: inbox,
+                ordering_key: ordering_key.clone(),
+                next_attempt_at: now,
+            })
+        })
+        .collect();
     weft_db::outbox::insert_deliveries(conn, &rows)?;
     Ok(outbox_id)
 }

@@ -15,10 +15,13 @@ impl Urls {
         let scheme = if https { "https" } else { "http" };
         let base = Url::parse(&format!("{scheme}://{domain}/"))
             .map_err(|e| format!("WEFT_DOMAIN {domain:?} is not a host name: {e}"))?;
-        Ok(Urls {
-            base,
-            domain: domain.to_string(),
-        })
+        if base.path() != "/" || base.query().is_some() || !base.username().is_empty() {
+            return Err(format!("WEFT_DOMAIN {domain:?} must be a host[:port] only"));
+        }
+        // As URLs spell it (lower case, no default port), so ids compare equal.
+        let domain =
+            host_port(&base).ok_or_else(|| format!("WEFT_DOMAIN {domain:?} has no host"))?;
+        Ok(Urls { base, domain })
     }
 
     /// host[:port], as used in `acct:` addresses and by the federation library.
@@ -70,4 +73,31 @@ pub fn host_port(url: &Url) -> Option<String> {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_is_normalised() {
+        assert_eq!(
+            Urls::new("Cop.Example.org:443", true).unwrap().domain(),
+            "cop.example.org"
+        );
+        assert_eq!(
+            Urls::new("localhost:8080", false).unwrap().domain(),
+            "localhost:8080"
+        );
+        assert!(Urls::new("cop.example.org/path", true).is_err());
+        assert!(Urls::new("", true).is_err());
+    }
+
+    #[test]
+    fn local_urls_are_recognised() {
+        let urls = Urls::new("cop.example.org", true).unwrap();
+        assert!(urls.is_local("https://cop.example.org/c/x"));
+        assert!(urls.is_local("https://COP.example.org:443/c/x"));
+        assert!(!urls.is_local("https://other.example/c/x"));
+    }
 }

@@ -77,20 +77,18 @@ pub fn followers_page(
 /// The distinct delivery inboxes (shared inbox when known) of a local actor's remote
 /// followers: one per inbox, however many followers live behind it.
 pub fn remote_follower_inboxes(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = follows::table
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    Ok(follows::table
         .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
         .filter(follows::target_id.eq(target_id))
         .filter(follows::state.eq(follow_state::ACCEPTED))
         .filter(actors::is_local.eq(false))
-        .select((actors::inbox_url, actors::shared_inbox_url))
-        .load(conn)?;
-    let mut inboxes: Vec<String> = rows
-        .into_iter()
-        .map(|(inbox, shared)| shared.unwrap_or(inbox))
-        .collect();
-    inboxes.sort();
-    inboxes.dedup();
-    Ok(inboxes)
+        .select(sql::<Text>(
+            "COALESCE(actors.shared_inbox_url, actors.inbox_url)",
+        ))
+        .distinct()
+        .load(conn)?)
 }
 
 /// Local actors following `target_id` (for routing what a remote community announces).

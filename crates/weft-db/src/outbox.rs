@@ -5,6 +5,7 @@ use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 pub fn insert(conn: &mut AnyConnection, row: &NewOutbox) -> DbResult<i64> {
     Ok(with_backend!(conn, c => diesel::insert_into(outbox::table)
@@ -57,24 +58,43 @@ pub fn count_public(conn: &mut AnyConnection, actor_id: i64) -> DbResult<i64> {
         .get_result(conn)?)
 }
 
-/// The instance row for `domain`, created on first use.
-pub fn instance_id(conn: &mut AnyConnection, domain: &str) -> DbResult<i64> {
-    let existing: Option<i64> = instances::table
-        .filter(instances::domain.eq(domain))
-        .select(instances::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
+/// Instance ids for many domains at once (created where missing): one query per 500
+/// domains rather than one per inbox when a post fans out.
+pub fn instance_ids(
+    conn: &mut AnyConnection,
+    domains: &[String],
+) -> DbResult<HashMap<String, i64>> {
+    fn lookup(
+        conn: &mut AnyConnection,
+        wanted: &[String],
+        found: &mut HashMap<String, i64>,
+    ) -> DbResult<()> {
+        for chunk in wanted.chunks(500) {
+            let rows: Vec<(String, i64)> = instances::table
+                .filter(instances::domain.eq_any(chunk))
+                .select((instances::domain, instances::id))
+                .load(conn)?;
+            found.extend(rows);
+        }
+        Ok(())
     }
-    with_backend!(conn, c => diesel::insert_into(instances::table)
-        .values(instances::domain.eq(domain))
-        .on_conflict_do_nothing()
-        .execute(c)?);
-    Ok(instances::table
-        .filter(instances::domain.eq(domain))
-        .select(instances::id)
-        .first(conn)?)
+    let mut found = HashMap::with_capacity(domains.len());
+    lookup(conn, domains, &mut found)?;
+    let missing: Vec<String> = domains
+        .iter()
+        .filter(|d| !found.contains_key(*d))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        for domain in &missing {
+            with_backend!(conn, c => diesel::insert_into(instances::table)
+                .values(instances::domain.eq(domain))
+                .on_conflict_do_nothing()
+                .execute(c)?);
+        }
+        lookup(conn, &missing, &mut found)?;
+    }
+    Ok(found)
 }
 
 pub fn instance(conn: &mut AnyConnection, id: i64) -> DbResult<InstanceRow> {

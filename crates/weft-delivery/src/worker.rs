@@ -159,8 +159,8 @@ async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
         .lock()
         .expect("running set")
         .remove(&instance);
-    // Only a worker that got something done wakes the dispatcher: one that found its
-    // rows held back must not make it spin.
+    // Only a worker that sent or rescheduled something wakes the dispatcher: one that
+    // found all its rows held back must not make it spin.
     if progress {
         notify.notify_one();
     }
@@ -214,7 +214,8 @@ impl Lease {
     }
 }
 
-/// Sends rounds of due rows until none is left; returns whether anything was sent.
+/// Sends rounds of due rows until none is left; returns whether any row was sent or
+/// rescheduled.
 async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbError> {
     let Some(lease) = Lease::take(shared, instance).await? else {
         return Ok(false);
@@ -241,7 +242,9 @@ async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbE
             .buffer_unordered(shared.settings.in_flight)
             .collect()
             .await;
-        progress |= results.iter().any(|(sent, _)| *sent > 0);
+        // Something was sent or rescheduled: the dispatcher's idea of when to look next
+        // may be stale, so this worker will wake it.
+        progress = true;
         let now = weft_db::now();
         let peer_failure = results.iter().find_map(|(_, r)| match r {
             GroupResult::PeerFailed(e) => Some(e.clone()),

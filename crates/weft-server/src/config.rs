@@ -72,7 +72,12 @@ impl Config {
             None => file.delivery_retry_seconds,
         };
         if let Some(seconds) = retry {
-            delivery.first_backoff = std::time::Duration::from_secs_f64(seconds.max(0.01));
+            if !(0.01..=86_400.0).contains(&seconds) {
+                return Err(format!(
+                    "the first delivery retry delay must be between 0.01 and 86400 seconds, not {seconds}"
+                ));
+            }
+            delivery.first_backoff = std::time::Duration::from_secs_f64(seconds);
         }
         Ok(Config {
             database_url,
@@ -101,6 +106,20 @@ mod tests {
         assert_eq!(c.domain, "localhost:8080");
         assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("weft.db"));
         assert!(c.dev, "localhost is development mode");
+    }
+
+    #[test]
+    fn bad_values_say_what_to_fix() {
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_DELIVERY_RETRY_SECONDS").then(|| "inf".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("between"), "{err}");
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_DELIVERY_RETRY_SECONDS").then(|| "soon".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("WEFT_DELIVERY_RETRY_SECONDS"), "{err}");
     }
 
     #[test]
