@@ -155,3 +155,44 @@ async fn mastodon_shaped_posts_reach_the_community() {
         "as:Public counts as public"
     );
 }
+
+/// A community on another instance follows a community here (a bridge between
+/// communities): the Group→Group follow is accepted like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_community_can_follow_a_community() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let b = Instance::start("b", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    let weaver = b.user("weaver");
+    let bridge = b.community("bridge", &weaver, false);
+    let signer = signer_of(&b, &bridge);
+    let inbox = format!("{}/c/cop/inbox", a.base);
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/follow-1", b.base),
+        "type": "Follow",
+        "actor": bridge.ap_id,
+        "object": cop.ap_id,
+    })
+    .to_string();
+    let (status, answer) = deliver(
+        &inbox,
+        &follow,
+        signed(&signer, &inbox, &follow, Utc::now()),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let (_, followers) = get_activity_json(&format!("{}/c/cop/followers?page=1", a.base)).await;
+    assert_eq!(
+        followers["orderedItems"],
+        json!([bridge.ap_id]),
+        "{followers}"
+    );
+    // B's community receives A's Accept (B has no record of sending that Follow, so it
+    // refuses it: the Accept is delivered and dropped, and A's queue drains).
+    eventually("A's Accept to be delivered", WAIT, || async {
+        (a.queued() == 0).then_some(())
+    })
+    .await;
+}
