@@ -475,7 +475,7 @@ pub fn outbox_bodies(instance: &Instance) -> Vec<serde_json::Value> {
 /// deliveries.
 pub struct Signer {
     pub key_id: String,
-    pub key: rsa::RsaPrivateKey,
+    pub key: weft_protocol::httpsig::SigningKey,
 }
 
 pub fn signer_of(instance: &Instance, actor: &ActorRow) -> Signer {
@@ -486,7 +486,7 @@ pub fn signer_of(instance: &Instance, actor: &ActorRow) -> Signer {
         .unwrap();
     Signer {
         key_id: row.public_key_id.clone(),
-        key: weft_protocol::httpsig::parse_private_key(row.private_key_pem.as_deref().unwrap())
+        key: weft_protocol::httpsig::SigningKey::from_pem(row.private_key_pem.as_deref().unwrap())
             .unwrap(),
     }
 }

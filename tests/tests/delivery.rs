@@ -44,8 +44,8 @@ fn verified(headers: &HeaderMap, body: &[u8], public_pem: &str, path: &str, host
             get(name)
         }
     });
-    let key = httpsig::parse_public_key(public_pem).unwrap();
-    string.is_ok_and(|s| httpsig::verify(&key, &s, &signature.signature))
+    let key = httpsig::VerifyingKey::from_pem(public_pem).unwrap();
+    string.is_ok_and(|s| key.verify(&s, &signature.signature))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,25 +1,16 @@
-//! Actor key pairs (RSA-2048, PKCS#8 PEM), made once and stored: regenerating keys on
-//! restart would break every peer's cached copy.
-
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+//! Actor key pairs (RSA-2048: PKCS#8 private PEM, SPKI public PEM), made once and
+//! stored: regenerating keys on restart would break every peer's cached copy.
 
 pub struct KeyPair {
     pub private_pem: String,
     pub public_pem: String,
 }
 
+/// A new key pair (aws-lc-rs; tens of milliseconds, so call it outside transactions).
 pub fn generate() -> KeyPair {
-    let mut rng = rand::thread_rng();
-    let private = RsaPrivateKey::new(&mut rng, 2048).expect("RSA key generation");
-    let public = RsaPublicKey::from(&private);
+    let (private_pem, public_pem) = weft_protocol::httpsig::generate_key_pair();
     KeyPair {
-        private_pem: private
-            .to_pkcs8_pem(LineEnding::LF)
-            .expect("encode private key")
-            .to_string(),
-        public_pem: public
-            .to_public_key_pem(LineEnding::LF)
-            .expect("encode public key"),
+        private_pem,
+        public_pem,
     }
 }

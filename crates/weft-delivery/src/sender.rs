@@ -1,9 +1,9 @@
 //! Signing and sending one activity to one inbox.
 
-use rsa::RsaPrivateKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use url::Url;
+use weft_protocol::httpsig::SigningKey;
 
 #[derive(Debug)]
 pub enum SendError {
@@ -19,7 +19,7 @@ pub enum SendError {
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
-    keys: Arc<Mutex<HashMap<String, Arc<RsaPrivateKey>>>>,
+    keys: Arc<Mutex<HashMap<String, Arc<SigningKey>>>>,
 }
 
 impl Sender {
@@ -30,12 +30,13 @@ impl Sender {
         }
     }
 
-    fn key(&self, key_id: &str, pem: &str) -> Result<Arc<RsaPrivateKey>, SendError> {
+    fn key(&self, key_id: &str, pem: &str) -> Result<Arc<SigningKey>, SendError> {
         if let Some(key) = self.keys.lock().expect("key cache").get(key_id) {
             return Ok(key.clone());
         }
-        let key =
-            Arc::new(weft_protocol::httpsig::parse_private_key(pem).map_err(SendError::Refused)?);
+        let key = Arc::new(
+            SigningKey::from_pem(pem).map_err(|e| SendError::Local(format!("{key_id}: {e}")))?,
+        );
         self.keys
             .lock()
             .expect("key cache")

@@ -71,7 +71,8 @@ impl Object for DbActor {
                 json.id
             )));
         }
-        if weft_protocol::httpsig::parse_public_key(&json.public_key.public_key_pem).is_err() {
+        if weft_protocol::httpsig::VerifyingKey::from_pem(&json.public_key.public_key_pem).is_err()
+        {
             return Err(FedError::bad_request(format!(
                 "actor {} has no readable RSA public key",
                 json.id

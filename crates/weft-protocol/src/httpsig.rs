@@ -2,12 +2,93 @@
 //! `Digest` header: building the signing string, signing, parsing and verifying.
 //! Pure functions; the inbox decides which headers it requires.
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use rsa::pkcs1v15::Pkcs1v15Sign;
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
+
+/// An RSA private key for signing (aws-lc-rs: constant-time, unlike the `rsa` crate,
+/// which is exposed to the Marvin timing attack, RUSTSEC-2023-0071).
+pub struct SigningKey(RsaKeyPair);
+
+/// A parsed RSA public key; parse once per key and keep it.
+pub struct VerifyingKey(ParsedPublicKey);
+
+/// The DER inside a PEM block (any label).
+fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
+    let body: String = pem
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("-----") && !l.is_empty())
+        .collect();
+    B64.decode(body.as_bytes())
+        .map_err(|_| "the key is not PEM (base64 between BEGIN/END lines)".to_string())
+}
+
+fn der_to_pem(label: &str, der: &[u8]) -> String {
+    let b64 = B64.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
+}
+
+/// A new RSA-2048 key pair as (PKCS#8 private PEM, SPKI public PEM).
+pub fn generate_key_pair() -> (String, String) {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+    let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation");
+    let private: Pkcs8V1Der = pair.as_der().expect("encode private key");
+    let public: PublicKeyX509Der = pair.public_key().as_der().expect("encode public key");
+    (
+        der_to_pem("PRIVATE KEY", private.as_ref()),
+        der_to_pem("PUBLIC KEY", public.as_ref()),
+    )
+}
+
+impl SigningKey {
+    /// From a PKCS#8 PEM (`BEGIN PRIVATE KEY`), as Weft stores keys.
+    pub fn from_pem(pem: &str) -> Result<SigningKey, String> {
+        let der = pem_to_der(pem)?;
+        RsaKeyPair::from_pkcs8(&der)
+            .or_else(|_| RsaKeyPair::from_der(&der))
+            .map(SigningKey)
+            .map_err(|e| format!("private key: {e}"))
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over `data`; base64.
+    pub fn sign(&self, data: &str) -> String {
+        let mut signature = vec![0u8; self.0.public_modulus_len()];
+        self.0
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                data.as_bytes(),
+                &mut signature,
+            )
+            .expect("RSA signing cannot fail with a valid key");
+        B64.encode(signature)
+    }
+}
+
+impl VerifyingKey {
+    /// From a PEM public key: SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<VerifyingKey, String> {
+        let der = pem_to_der(pem)?;
+        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
+            .map(VerifyingKey)
+            .map_err(|e| format!("public key: {e}"))
+    }
+
+    pub fn verify(&self, data: &str, signature: &[u8]) -> bool {
+        self.0.verify_sig(data.as_bytes(), signature).is_ok()
+    }
+}
 
 /// Headers Weft signs on a POST, as Mastodon does.
 pub const POST_HEADERS: [&str; 5] = ["(request-target)", "host", "date", "digest", "content-type"];
@@ -142,36 +223,10 @@ pub fn signing_string(
     Ok(lines.join("\n"))
 }
 
-pub fn parse_private_key(pem: &str) -> Result<RsaPrivateKey, String> {
-    RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| format!("private key: {e}"))
-}
-
-pub fn parse_public_key(pem: &str) -> Result<RsaPublicKey, String> {
-    use rsa::pkcs1::DecodeRsaPublicKey;
-    RsaPublicKey::from_public_key_pem(pem.trim())
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem.trim()))
-        .map_err(|e| format!("public key: {e}"))
-}
-
-/// RSASSA-PKCS1-v1_5 with SHA-256 over the signing string; base64.
-pub fn sign(key: &RsaPrivateKey, signing_string: &str) -> String {
-    let digest = Sha256::digest(signing_string.as_bytes());
-    let signature = key
-        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
-        .expect("RSA signing of a SHA-256 digest cannot fail");
-    B64.encode(signature)
-}
-
-pub fn verify(key: &RsaPublicKey, signing_string: &str, signature: &[u8]) -> bool {
-    let digest = Sha256::digest(signing_string.as_bytes());
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, signature)
-        .is_ok()
-}
-
 /// The headers of a signed POST: `Date`, `Digest`, `Content-Type` and `Signature`
 /// (the caller sends `Host` as part of the URL).
 pub fn signed_post_headers(
-    key: &RsaPrivateKey,
+    key: &SigningKey,
     key_id: &str,
     url: &url::Url,
     body: &[u8],
@@ -197,7 +252,7 @@ pub fn signed_post_headers(
         _ => None,
     })
     .expect("all signed headers are present");
-    let signature = sign(key, &string);
+    let signature = key.sign(&string);
     vec![
         ("date", date),
         ("digest", digest),
@@ -235,6 +290,43 @@ mod tests {
         assert!(digest_matches(&header.replace("SHA-256", "sha-256"), body));
         assert!(!digest_matches(&header, b"{ }"));
         assert!(!digest_matches("SHA-512=abc", body));
+    }
+
+    #[test]
+    fn signatures_interoperate_with_the_rsa_crate() {
+        use rsa::pkcs1v15::Pkcs1v15Sign;
+        use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+        let (private_pem, public_pem) = generate_key_pair();
+        let signer = SigningKey::from_pem(&private_pem).unwrap();
+        let verifier = VerifyingKey::from_pem(&public_pem).unwrap();
+        let text = "(request-target): post /inbox\nhost: a.example";
+        let signature = B64.decode(signer.sign(text)).unwrap();
+        assert!(verifier.verify(text, &signature));
+        assert!(!verifier.verify("tampered", &signature));
+        // The `rsa` crate (which the federation library uses) agrees both ways.
+        let public = rsa::RsaPublicKey::from_public_key_pem(&public_pem).unwrap();
+        let digest = Sha256::digest(text.as_bytes());
+        assert!(
+            public
+                .verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &signature)
+                .is_ok()
+        );
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(&private_pem).unwrap();
+        let theirs = private
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+            .unwrap();
+        assert!(verifier.verify(text, &theirs));
+    }
+
+    #[test]
+    fn pkcs1_public_keys_are_read() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use rsa::pkcs8::DecodePublicKey;
+        let (_, public_pem) = generate_key_pair();
+        let public = rsa::RsaPublicKey::from_public_key_pem(&public_pem).unwrap();
+        let pkcs1 = public.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        assert!(VerifyingKey::from_pem(&pkcs1).is_ok());
+        assert!(VerifyingKey::from_pem("not a key").is_err());
     }
 
     #[test]

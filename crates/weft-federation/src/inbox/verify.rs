@@ -5,7 +5,6 @@
 
 use crate::{Ctx, FedError, fetch_actor, refetch_actor};
 use axum::http::HeaderMap;
-use rsa::RsaPublicKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,16 +23,16 @@ const REFETCH_EVERY: Duration = Duration::from_secs(60);
 /// was last re-fetched after a failed verification.
 #[derive(Default)]
 pub struct KeyCache {
-    keys: Mutex<HashMap<String, Arc<RsaPublicKey>>>,
+    keys: Mutex<HashMap<String, Arc<httpsig::VerifyingKey>>>,
     refetched: Mutex<HashMap<String, Instant>>,
 }
 
 impl KeyCache {
-    fn key(&self, pem: &str) -> Result<Arc<RsaPublicKey>, FedError> {
+    fn key(&self, pem: &str) -> Result<Arc<httpsig::VerifyingKey>, FedError> {
         if let Some(key) = self.keys.lock().expect("key cache").get(pem) {
             return Ok(key.clone());
         }
-        let key = Arc::new(httpsig::parse_public_key(pem).map_err(FedError::unauthorized)?);
+        let key = Arc::new(httpsig::VerifyingKey::from_pem(pem).map_err(FedError::unauthorized)?);
         let mut keys = self.keys.lock().expect("key cache");
         if keys.len() > 50_000 {
             keys.clear();
@@ -146,7 +145,7 @@ pub async fn verify_request(
             return Ok(false);
         }
         let key = ctx.keys.key(&actor.public_key_pem)?;
-        Ok(httpsig::verify(&key, &signing_string, &signature.signature))
+        Ok(key.verify(&signing_string, &signature.signature))
     };
     if check(&actor)? {
         return Ok(Verified { actor, activity });
