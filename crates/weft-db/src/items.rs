@@ -152,3 +152,8 @@ pub fn count_local(conn: &mut AnyConnection) -> DbResult<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// Every item stored, deleted ones included.
+pub fn count_all(conn: &mut AnyConnection) -> DbResult<i64> {
+    Ok(items::table.count().get_result(conn)?)
+}

@@ -14,5 +14,6 @@ pub use connection::{
     AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, redact_url,
     run_migrations,
 };
+pub use diesel::connection::SimpleConnection;
 pub use diesel::result::Error as QueryError;
 pub use models::now;

@@ -32,7 +32,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            in_flight: 16,
+            in_flight: 64,
             max_workers: 64,
             first_backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(24 * 3600),
@@ -100,6 +100,10 @@ fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
     TimeDelta::from_std(delay).unwrap_or(TimeDelta::days(1))
 }
 
+/// The longest the dispatcher sleeps: rows queued by another process sharing the
+/// database (which cannot wake this one) wait at most this long.
+const POLL: Duration = Duration::from_secs(1);
+
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
     loop {
         let now = weft_db::now();
@@ -128,8 +132,8 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .flatten();
         let wait = next
             .map(|at| (at - weft_db::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(Duration::from_secs(60))
-            .clamp(Duration::from_millis(5), Duration::from_secs(60));
+            .unwrap_or(POLL)
+            .clamp(Duration::from_millis(5), POLL);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
     }
 }
