@@ -273,8 +273,11 @@ pub fn hold_back_key(
     Ok(())
 }
 
-pub fn delivered(conn: &mut AnyConnection, delivery_id: i64) -> DbResult<()> {
-    diesel::delete(deliveries::table.find(delivery_id)).execute(conn)?;
+/// Forgets delivered (or refused) rows.
+pub fn delivered_many(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<()> {
+    for chunk in ids.chunks(500) {
+        diesel::delete(deliveries::table.filter(deliveries::id.eq_any(chunk))).execute(conn)?;
+    }
     Ok(())
 }
 

@@ -142,16 +142,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
 async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
     let progress = match shared.workers.acquire().await {
         Ok(_permit) => {
-            let result = drain_instance(&shared, instance).await;
-            let owner = shared.owner.clone();
-            let released = shared
-                .db
-                .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
-                .await;
-            if let Err(e) = released {
-                warn!("delivery: cannot release the lease on instance {instance}: {e}");
-            }
-            result.unwrap_or_else(|e| {
+            drain_instance(&shared, instance).await.unwrap_or_else(|e| {
                 warn!("delivery to instance {instance}: {e}");
                 false
             })
@@ -180,9 +171,12 @@ enum GroupResult {
     LocalFailed(String),
 }
 
-/// The lease on one instance's queue, renewed while sending.
+/// The lease on one instance's queue, renewed while sending. Only PostgreSQL is shared
+/// by several Weft processes; on SQLite the in-process `running` set is enough and the
+/// lease costs nothing.
 struct Lease {
     instance: i64,
+    shared_database: bool,
     renewed: Mutex<Instant>,
 }
 
@@ -190,16 +184,19 @@ impl Lease {
     async fn take(shared: &Shared, instance: i64) -> Result<Option<Lease>, DbError> {
         let lease = Lease {
             instance,
+            shared_database: shared.db.backend() == weft_db::Backend::Postgres,
             renewed: Mutex::new(Instant::now()),
         };
+        if !lease.shared_database {
+            return Ok(Some(lease));
+        }
         Ok(lease.renew(shared).await?.then_some(lease))
     }
 
     async fn renew(&self, shared: &Shared) -> Result<bool, DbError> {
         let (owner, instance) = (shared.owner.clone(), self.instance);
         let now = weft_db::now();
-        let until =
-            now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
+        let until = now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
         let held = shared
             .db
             .write(move |c| weft_db::outbox::try_lease(c, instance, &owner, now, until))
@@ -210,11 +207,25 @@ impl Lease {
 
     /// Renews when a third of the lease has passed; false when it was lost.
     async fn keep(&self, shared: &Shared) -> Result<bool, DbError> {
+        if !self.shared_database {
+            return Ok(true);
+        }
         let age = self.renewed.lock().expect("lease clock").elapsed();
         if age < shared.settings.lease / 3 {
             return Ok(true);
         }
         self.renew(shared).await
+    }
+
+    async fn release(&self, shared: &Shared) -> Result<(), DbError> {
+        if !self.shared_database {
+            return Ok(());
+        }
+        let (owner, instance) = (shared.owner.clone(), self.instance);
+        shared
+            .db
+            .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
+            .await
     }
 }
 
@@ -224,6 +235,14 @@ async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbE
     let Some(lease) = Lease::take(shared, instance).await? else {
         return Ok(false);
     };
+    let result = drain_leased(shared, &lease, instance).await;
+    if let Err(e) = lease.release(shared).await {
+        warn!("delivery: cannot release the lease on instance {instance}: {e}");
+    }
+    result
+}
+
+async fn drain_leased(shared: &Arc<Shared>, lease: &Lease, instance: i64) -> Result<bool, DbError> {
     let mut progress = false;
     loop {
         let now = weft_db::now();
@@ -241,48 +260,54 @@ async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbE
         if groups.is_empty() {
             return Ok(progress);
         }
-        let results: Vec<(usize, GroupResult)> = futures_util::stream::iter(groups)
-            .map(|group| send_group(shared, &lease, group))
+        let results: Vec<(Vec<i64>, GroupResult)> = futures_util::stream::iter(groups)
+            .map(|group| send_group(shared, lease, group))
             .buffer_unordered(shared.settings.in_flight)
             .collect()
             .await;
         // Something was sent or rescheduled: the dispatcher's idea of when to look next
         // may be stale, so this worker will wake it.
         progress = true;
-        let now = weft_db::now();
-        let peer_failure = results.iter().find_map(|(_, r)| match r {
+        let sent: Vec<i64> = results.iter().flat_map(|(ids, _)| ids.iter().copied()).collect();
+        let local = results.iter().find_map(|(_, r)| match r {
+            GroupResult::LocalFailed(e) => Some(e.clone()),
+            _ => None,
+        });
+        let peer = results.iter().find_map(|(_, r)| match r {
             GroupResult::PeerFailed(e) => Some(e.clone()),
             _ => None,
         });
-        if let Some((_, GroupResult::LocalFailed(error))) = results
-            .iter()
-            .find(|(_, r)| matches!(r, GroupResult::LocalFailed(_)))
-        {
-            warn!("delivery to instance {instance} stopped by a local error: {error}");
-            return Ok(progress);
-        }
-        match peer_failure {
-            None => {
-                shared
-                    .db
-                    .write(move |c| weft_db::outbox::record_success(c, instance, now))
-                    .await?;
-            }
-            Some(error) => {
-                let settings = shared.settings.clone();
-                shared
-                    .db
-                    .write(move |c| -> Result<(), DbError> {
+        // One transaction per round: the rows sent are forgotten (a crash before this
+        // resends them; receivers drop repeats by id) and the instance's health noted.
+        let settings = shared.settings.clone();
+        let now = weft_db::now();
+        let stop = local.is_some() || peer.is_some();
+        shared
+            .db
+            .write(move |c| -> Result<(), DbError> {
+                weft_db::outbox::delivered_many(c, &sent)?;
+                match (&local, &peer) {
+                    (Some(_), _) => Ok(()),
+                    (None, None) => weft_db::outbox::record_success(c, instance, now),
+                    (None, Some(error)) => {
                         let before = weft_db::outbox::instance(c, instance)?;
                         let failures = before.consecutive_failures + 1;
                         let paused = (failures >= settings.pause_after)
                             .then(|| now + backoff(&settings, failures - settings.pause_after + 1));
-                        weft_db::outbox::record_failure(c, instance, now, paused, &error)?;
+                        weft_db::outbox::record_failure(c, instance, now, paused, error)?;
                         Ok(())
-                    })
-                    .await?;
-                return Ok(progress);
-            }
+                    }
+                }
+            })
+            .await?;
+        if let Some(error) = results.iter().find_map(|(_, r)| match r {
+            GroupResult::LocalFailed(e) => Some(e),
+            _ => None,
+        }) {
+            warn!("delivery to instance {instance} stopped by a local error: {error}");
+        }
+        if stop {
+            return Ok(progress);
         }
     }
 }
@@ -312,57 +337,40 @@ fn due_groups(
         .collect()
 }
 
-/// Sends one key's rows in order, stopping at the first failure. Returns how many were
-/// sent (delivered or refused for good) and how the group ended.
+/// Sends one key's rows in order, stopping at the first failure. Returns the ids of the
+/// rows that are done (delivered, or refused for good) and how the group ended.
 async fn send_group(
     shared: &Arc<Shared>,
     lease: &Lease,
     group: Vec<(DeliveryRow, OutboxRow)>,
-) -> (usize, GroupResult) {
-    let mut sent = 0;
+) -> (Vec<i64>, GroupResult) {
+    let mut done = vec![];
     for (delivery, activity) in group {
         match lease.keep(shared).await {
             Ok(true) => {}
-            Ok(false) => {
-                return (
-                    sent,
-                    GroupResult::LocalFailed("the lease was taken over".into()),
-                );
-            }
-            Err(e) => return (sent, GroupResult::LocalFailed(e.to_string())),
+            Ok(false) => return (done, GroupResult::LocalFailed("the lease was taken over".into())),
+            Err(e) => return (done, GroupResult::LocalFailed(e.to_string())),
         }
         let signer = match signer(shared, activity.actor_id).await {
             Ok(s) => s,
-            Err(e) => return (sent, GroupResult::LocalFailed(e.to_string())),
+            Err(e) => return (done, GroupResult::LocalFailed(e.to_string())),
         };
         let outcome = shared
             .sender
-            .send(
-                &delivery.inbox_url,
-                activity.body.clone(),
-                &signer.0,
-                &signer.1,
-            )
+            .send(&delivery.inbox_url, activity.body.clone(), &signer.0, &signer.1)
             .await;
-        let id = delivery.id;
         match outcome {
             Ok(()) => debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url),
             Err(SendError::Refused(message)) => {
-                warn!(
-                    "{} refused {}: {message}",
-                    delivery.inbox_url, activity.ap_id
-                )
+                warn!("{} refused {}: {message}", delivery.inbox_url, activity.ap_id)
             }
-            Err(SendError::Local(message)) => return (sent, GroupResult::LocalFailed(message)),
+            Err(SendError::Local(message)) => return (done, GroupResult::LocalFailed(message)),
             Err(SendError::Retry(message)) => {
-                debug!(
-                    "will retry {} to {}: {message}",
-                    activity.ap_id, delivery.inbox_url
-                );
+                debug!("will retry {} to {}: {message}", activity.ap_id, delivery.inbox_url);
                 let attempts = delivery.attempts + 1;
                 let next = weft_db::now() + backoff(&shared.settings, attempts);
                 let error = message.clone();
-                let (instance, key) = (delivery.instance_id, delivery.ordering_key.clone());
+                let (id, instance, key) = (delivery.id, delivery.instance_id, delivery.ordering_key.clone());
                 let stored = shared
                     .db
                     .write(move |c| -> Result<(), DbError> {
@@ -372,21 +380,14 @@ async fn send_group(
                     })
                     .await;
                 return match stored {
-                    Ok(()) => (sent, GroupResult::PeerFailed(message)),
-                    Err(e) => (sent, GroupResult::LocalFailed(e.to_string())),
+                    Ok(()) => (done, GroupResult::PeerFailed(message)),
+                    Err(e) => (done, GroupResult::LocalFailed(e.to_string())),
                 };
             }
         }
-        if let Err(e) = shared
-            .db
-            .write(move |c| weft_db::outbox::delivered(c, id))
-            .await
-        {
-            return (sent, GroupResult::LocalFailed(e.to_string()));
-        }
-        sent += 1;
+        done.push(delivery.id);
     }
-    (sent, GroupResult::Done)
+    (done, GroupResult::Done)
 }
 
 async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<(String, String)>, DbError> {
