@@ -70,6 +70,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         let (aws, rsa) = signing_costs(if options.smoke { 5 } else { 300 });
 
         let client = reqwest::Client::new();
+        let cpu_before = weft.cpu_seconds();
         let started = Instant::now();
         post(
             &client,
@@ -91,6 +92,14 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let cpu = weft.cpu_seconds() - cpu_before;
+        let first = sinks
+            .received()
+            .iter()
+            .map(|r| r.at)
+            .min()
+            .map(|t| (t - started).as_secs_f64())
+            .unwrap_or(0.0);
         tokio::time::sleep(Duration::from_millis(200)).await; // anything extra would show now
         let (_, peak) = weft.memory();
 
@@ -112,13 +121,14 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             "P1 fan-out ({}): {followers} followers on {instances} instances: {total} requests \
              ({} per activity, {repeats} repeated, {bad} bad signatures) in {elapsed:.3} s; \
              limit {expected} signatures × {:.0} µs / {} cores = {limit:.3} s; ratio {ratio:.2} \
-             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s)",
+             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s; first request after {:.3} s",
             backend.name(),
             total / 2,
             aws * 1e6,
             cores(),
             rsa * 1e6,
-            expected as f64 * rsa / cores()
+            expected as f64 * rsa / cores(),
+            first
         );
         rows.push(Row {
             name: "P1 fan-out: 1 post, 10k followers, 1k instances",

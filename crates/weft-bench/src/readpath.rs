@@ -71,7 +71,10 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // QUIT lets the master stop its workers (a KILL would orphan them).
+        let _ = Command::new("kill")
+            .args(["-QUIT", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }

@@ -212,6 +212,9 @@ pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
+    /// Bumped after every write transaction of this process, so caches of what was read
+    /// can tell they may be stale.
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Db {
@@ -237,11 +240,17 @@ impl Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            generation: Arc::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Changes whenever this process has written (a commit or a rollback).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn conn(&self) -> DbResult<r2d2::PooledConnection<Manager>> {
@@ -290,7 +299,7 @@ impl Db {
     where
         E: From<DbError> + From<diesel::result::Error>,
     {
-        match self.backend {
+        let result = match self.backend {
             Backend::Postgres => {
                 let mut conn = self.conn()?;
                 let conn: &mut AnyConnection = &mut conn;
@@ -303,7 +312,10 @@ impl Db {
                 let mut conn = self.conn()?;
                 sqlite_immediate_transaction(&mut conn, f)
             }
-        }
+        };
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        result
     }
 }
 

@@ -104,6 +104,9 @@ fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
 /// database (which cannot wake this one) wait at most this long.
 const POLL: Duration = Duration::from_secs(1);
 
+/// The least time between two scans of the queue.
+const GATHER: Duration = Duration::from_millis(10);
+
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
     loop {
         let now = weft_db::now();
@@ -135,18 +138,19 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .unwrap_or(POLL)
             .clamp(Duration::from_millis(5), POLL);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
+        // Let wake-ups gather: when hundreds of workers finish at once, one scan of the
+        // queue serves them all instead of one scan each.
+        tokio::time::sleep(GATHER).await;
     }
 }
 
 /// Sends everything due for one instance, then exits.
 async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
     let progress = match shared.workers.acquire().await {
-        Ok(_permit) => {
-            drain_instance(&shared, instance).await.unwrap_or_else(|e| {
-                warn!("delivery to instance {instance}: {e}");
-                false
-            })
-        }
+        Ok(_permit) => drain_instance(&shared, instance).await.unwrap_or_else(|e| {
+            warn!("delivery to instance {instance}: {e}");
+            false
+        }),
         Err(_) => false,
     };
     shared
@@ -196,7 +200,8 @@ impl Lease {
     async fn renew(&self, shared: &Shared) -> Result<bool, DbError> {
         let (owner, instance) = (shared.owner.clone(), self.instance);
         let now = weft_db::now();
-        let until = now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
+        let until =
+            now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
         let held = shared
             .db
             .write(move |c| weft_db::outbox::try_lease(c, instance, &owner, now, until))
@@ -268,7 +273,10 @@ async fn drain_leased(shared: &Arc<Shared>, lease: &Lease, instance: i64) -> Res
         // Something was sent or rescheduled: the dispatcher's idea of when to look next
         // may be stale, so this worker will wake it.
         progress = true;
-        let sent: Vec<i64> = results.iter().flat_map(|(ids, _)| ids.iter().copied()).collect();
+        let sent: Vec<i64> = results
+            .iter()
+            .flat_map(|(ids, _)| ids.iter().copied())
+            .collect();
         let local = results.iter().find_map(|(_, r)| match r {
             GroupResult::LocalFailed(e) => Some(e.clone()),
             _ => None,
@@ -348,7 +356,12 @@ async fn send_group(
     for (delivery, activity) in group {
         match lease.keep(shared).await {
             Ok(true) => {}
-            Ok(false) => return (done, GroupResult::LocalFailed("the lease was taken over".into())),
+            Ok(false) => {
+                return (
+                    done,
+                    GroupResult::LocalFailed("the lease was taken over".into()),
+                );
+            }
             Err(e) => return (done, GroupResult::LocalFailed(e.to_string())),
         }
         let signer = match signer(shared, activity.actor_id).await {
@@ -357,20 +370,35 @@ async fn send_group(
         };
         let outcome = shared
             .sender
-            .send(&delivery.inbox_url, activity.body.clone(), &signer.0, &signer.1)
+            .send(
+                &delivery.inbox_url,
+                activity.body.clone(),
+                &signer.0,
+                &signer.1,
+            )
             .await;
         match outcome {
             Ok(()) => debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url),
             Err(SendError::Refused(message)) => {
-                warn!("{} refused {}: {message}", delivery.inbox_url, activity.ap_id)
+                warn!(
+                    "{} refused {}: {message}",
+                    delivery.inbox_url, activity.ap_id
+                )
             }
             Err(SendError::Local(message)) => return (done, GroupResult::LocalFailed(message)),
             Err(SendError::Retry(message)) => {
-                debug!("will retry {} to {}: {message}", activity.ap_id, delivery.inbox_url);
+                debug!(
+                    "will retry {} to {}: {message}",
+                    activity.ap_id, delivery.inbox_url
+                );
                 let attempts = delivery.attempts + 1;
                 let next = weft_db::now() + backoff(&shared.settings, attempts);
                 let error = message.clone();
-                let (id, instance, key) = (delivery.id, delivery.instance_id, delivery.ordering_key.clone());
+                let (id, instance, key) = (
+                    delivery.id,
+                    delivery.instance_id,
+                    delivery.ordering_key.clone(),
+                );
                 let stored = shared
                     .db
                     .write(move |c| -> Result<(), DbError> {

@@ -35,7 +35,11 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .route("/items/{id}", get(item))
         .route("/activities/{id}", get(activity))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY))
-        .layer(FederationMiddleware::new(config))
+        .layer(FederationMiddleware::new(config.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::cache::ResponseCache::new(config.db.clone()),
+            crate::cache::serve_cached,
+        ))
 }
 
 fn json<T: serde::Serialize>(value: T) -> Response {
