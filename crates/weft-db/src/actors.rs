@@ -23,7 +23,7 @@ pub fn by_ap_id(conn: &mut AnyConnection, ap_id: &str) -> DbResult<Option<ActorR
 /// A local actor by its username (people and communities share one namespace).
 pub fn local_by_username(conn: &mut AnyConnection, username: &str) -> DbResult<Option<ActorRow>> {
     Ok(actors::table
-        .filter(actors::is_local.eq(true))
+        .filter(actors::is_local)
         .filter(actors::username.eq(username))
         .select(ActorRow::as_select())
         .first(conn)
@@ -52,7 +52,7 @@ pub fn insert(conn: &mut AnyConnection, actor: &NewActor) -> DbResult<ActorRow> 
 
 pub fn list_local(conn: &mut AnyConnection, kind: &str) -> DbResult<Vec<ActorRow>> {
     Ok(actors::table
-        .filter(actors::is_local.eq(true))
+        .filter(actors::is_local)
         .filter(actors::kind.eq(kind))
         .order(actors::username.asc())
         .select(ActorRow::as_select())
@@ -61,7 +61,7 @@ pub fn list_local(conn: &mut AnyConnection, kind: &str) -> DbResult<Vec<ActorRow
 
 pub fn count_local(conn: &mut AnyConnection, kind: &str) -> DbResult<i64> {
     Ok(actors::table
-        .filter(actors::is_local.eq(true))
+        .filter(actors::is_local)
         .filter(actors::kind.eq(kind))
         .count()
         .get_result(conn)?)

@@ -117,6 +117,10 @@ pub fn parse_database_url(url: &str) -> DbResult<(Backend, String)> {
 }
 
 /// Opens one connection, with SQLite's pragmas applied.
+///
+/// Queries test `is_local` as a bare boolean (`WHERE is_local`), never against a bound
+/// value: SQLite re-prepares a statement on every run when a bound value decides whether
+/// a partial index (here `actors_local_username`) applies.
 pub fn establish(url: &str) -> DbResult<AnyConnection> {
     let (backend, target) = parse_database_url(url)?;
     let connect_error = |message: String, hint: &'static str| DbError::Connect {
@@ -231,6 +235,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
+            // No `SELECT 1` before every use: a broken connection shows itself by its
+            // error, and `has_broken` keeps one left mid-transaction out of the pool.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(30))
             .build(Manager {
                 url: url.to_string(),

@@ -83,7 +83,7 @@ pub fn remote_follower_inboxes(conn: &mut AnyConnection, target_id: i64) -> DbRe
         .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
         .filter(follows::target_id.eq(target_id))
         .filter(follows::state.eq(follow_state::ACCEPTED))
-        .filter(actors::is_local.eq(false))
+        .filter(diesel::dsl::not(actors::is_local))
         .select(sql::<Text>(
             "COALESCE(actors.shared_inbox_url, actors.inbox_url)",
         ))
@@ -96,7 +96,7 @@ pub fn local_followers(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec
     Ok(follows::table
         .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
         .filter(follows::target_id.eq(target_id))
-        .filter(actors::is_local.eq(true))
+        .filter(actors::is_local)
         .select(ActorRow::as_select())
         .load(conn)?)
 }

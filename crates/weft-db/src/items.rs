@@ -147,7 +147,7 @@ pub fn thread_replies(
 
 pub fn count_local(conn: &mut AnyConnection) -> DbResult<i64> {
     Ok(items::table
-        .filter(items::is_local.eq(true))
+        .filter(items::is_local)
         .filter(items::deleted_at.is_null())
         .count()
         .get_result(conn)?)

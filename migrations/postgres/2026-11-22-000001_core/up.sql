@@ -25,7 +25,10 @@ CREATE TABLE actors (
     published_at TIMESTAMP NOT NULL,
     last_refreshed_at TIMESTAMP NOT NULL
 );
-CREATE UNIQUE INDEX actors_local_username ON actors (username) WHERE is_local;
+-- Local names are unique across people and communities: checked by the service that
+-- creates them, inside its transaction. (No partial index: SQLite re-prepares every
+-- statement on this table whose plan could depend on one.)
+CREATE INDEX actors_username ON actors (username, is_local);
 CREATE INDEX actors_domain ON actors (domain);
 
 -- What makes a local Group a community of practice.
