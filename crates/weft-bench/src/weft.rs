@@ -61,12 +61,18 @@ pub struct Setup {
     drop_database: Option<(String, String)>,
 }
 
+/// A free port below the ephemeral range (which the sinks' listeners and every outgoing
+/// connection draw from), so nothing takes it between now and Weft's start.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let seed = u64::from(std::process::id())
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+    (0..2000u64)
+        .map(|i| 15_000 + (seed.wrapping_mul(2_654_435_761).wrapping_add(i * 7919) % 15_000) as u16)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port")
 }
 
 impl Setup {
