@@ -177,7 +177,7 @@ pub fn run_migrations(conn: &mut AnyConnection) -> DbResult<usize> {
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
 
-struct Manager {
+pub(crate) struct Manager {
     url: String,
 }
 
@@ -215,12 +215,14 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
-    write_lock: Arc<Mutex<()>>,
+    pub(crate) write_lock: Arc<Mutex<()>>,
+    /// The group-commit writer (SQLite), started on first use: see `grouped.rs`.
+    pub(crate) grouper: Arc<std::sync::OnceLock<std::sync::mpsc::Sender<crate::grouped::Job>>>,
     /// Async writers' queue in front of `write_lock` (SQLite).
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Bumped after every write transaction of this process, so caches of what was read
     /// can tell they may be stale.
-    generation: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Db {
@@ -250,6 +252,7 @@ impl Db {
             backend,
             write_lock: Arc::new(Mutex::new(())),
             write_turn: Arc::default(),
+            grouper: Arc::default(),
             generation: Arc::default(),
         })
     }
@@ -263,7 +266,7 @@ impl Db {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    fn conn(&self) -> DbResult<r2d2::PooledConnection<Manager>> {
+    pub(crate) fn conn(&self) -> DbResult<r2d2::PooledConnection<Manager>> {
         self.pool.get().map_err(|e| DbError::Pool(e.to_string()))
     }
 
@@ -338,7 +341,7 @@ impl Db {
 /// `BEGIN IMMEDIATE … COMMIT` on SQLite: the write lock is taken up front (waiting for the
 /// busy timeout if another process, such as the CLI, holds it) instead of failing at once
 /// when a deferred transaction's first write finds the database changed.
-fn sqlite_immediate_transaction<T, E>(
+pub(crate) fn sqlite_immediate_transaction<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>

@@ -2,6 +2,7 @@
 //! and the queries. Services in `weft-core` call these inside one transaction.
 
 mod connection;
+mod grouped;
 pub mod models;
 pub mod schema;
 

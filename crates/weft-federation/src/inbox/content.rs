@@ -69,7 +69,8 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
             return Err(FedError::forbidden("an actor may only update itself"));
         }
         let id = Url::parse(&actor.ap_id).expect("stored");
-        crate::refetch_actor(&id, ctx).await?;
+        let fresh = crate::refetch_actor(&id, ctx).await?;
+        ctx.keys.remember(&fresh);
         return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));
     }
     let Some(object) = post_of(ctx, activity).await? else {

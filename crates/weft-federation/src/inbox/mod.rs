@@ -65,14 +65,17 @@ async fn receive_inner(
     body: &[u8],
 ) -> Result<Outcome, FedError> {
     let verified = verify::verify_request(ctx, method, path, headers, body).await?;
-    // A quick look first, so a replay costs no fetches; `once` is what guarantees it.
-    let id = verified.activity.id.to_string();
-    if ctx
-        .db
-        .read(move |c| weft_db::outbox::was_received(c, &id))
-        .await?
-    {
-        return Ok(Outcome::repeat(&verified.activity));
+    // A replayed Announce would cost fetches before `once` (which is what guarantees
+    // exactly-once) turns it away: look first. Other verbs carry what they need.
+    if verified.activity.kind == "Announce" {
+        let id = verified.activity.id.to_string();
+        if ctx
+            .db
+            .read(move |c| weft_db::outbox::was_received(c, &id))
+            .await?
+        {
+            return Ok(Outcome::repeat(&verified.activity));
+        }
     }
     let result = dispatch(ctx, verified).await;
     if result.is_ok() {
@@ -81,8 +84,9 @@ async fn receive_inner(
     result
 }
 
-/// Runs a service in one transaction with recording the activity's id: what is acted on
-/// is recorded in the same commit, a repeat (even a concurrent one) does nothing and
+/// Runs a service in one transaction with recording the activity's id (on SQLite grouped
+/// with other inbox writes, see `Db::write_grouped`): what is acted on is recorded in the
+/// same commit, a repeat (even a concurrent one) does nothing and
 /// yields `None`, and a refusal or failure records nothing, so a corrected or retried
 /// delivery is processed.
 pub(crate) async fn once<T, F>(ctx: &Ctx, activity: &Envelope, f: F) -> Result<Option<T>, FedError>
@@ -93,7 +97,7 @@ where
     let (id, actor) = (activity.id.to_string(), activity.actor.to_string());
     Ok(ctx
         .db
-        .write(move |c| -> Result<Option<T>, CoreError> {
+        .write_grouped(move |c| -> Result<Option<T>, CoreError> {
             if !weft_db::outbox::mark_received(c, &id, &actor, weft_db::now())? {
                 return Ok(None);
             }

@@ -25,7 +25,12 @@ const REFETCH_EVERY: Duration = Duration::from_secs(60);
 pub struct KeyCache {
     keys: Mutex<HashMap<String, Arc<httpsig::VerifyingKey>>>,
     refetched: Mutex<HashMap<String, Instant>>,
+    /// Signers seen lately, so a busy peer's actor is not read from the database per
+    /// request. Kept for `ACTOR_TTL`; replaced when the actor is fetched again.
+    actors: Mutex<HashMap<String, (Instant, ActorRow)>>,
 }
+
+const ACTOR_TTL: Duration = Duration::from_secs(60);
 
 impl KeyCache {
     fn key(&self, pem: &str) -> Result<Arc<httpsig::VerifyingKey>, FedError> {
@@ -39,6 +44,22 @@ impl KeyCache {
         }
         keys.insert(pem.to_string(), key.clone());
         Ok(key)
+    }
+
+    fn actor(&self, id: &str) -> Option<ActorRow> {
+        let actors = self.actors.lock().expect("actor cache");
+        actors
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < ACTOR_TTL)
+            .map(|(_, actor)| actor.clone())
+    }
+
+    pub(crate) fn remember(&self, actor: &ActorRow) {
+        let mut actors = self.actors.lock().expect("actor cache");
+        if actors.len() > 50_000 {
+            actors.clear();
+        }
+        actors.insert(actor.ap_id.clone(), (Instant::now(), actor.clone()));
     }
 
     fn may_refetch(&self, actor: &str) -> bool {
@@ -110,12 +131,19 @@ pub async fn verify_request(
     }
     check_freshness(headers, &signature)?;
 
-    let actor = fetch_actor(&activity.actor, ctx).await.map_err(|e| {
-        FedError::unauthorized(format!(
-            "cannot fetch the actor {} to check its key: {e}",
-            activity.actor
-        ))
-    })?;
+    let actor = match ctx.keys.actor(activity.actor.as_str()) {
+        Some(actor) => actor,
+        None => {
+            let actor = fetch_actor(&activity.actor, ctx).await.map_err(|e| {
+                FedError::unauthorized(format!(
+                    "cannot fetch the actor {} to check its key: {e}",
+                    activity.actor
+                ))
+            })?;
+            ctx.keys.remember(&actor);
+            actor
+        }
+    };
     let host = header(headers, "host")
         .map(str::to_string)
         .unwrap_or_else(|| ctx.urls.domain().to_string());
@@ -159,6 +187,7 @@ pub async fn verify_request(
                 activity.actor
             ))
         })?;
+        ctx.keys.remember(&actor);
         if check(&actor)? {
             return Ok(Verified { actor, activity });
         }
