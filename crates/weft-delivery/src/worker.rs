@@ -285,14 +285,15 @@ async fn drain_leased(shared: &Arc<Shared>, lease: &Lease, instance: i64) -> Res
             GroupResult::PeerFailed(e) => Some(e.clone()),
             _ => None,
         });
-        // One transaction per round: the rows sent are forgotten (a crash before this
-        // resends them; receivers drop repeats by id) and the instance's health noted.
+        // One write per round, committed together with other instances' rounds: the rows
+        // sent are forgotten (a crash before this resends them; receivers drop repeats by
+        // id) and the instance's health noted.
         let settings = shared.settings.clone();
         let now = weft_db::now();
         let stop = local.is_some() || peer.is_some();
         shared
             .db
-            .write(move |c| -> Result<(), DbError> {
+            .write_grouped(move |c| -> Result<(), DbError> {
                 weft_db::outbox::delivered_many(c, &sent)?;
                 match (&local, &peer) {
                     (Some(_), _) => Ok(()),
