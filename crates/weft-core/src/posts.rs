@@ -493,7 +493,25 @@ pub fn receive_create(
     }
     let item = store_remote(conn, author, object, &community, parent.as_ref())?;
     if community.is_local {
-        let stored = object_json(conn, &item)?;
+        // Built from the rows in hand rather than read back (this is the inbox's hot path).
+        let parent_author = match &parent {
+            Some(p) => Some(weft_db::actors::by_id(conn, p.author_id)?),
+            None => None,
+        };
+        let root = match (item.thread_root_id, &parent) {
+            (Some(id), Some(p)) if id == p.id => Some(p.clone()),
+            (Some(id), _) => weft_db::items::by_id(conn, id)?,
+            (None, _) => None,
+        };
+        let stored = item_into_json(
+            &item,
+            author,
+            &PostPlace {
+                community: Some(&community),
+                parent: parent.as_ref().zip(parent_author.as_ref()),
+                root: root.as_ref(),
+            },
+        );
         let create: Activity<PostObject> = Activity::new(
             "Create",
             create_id.clone(),

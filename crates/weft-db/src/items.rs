@@ -27,7 +27,43 @@ pub fn insert(conn: &mut AnyConnection, item: &NewItem) -> DbResult<ItemRow> {
         .values(item)
         .returning(items::id)
         .get_result(c)?);
-    Ok(by_id(conn, id)?.expect("row just inserted"))
+    // The row as stored, without reading it back.
+    let NewItem {
+        ap_id,
+        kind,
+        object_type,
+        author_id,
+        origin_community_id,
+        title,
+        content,
+        source,
+        url,
+        in_reply_to_id,
+        in_reply_to_ap_id,
+        thread_root_id,
+        is_local,
+        published_at,
+        updated_at,
+    } = item.clone();
+    Ok(ItemRow {
+        id,
+        ap_id,
+        kind,
+        object_type,
+        author_id,
+        origin_community_id,
+        title,
+        content,
+        source,
+        url,
+        in_reply_to_id,
+        in_reply_to_ap_id,
+        thread_root_id,
+        is_local,
+        published_at,
+        updated_at,
+        deleted_at: None,
+    })
 }
 
 /// Sets the ap_id once the row id is known (local items are named by their id).
