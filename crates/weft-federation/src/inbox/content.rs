@@ -9,6 +9,19 @@ use weft_core::urls::host_port;
 use weft_db::models::ActorRow;
 use weft_protocol::{Envelope, POST_TYPES, PostObject};
 
+/// Runs a post service once for this activity (see `once`) and says what it did.
+async fn acted<F>(ctx: &Ctx, activity: &Envelope, f: F) -> Result<Outcome, FedError>
+where
+    F: FnOnce(&mut weft_db::AnyConnection) -> Result<Received, weft_core::CoreError>
+        + Send
+        + 'static,
+{
+    Ok(match once(ctx, activity, f).await? {
+        Some(received) => outcome(received),
+        None => Outcome::repeat(activity),
+    })
+}
+
 fn outcome(received: Received) -> Outcome {
     match received {
         Received::Stored(item) => Outcome::Done(format!("stored {}", item.ap_id)),
@@ -48,14 +61,10 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         )));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let Some(received) = once(ctx, activity, move |c| {
+    acted(ctx, activity, move |c| {
         weft_core::posts::receive_create(c, &urls, &author, &id, &object)
     })
-    .await?
-    else {
-        return Ok(Outcome::repeat(activity));
-    };
-    Ok(outcome(received))
+    .await
 }
 
 pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
@@ -79,14 +88,10 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         ));
     };
     let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let Some(received) = once(ctx, activity, move |c| {
+    acted(ctx, activity, move |c| {
         weft_core::posts::receive_update(c, &urls, &author, &id, &object)
     })
-    .await?
-    else {
-        return Ok(Outcome::repeat(activity));
-    };
-    Ok(outcome(received))
+    .await
 }
 
 pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
@@ -99,14 +104,10 @@ pub async fn delete(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         ));
     }
     let (urls, by, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    let Some(received) = once(ctx, activity, move |c| {
+    acted(ctx, activity, move |c| {
         weft_core::posts::receive_delete(c, &urls, &by, &id, object_id.as_str())
     })
-    .await?
-    else {
-        return Ok(Outcome::repeat(activity));
-    };
-    Ok(outcome(received))
+    .await
 }
 
 /// A community's `Announce`. Content it carries is trusted only when it is on the
@@ -158,25 +159,17 @@ pub async fn announce(
             }
             let author = fetch_actor(&inner.actor, ctx).await?;
             let (urls, id) = (ctx.urls.clone(), inner.id.clone());
-            let Some(received) = once(ctx, activity, move |c| {
+            acted(ctx, activity, move |c| {
                 weft_core::posts::receive_update(c, &urls, &author, &id, &object)
             })
-            .await?
-            else {
-                return Ok(Outcome::repeat(activity));
-            };
-            Ok(outcome(received))
+            .await
         }
         "Delete" => {
             let group = group.clone();
-            let Some(received) = once(ctx, activity, move |c| {
+            acted(ctx, activity, move |c| {
                 weft_core::posts::receive_community_delete(c, &group, object_id.as_str())
             })
-            .await?
-            else {
-                return Ok(Outcome::repeat(activity));
-            };
-            Ok(outcome(received))
+            .await
         }
         other => Ok(Outcome::Ignored(format!(
             "announced {other} needs no action"
@@ -196,12 +189,8 @@ async fn store_announced(
         .ok_or_else(|| FedError::bad_request("the announced post has no author"))?;
     let author = fetch_actor(&author_id, ctx).await?;
     let (urls, group) = (ctx.urls.clone(), group.clone());
-    let Some(received) = once(ctx, activity, move |c| {
+    acted(ctx, activity, move |c| {
         weft_core::posts::receive_announced(c, &urls, &group, &author, &object)
     })
-    .await?
-    else {
-        return Ok(Outcome::repeat(activity));
-    };
-    Ok(outcome(received))
+    .await
 }
