@@ -10,6 +10,7 @@ pub mod following;
 pub mod keys;
 pub mod outbox;
 pub mod posts;
+pub mod received;
 pub mod rules;
 pub mod sanitize;
 pub mod urls;

@@ -29,56 +29,70 @@ pub fn queue<A: Serialize>(
     urls: &Urls,
     out: Outgoing<'_, A>,
 ) -> DbResult<i64> {
+    Ok(queue_many(conn, urls, vec![out])?[0])
+}
+
+/// Stores several activities and queues their deliveries, in a few statements whatever
+/// their number; returns the outbox ids in the order given.
+pub fn queue_many<A: Serialize>(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    outs: Vec<Outgoing<'_, A>>,
+) -> DbResult<Vec<i64>> {
     let now = weft_db::now();
-    let body =
-        serde_json::to_string(&WithContext::new(out.activity)).expect("activities serialise");
-    let outbox_id = weft_db::outbox::insert(
-        conn,
-        &NewOutbox {
+    let rows: Vec<NewOutbox> = outs
+        .iter()
+        .map(|out| NewOutbox {
             ap_id: out.activity_id.to_string(),
             actor_id: out.sender.id,
             kind: out.kind.to_string(),
             object_ap_id: out.object_id.map(str::to_string),
-            body,
+            body: serde_json::to_string(&WithContext::new(out.activity))
+                .expect("activities serialise"),
             is_public: out.public,
             created_at: now,
-        },
-    )?;
-    let inboxes: BTreeSet<String> = out
-        .inboxes
-        .into_iter()
-        .filter(|i| !urls.is_local(i))
+        })
         .collect();
-    let ordering_key = out
-        .object_id
-        .map(str::to_string)
-        .unwrap_or_else(|| out.activity_id.to_string());
-    let targets: Vec<(String, String)> = inboxes
-        .into_iter()
-        .filter_map(|inbox| {
+    let outbox_ids = weft_db::outbox::insert_many(conn, &rows)?;
+    // (outbox id, ordering key, inbox, domain) for every remote inbox of every activity.
+    let mut targets: Vec<(i64, String, String, String)> = vec![];
+    for (out, outbox_id) in outs.into_iter().zip(&outbox_ids) {
+        let inboxes: BTreeSet<String> = out
+            .inboxes
+            .into_iter()
+            .filter(|i| !urls.is_local(i))
+            .collect();
+        let ordering_key = out
+            .object_id
+            .map(str::to_string)
+            .unwrap_or_else(|| out.activity_id.to_string());
+        targets.extend(inboxes.into_iter().filter_map(|inbox| {
             let domain = Url::parse(&inbox)
                 .ok()
                 .as_ref()
                 .and_then(crate::urls::host_port)?;
-            Some((inbox, domain))
-        })
-        .collect();
-    let mut domains: Vec<String> = targets.iter().map(|(_, d)| d.clone()).collect();
+            Some((*outbox_id, ordering_key.clone(), inbox, domain))
+        }));
+    }
+    if targets.is_empty() {
+        return Ok(outbox_ids);
+    }
+    let mut domains: Vec<String> = targets.iter().map(|t| t.3.clone()).collect();
     domains.sort();
     domains.dedup();
     let instance_ids = weft_db::outbox::instance_ids(conn, &domains)?;
-    let rows: Vec<NewDelivery> = targets
+    let deliveries: Vec<NewDelivery> = targets
         .into_iter()
-        .filter_map(|(inbox, domain)| {
+        .filter_map(|(outbox_id, ordering_key, inbox, domain)| {
             Some(NewDelivery {
                 outbox_id,
                 instance_id: *instance_ids.get(&domain)?,
                 inbox_url: inbox,
-                ordering_key: ordering_key.clone(),
+                ordering_key,
                 next_attempt_at: now,
             })
         })
         .collect();
-    weft_db::outbox::insert_deliveries(conn, &rows)?;
-    Ok(outbox_id)
+    weft_db::outbox::insert_deliveries(conn, &deliveries)?;
+    Ok(outbox_ids)
 }

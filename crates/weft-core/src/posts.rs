@@ -1,14 +1,14 @@
 //! Threads and replies (FEP-1b12): local members posting, remote actors posting into
 //! local communities, and what communities announce. Edits and deletes go the same way.
 
-use crate::outbox::{Outgoing, queue};
+use crate::outbox::{Outgoing, queue, queue_many};
 use crate::wire::{PostPlace, item_into_json};
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
 use serde_json::Value;
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::*;
-use weft_protocol::{Activity, POST_TYPES, PUBLIC, PostObject, addresses_public, same_id};
+use weft_protocol::{Activity, POST_TYPES, PUBLIC, PostObject, same_id};
 
 fn url(s: &str) -> Url {
     Url::parse(s).expect("stored ids are URLs")
@@ -256,37 +256,64 @@ pub fn announce(
     bare_object: Option<&PostObject>,
 ) -> CoreResult<()> {
     let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
+    let list = announcements(urls, community, inner, bare_object);
+    queue_many(conn, urls, outgoing(community, &list, &inboxes))?;
+    Ok(())
+}
+
+/// One `Announce` by a community, not yet queued.
+pub(crate) struct Announcement {
+    id: Url,
+    object_id: Option<String>,
+    activity: Activity<Value>,
+}
+
+/// The `Announce`s of `inner` (and of the bare object of a new post) by `community`.
+pub(crate) fn announcements(
+    urls: &Urls,
+    community: &ActorRow,
+    inner: Value,
+    bare_object: Option<&PostObject>,
+) -> Vec<Announcement> {
     let object_id = inner
         .get("object")
         .and_then(|o| weft_protocol::ids_of(Some(o)).into_iter().next());
     let followers = community.followers_url.clone().unwrap_or_default();
-    let mut send = |object: Value| -> CoreResult<()> {
+    let announce = |object: Value| {
         let id = urls.activity();
-        let activity: Activity<Value> =
-            Activity::new("Announce", id.clone(), url(&community.ap_id), object)
+        Announcement {
+            activity: Activity::new("Announce", id.clone(), url(&community.ap_id), object)
                 .to([PUBLIC.to_string()])
                 .cc([followers.clone()])
-                .audience(Some(url(&community.ap_id)));
-        queue(
-            conn,
-            urls,
-            Outgoing {
-                sender: community,
-                activity: &activity,
-                kind: "Announce",
-                activity_id: &id,
-                object_id: object_id.as_deref(),
-                public: true,
-                inboxes: inboxes.clone(),
-            },
-        )?;
-        Ok(())
+                .audience(Some(url(&community.ap_id))),
+            id,
+            object_id: object_id.clone(),
+        }
     };
-    send(inner)?;
+    let mut list = vec![announce(inner)];
     if let Some(object) = bare_object {
-        send(serde_json::to_value(object).expect("json"))?;
+        list.push(announce(serde_json::to_value(object).expect("json")));
     }
-    Ok(())
+    list
+}
+
+/// The announcements as activities to queue for the community's remote followers.
+pub(crate) fn outgoing<'a>(
+    community: &'a ActorRow,
+    list: &'a [Announcement],
+    inboxes: &[String],
+) -> Vec<Outgoing<'a, Activity<Value>>> {
+    list.iter()
+        .map(|a| Outgoing {
+            sender: community,
+            activity: &a.activity,
+            kind: "Announce",
+            activity_id: &a.id,
+            object_id: a.object_id.as_deref(),
+            public: true,
+            inboxes: inboxes.to_vec(),
+        })
+        .collect()
 }
 
 /// A local author edits a post.
@@ -379,7 +406,7 @@ fn community_of(conn: &mut AnyConnection, item: &ItemRow) -> CoreResult<ActorRow
 }
 
 /// Checks that a received object really is `author`'s, and one Weft stores.
-fn check_authorship(object: &PostObject, author: &ActorRow) -> CoreResult<()> {
+pub(crate) fn check_authorship(object: &PostObject, author: &ActorRow) -> CoreResult<()> {
     if !POST_TYPES.contains(&object.kind.as_str()) {
         return Err(CoreError::Invalid(format!(
             "Weft stores posts of type Note, Page, Article or Question, not {}",
@@ -415,34 +442,33 @@ pub fn community_for(
     object: &PostObject,
     parent: Option<&ItemRow>,
 ) -> CoreResult<Option<ActorRow>> {
+    community_among(object, urls, parent, |wanted| match wanted {
+        Wanted::Id(id) => Ok(Some(weft_db::actors::by_id(conn, id)?)),
+        Wanted::ApId(ap_id) => Ok(weft_db::actors::by_ap_id(conn, ap_id)?),
+    })
+}
+
+/// An actor [`community_among`] asks for.
+pub(crate) enum Wanted<'a> {
+    Id(i64),
+    ApId(&'a str),
+}
+
+/// [`community_for`], with the actors looked up by `find` (from the database, or from
+/// rows read beforehand for a whole batch).
+pub(crate) fn community_among(
+    object: &PostObject,
+    urls: &Urls,
+    parent: Option<&ItemRow>,
+    mut find: impl FnMut(Wanted<'_>) -> CoreResult<Option<ActorRow>>,
+) -> CoreResult<Option<ActorRow>> {
     if let Some(parent) = parent
         && let Some(id) = parent.origin_community_id
     {
-        return Ok(Some(weft_db::actors::by_id(conn, id)?));
+        return find(Wanted::Id(id));
     }
-    let candidates: Vec<String> = object
-        .addresses()
-        .chain(object.mentions())
-        .map(str::to_string)
-        .collect();
-    for candidate in candidates.iter().filter(|c| urls.is_local(c)) {
-        // Lemmy may write http:// where the id is https:// (and back): try the local form.
-        let path = Url::parse(candidate)
-            .map(|u| u.path().to_string())
-            .unwrap_or_default();
-        let local = urls
-            .base()
-            .join(&path)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| candidate.clone());
-        if let Some(actor) = weft_db::actors::by_ap_id(conn, &local)?
-            && actor.is_group()
-        {
-            return Ok(Some(actor));
-        }
-    }
-    for candidate in candidates.iter().filter(|c| !urls.is_local(c)) {
-        if let Some(actor) = weft_db::actors::by_ap_id(conn, candidate)?
+    for candidate in community_candidates(urls, object) {
+        if let Some(actor) = find(Wanted::ApId(&candidate))?
             && actor.is_group()
         {
             return Ok(Some(actor));
@@ -451,85 +477,25 @@ pub fn community_for(
     Ok(None)
 }
 
-/// A remote actor's `Create` arriving in an inbox. Into a local community it is checked
-/// against the posting rules, stored, placed, and announced to the community's followers.
-/// `create_id` is the activity's id, kept in the announced copy.
-pub fn receive_create(
-    conn: &mut AnyConnection,
-    urls: &Urls,
-    author: &ActorRow,
-    create_id: &Url,
-    object: &PostObject,
-) -> CoreResult<Received> {
-    check_authorship(object, author)?;
-    if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
-        return Ok(Received::Known(existing));
-    }
-    if !addresses_public(object.to.iter().chain(object.cc.iter())) {
-        // A community re-announces publicly what it takes in: a followers-only or direct
-        // post must not be widened that way.
-        return Ok(Received::Ignored(format!(
-            "{} is not public; Weft communities take only public posts",
-            object.id
-        )));
-    }
-    let parent = match &object.in_reply_to {
-        Some(p) => weft_db::items::by_ap_id(conn, p.as_str())?,
-        None => None,
-    };
-    let Some(community) = community_for(conn, urls, object, parent.as_ref())? else {
-        return Ok(Received::Ignored(format!(
-            "{} is not addressed to a community here",
-            object.id
-        )));
-    };
-    if community.is_local {
-        rules::may_post(conn, &community, author, parent.is_none())?;
-    } else if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
-        return Ok(Received::Ignored(format!(
-            "nobody here follows {}",
-            community.ap_id
-        )));
-    }
-    let item = store_remote(conn, author, object, &community, parent.as_ref())?;
-    if community.is_local {
-        // Built from the rows in hand rather than read back (this is the inbox's hot path).
-        let parent_author = match &parent {
-            Some(p) => Some(weft_db::actors::by_id(conn, p.author_id)?),
-            None => None,
-        };
-        let root = match (item.thread_root_id, &parent) {
-            (Some(id), Some(p)) if id == p.id => Some(p.clone()),
-            (Some(id), _) => weft_db::items::by_id(conn, id)?,
-            (None, _) => None,
-        };
-        let stored = item_into_json(
-            &item,
-            author,
-            &PostPlace {
-                community: Some(&community),
-                parent: parent.as_ref().zip(parent_author.as_ref()),
-                root: root.as_ref(),
-            },
-        );
-        let create: Activity<PostObject> = Activity::new(
-            "Create",
-            create_id.clone(),
-            url(&author.ap_id),
-            stored.clone(),
-        )
-        .to(stored.to.clone())
-        .cc(stored.cc.clone())
-        .audience(stored.audience.clone());
-        announce(
-            conn,
-            urls,
-            &community,
-            serde_json::to_value(&create).expect("json"),
-            Some(&stored),
-        )?;
-    }
-    Ok(Received::Stored(item))
+/// The ids a post may name its community by, in the order they are tried: local ones
+/// first (in this instance's own scheme: Lemmy may write http:// where the id is
+/// https://, and back), then remote ones.
+pub(crate) fn community_candidates(urls: &Urls, object: &PostObject) -> Vec<String> {
+    let named: Vec<&str> = object.addresses().chain(object.mentions()).collect();
+    let local = named.iter().filter(|c| urls.is_local(c)).map(|candidate| {
+        let path = Url::parse(candidate)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        urls.base()
+            .join(&path)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| candidate.to_string())
+    });
+    let remote = named
+        .iter()
+        .filter(|c| !urls.is_local(c))
+        .map(|c| c.to_string());
+    local.chain(remote).collect()
 }
 
 /// A post a followed remote community announced. The caller has established that the
@@ -574,44 +540,62 @@ fn store_remote(
     parent: Option<&ItemRow>,
 ) -> CoreResult<ItemRow> {
     let now = weft_db::now();
-    let is_thread = parent.is_none();
     let item = weft_db::items::insert(
         conn,
-        &NewItem {
-            ap_id: object.id.to_string(),
-            kind: "post".into(),
-            object_type: object.kind.clone(),
-            author_id: author.id,
-            origin_community_id: Some(community.id),
-            title: if is_thread {
-                object.name.as_deref().map(sanitize::title)
-            } else {
-                None
-            },
-            content: sanitize::html(&object.content),
-            source: object.source.as_ref().map(|s| s.content.clone()),
-            url: object.url.as_ref().map(Url::to_string),
-            in_reply_to_id: parent.map(|p| p.id),
-            in_reply_to_ap_id: object.in_reply_to.as_ref().map(Url::to_string),
-            thread_root_id: parent.map(|p| p.thread_root_id.unwrap_or(p.id)),
-            is_local: false,
-            published_at: object.published.map(|p| p.naive_utc()).unwrap_or(now),
-            updated_at: object.updated.map(|p| p.naive_utc()),
-        },
+        &new_remote_item(author, object, community, parent, now),
     )?;
-    weft_db::items::place(
-        conn,
-        &NewPlacement {
-            community_id: community.id,
-            item_id: item.id,
-            how: placement_how::CREATED.into(),
-            by_actor_id: Some(author.id),
-            note: None,
-            hops: 0,
-            placed_at: now,
-        },
-    )?;
+    weft_db::items::place(conn, &created_placement(&item, author, community, now))?;
     Ok(item)
+}
+
+/// The row of a remote post taken into `community` (its HTML sanitised).
+pub(crate) fn new_remote_item(
+    author: &ActorRow,
+    object: &PostObject,
+    community: &ActorRow,
+    parent: Option<&ItemRow>,
+    now: chrono::NaiveDateTime,
+) -> NewItem {
+    let is_thread = parent.is_none();
+    NewItem {
+        ap_id: object.id.to_string(),
+        kind: "post".into(),
+        object_type: object.kind.clone(),
+        author_id: author.id,
+        origin_community_id: Some(community.id),
+        title: if is_thread {
+            object.name.as_deref().map(sanitize::title)
+        } else {
+            None
+        },
+        content: sanitize::html(&object.content),
+        source: object.source.as_ref().map(|s| s.content.clone()),
+        url: object.url.as_ref().map(Url::to_string),
+        in_reply_to_id: parent.map(|p| p.id),
+        in_reply_to_ap_id: object.in_reply_to.as_ref().map(Url::to_string),
+        thread_root_id: parent.map(|p| p.thread_root_id.unwrap_or(p.id)),
+        is_local: false,
+        published_at: object.published.map(|p| p.naive_utc()).unwrap_or(now),
+        updated_at: object.updated.map(|p| p.naive_utc()),
+    }
+}
+
+/// An item's placement in the community it was created in.
+pub(crate) fn created_placement(
+    item: &ItemRow,
+    author: &ActorRow,
+    community: &ActorRow,
+    now: chrono::NaiveDateTime,
+) -> NewPlacement {
+    NewPlacement {
+        community_id: community.id,
+        item_id: item.id,
+        how: placement_how::CREATED.into(),
+        by_actor_id: Some(author.id),
+        note: None,
+        hops: 0,
+        placed_at: now,
+    }
 }
 
 /// A remote author's `Update` of their post (directly, or announced by its community).

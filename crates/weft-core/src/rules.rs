@@ -2,7 +2,7 @@
 
 use crate::{CoreError, CoreResult};
 use weft_db::AnyConnection;
-use weft_db::models::{ActorRow, role};
+use weft_db::models::{ActorRow, CommunityRow, role};
 
 /// May `author` start a thread (`is_thread`) or reply in `community` (a local Group)?
 /// As in Lemmy, `postingRestrictedToMods` limits new threads; anyone may reply.
@@ -12,22 +12,34 @@ pub fn may_post(
     author: &ActorRow,
     is_thread: bool,
 ) -> CoreResult<()> {
+    let details = weft_db::actors::community(conn, community.id)?;
+    may_post_with(community, details.as_ref(), is_thread, || {
+        Ok(weft_db::actors::role_of(conn, community.id, author.id)?)
+    })
+}
+
+/// [`may_post`], given the community's details (read beforehand, perhaps for a whole
+/// batch) and a way to learn the author's role there (asked only when it matters).
+pub fn may_post_with(
+    community: &ActorRow,
+    details: Option<&CommunityRow>,
+    is_thread: bool,
+    role: impl FnOnce() -> CoreResult<Option<String>>,
+) -> CoreResult<()> {
     if !community.is_group() {
         return Err(CoreError::Invalid(format!(
             "{} is not a community",
             community.ap_id
         )));
     }
-    if let Some(details) = weft_db::actors::community(conn, community.id)?
-        && details.lifecycle == "archived"
-    {
+    if details.is_some_and(|d| d.lifecycle == "archived") {
         return Err(CoreError::Forbidden(format!(
             "{} is archived and takes no new posts",
             community.username
         )));
     }
     if community.posting_restricted_to_mods && is_thread {
-        let role = weft_db::actors::role_of(conn, community.id, author.id)?;
+        let role = role()?;
         if !role.as_deref().is_some_and(role::is_moderator) {
             return Err(CoreError::Forbidden(format!(
                 "only the leads and facilitators of {} may start threads there",

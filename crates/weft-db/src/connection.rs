@@ -150,7 +150,8 @@ pub fn establish(url: &str) -> DbResult<AnyConnection> {
             })?;
             conn.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                 PRAGMA temp_store = MEMORY;",
             )
             .map_err(|e| connect_error(e.to_string(), "The file may not be a SQLite database."))?;
             Ok(AnyConnection::Sqlite(conn))
@@ -367,4 +368,16 @@ where
             Err(e)
         }
     }
+}
+
+/// For the rest of the caller's transaction, PostgreSQL uses the indexes Weft's batch
+/// lookups were written for. Its planner would pick a sequential scan while a table is
+/// small, and a statement's cached plan keeps that choice as the table grows (measured on
+/// a new instance under inbox load: 0.8 ms per batch lookup instead of tens of µs).
+/// Batch writers call this first; a no-op on SQLite.
+pub fn prefer_indexes(conn: &mut AnyConnection) -> DbResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute("SET LOCAL enable_seqscan = off")?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@ use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<Option<ItemRow>> {
     Ok(items::table
@@ -27,9 +28,12 @@ pub fn insert(conn: &mut AnyConnection, item: &NewItem) -> DbResult<ItemRow> {
         .values(item)
         .returning(items::id)
         .get_result(c)?);
-    // The row as stored, without reading it back.
-    let item = item.clone();
-    Ok(ItemRow {
+    Ok(stored(id, item.clone()))
+}
+
+/// The row as stored, without reading it back.
+fn stored(id: i64, item: NewItem) -> ItemRow {
+    ItemRow {
         id,
         ap_id: item.ap_id,
         kind: item.kind,
@@ -47,7 +51,7 @@ pub fn insert(conn: &mut AnyConnection, item: &NewItem) -> DbResult<ItemRow> {
         published_at: item.published_at,
         updated_at: item.updated_at,
         deleted_at: None,
-    })
+    }
 }
 
 /// Sets the ap_id once the row id is known (local items are named by their id).
@@ -176,4 +180,92 @@ pub fn count_local(conn: &mut AnyConnection) -> DbResult<i64> {
 /// Every item stored, deleted ones included.
 pub fn count_all(conn: &mut AnyConnection) -> DbResult<i64> {
     Ok(items::table.count().get_result(conn)?)
+}
+
+/// Items by ap_id (for a batch of received posts).
+pub fn by_ap_ids(conn: &mut AnyConnection, ap_ids: &[String]) -> DbResult<Vec<ItemRow>> {
+    let mut found = Vec::with_capacity(ap_ids.len());
+    for chunk in ap_ids.chunks(500) {
+        found.extend(
+            items::table
+                .filter(items::ap_id.eq_any(chunk))
+                .select(ItemRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ItemRow>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        found.extend(
+            items::table
+                .filter(items::id.eq_any(chunk))
+                .select(ItemRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Inserts many items; an item whose ap_id is already stored (a concurrent writer took it
+/// in) is skipped and yields `None`. One statement per 200 rows on PostgreSQL, where each
+/// statement is a round trip; one cached statement per row on SQLite, where none is.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewItem]) -> DbResult<Vec<Option<ItemRow>>> {
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            for chunk in rows.chunks(200) {
+                let inserted: Vec<(i64, String)> = diesel::insert_into(items::table)
+                    .values(chunk)
+                    .on_conflict(items::ap_id)
+                    .do_nothing()
+                    .returning((items::id, items::ap_id))
+                    .get_results(c)?;
+                ids.extend(inserted.into_iter().map(|(id, ap_id)| (ap_id, id)));
+            }
+        }
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                let id: Option<i64> = diesel::insert_into(items::table)
+                    .values(row)
+                    .on_conflict(items::ap_id)
+                    .do_nothing()
+                    .returning(items::id)
+                    .get_result(c)
+                    .optional()?;
+                if let Some(id) = id {
+                    ids.insert(row.ap_id.clone(), id);
+                }
+            }
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|row| ids.get(&row.ap_id).map(|id| stored(*id, row.clone())))
+        .collect())
+}
+
+/// Places many items (see [`insert_many`] for the statements used).
+pub fn place_many(conn: &mut AnyConnection, rows: &[NewPlacement]) -> DbResult<()> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(placements::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(placements::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
 }

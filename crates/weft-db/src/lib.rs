@@ -12,8 +12,8 @@ pub mod items;
 pub mod outbox;
 
 pub use connection::{
-    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, redact_url,
-    run_migrations,
+    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, prefer_indexes,
+    redact_url, run_migrations,
 };
 pub use diesel::connection::SimpleConnection;
 pub use diesel::result::Error as QueryError;

@@ -5,13 +5,48 @@ use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub fn insert(conn: &mut AnyConnection, row: &NewOutbox) -> DbResult<i64> {
     Ok(with_backend!(conn, c => diesel::insert_into(outbox::table)
         .values(row)
         .returning(outbox::id)
         .get_result(c)?))
+}
+
+/// Stores many activities; returns their row ids in the order given.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewOutbox]) -> DbResult<Vec<i64>> {
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+            for chunk in rows.chunks(200) {
+                let inserted: Vec<(i64, String)> = diesel::insert_into(outbox::table)
+                    .values(chunk)
+                    .returning((outbox::id, outbox::ap_id))
+                    .get_results(c)?;
+                ids.extend(inserted.into_iter().map(|(id, ap_id)| (ap_id, id)));
+            }
+            rows.iter()
+                .map(|r| {
+                    ids.get(&r.ap_id).copied().ok_or_else(|| {
+                        crate::DbError::Task(format!("outbox row {} was not stored", r.ap_id))
+                    })
+                })
+                .collect()
+        }
+        AnyConnection::Sqlite(c) => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in rows {
+                ids.push(
+                    diesel::insert_into(outbox::table)
+                        .values(row)
+                        .returning(outbox::id)
+                        .get_result(c)?,
+                );
+            }
+            Ok(ids)
+        }
+    }
 }
 
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<OutboxRow> {
@@ -367,6 +402,55 @@ pub fn mark_received(
 }
 
 /// Whether an incoming activity id was already acted on.
+/// Records many received activities, given as (activity id, actor id); returns the ids
+/// newly recorded (an id missing from the answer was recorded before, perhaps a moment
+/// ago by a concurrent writer).
+pub fn mark_received_many(
+    conn: &mut AnyConnection,
+    activities: &[(String, String)],
+    at: NaiveDateTime,
+) -> DbResult<HashSet<String>> {
+    let mut inserted = HashSet::with_capacity(activities.len());
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            for chunk in activities.chunks(500) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|(id, actor)| {
+                        (
+                            received_activities::ap_id.eq(id),
+                            received_activities::actor_ap_id.eq(actor),
+                            received_activities::received_at.eq(at),
+                        )
+                    })
+                    .collect();
+                let ids: Vec<String> = diesel::insert_into(received_activities::table)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .returning(received_activities::ap_id)
+                    .get_results(c)?;
+                inserted.extend(ids);
+            }
+        }
+        AnyConnection::Sqlite(c) => {
+            for (id, actor) in activities {
+                let n = diesel::insert_into(received_activities::table)
+                    .values((
+                        received_activities::ap_id.eq(id),
+                        received_activities::actor_ap_id.eq(actor),
+                        received_activities::received_at.eq(at),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                if n > 0 {
+                    inserted.insert(id.clone());
+                }
+            }
+        }
+    }
+    Ok(inserted)
+}
+
 pub fn was_received(conn: &mut AnyConnection, ap_id: &str) -> DbResult<bool> {
     Ok(received_activities::table
         .find(ap_id)

@@ -13,6 +13,8 @@ pub struct AppState {
     pub urls: Urls,
     pub delivery: DeliveryHandle,
     pub keys: Arc<crate::inbox::verify::KeyCache>,
+    /// Where inbox `Create`s queue to be written in batches.
+    pub creates: Arc<crate::inbox::batch::CreateBatcher>,
     /// Development mode: plain http and localhost peers allowed.
     pub dev: bool,
 }

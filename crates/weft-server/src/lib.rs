@@ -7,6 +7,7 @@ use activitypub_federation::config::FederationMiddleware;
 use activitypub_federation::resolver::ValidatingDnsResolver;
 pub use config::Config;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use weft_core::Urls;
 use weft_db::Db;
@@ -83,6 +84,10 @@ pub async fn start(
         urls: urls.clone(),
         delivery,
         keys: Default::default(),
+        creates: Arc::new(weft_federation::inbox::batch::CreateBatcher::new(
+            db.clone(),
+            urls.clone(),
+        )),
         dev: config.dev,
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;

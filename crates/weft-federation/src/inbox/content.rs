@@ -60,11 +60,15 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
             activity.object_kind()
         )));
     };
-    let (urls, author, id) = (ctx.urls.clone(), actor.clone(), activity.id.clone());
-    acted(ctx, activity, move |c| {
-        weft_core::posts::receive_create(c, &urls, &author, &id, &object)
+    let create = weft_core::received::IncomingCreate {
+        create_id: activity.id.clone(),
+        author: actor.clone(),
+        object,
+    };
+    Ok(match ctx.creates.receive(create).await?? {
+        Some(received) => outcome(received),
+        None => Outcome::repeat(activity),
     })
-    .await
 }
 
 pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {

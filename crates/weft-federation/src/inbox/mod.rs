@@ -1,6 +1,7 @@
 //! The inbox: every POST to `/inbox`, `/u/{name}/inbox` or `/c/{name}/inbox` is verified
 //! (`verify`), de-duplicated by activity id, and routed by verb to the services.
 
+pub mod batch;
 mod content;
 mod following;
 pub mod verify;
