@@ -80,6 +80,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             "Fan-out",
         )
         .await?;
+        let posted = started.elapsed().as_secs_f64();
         let expected = 2 * instances; // Announce(Create) and Announce(Page) per shared inbox
         let deadline = Duration::from_secs(if options.smoke { 60 } else { 300 });
         while sinks.count() < expected {
@@ -121,7 +122,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             "P1 fan-out ({}): {followers} followers on {instances} instances: {total} requests \
              ({} per activity, {repeats} repeated, {bad} bad signatures) in {elapsed:.3} s; \
              limit {expected} signatures × {:.0} µs / {} cores = {limit:.3} s; ratio {ratio:.2} \
-             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s; first request after {:.3} s",
+             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s; post stored and queued after {posted:.3} s, first request after {:.3} s",
             backend.name(),
             total / 2,
             aws * 1e6,

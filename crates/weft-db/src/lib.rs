@@ -10,6 +10,7 @@ pub mod actors;
 pub mod follows;
 pub mod items;
 pub mod outbox;
+pub mod queue;
 
 pub use connection::{
     AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, prefer_indexes,

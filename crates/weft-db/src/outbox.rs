@@ -121,11 +121,24 @@ pub fn instance_ids(
         .cloned()
         .collect();
     if !missing.is_empty() {
-        for domain in &missing {
-            with_backend!(conn, c => diesel::insert_into(instances::table)
-                .values(instances::domain.eq(domain))
-                .on_conflict_do_nothing()
-                .execute(c)?);
+        match conn {
+            AnyConnection::Postgresql(c) => {
+                for chunk in missing.chunks(500) {
+                    let rows: Vec<_> = chunk.iter().map(|d| instances::domain.eq(d)).collect();
+                    diesel::insert_into(instances::table)
+                        .values(rows)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+            }
+            AnyConnection::Sqlite(c) => {
+                for domain in &missing {
+                    diesel::insert_into(instances::table)
+                        .values(instances::domain.eq(domain))
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+            }
         }
         lookup(conn, &missing, &mut found)?;
     }
@@ -243,51 +256,6 @@ pub fn try_lease(
     Ok(updated == 1)
 }
 
-pub fn release_lease(conn: &mut AnyConnection, instance_id: i64, owner: &str) -> DbResult<()> {
-    diesel::update(
-        instances::table
-            .find(instance_id)
-            .filter(instances::lease_owner.eq(owner)),
-    )
-    .set(instances::lease_until.eq(None::<NaiveDateTime>))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// The oldest due deliveries of one instance, in queue order, with their activity.
-pub fn due_for_instance(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    now: NaiveDateTime,
-    limit: i64,
-) -> DbResult<Vec<(DeliveryRow, OutboxRow)>> {
-    Ok(deliveries::table
-        .inner_join(outbox::table)
-        .filter(deliveries::instance_id.eq(instance_id))
-        .filter(deliveries::next_attempt_at.le(now))
-        .order(deliveries::id.asc())
-        .limit(limit)
-        .select((DeliveryRow::as_select(), OutboxRow::as_select()))
-        .load(conn)?)
-}
-
-/// Ordering keys with a row older than `before_id` still waiting for its retry: later
-/// rows with those keys must wait too.
-pub fn keys_waiting_before(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    now: NaiveDateTime,
-    before_id: i64,
-) -> DbResult<Vec<String>> {
-    Ok(deliveries::table
-        .filter(deliveries::instance_id.eq(instance_id))
-        .filter(deliveries::next_attempt_at.gt(now))
-        .filter(deliveries::id.lt(before_id))
-        .select(deliveries::ordering_key)
-        .distinct()
-        .load(conn)?)
-}
-
 /// After a failed send, later rows with the same ordering key wait at least as long.
 pub fn hold_back_key(
     conn: &mut AnyConnection,
@@ -330,34 +298,6 @@ pub fn reschedule(
             deliveries::last_error.eq(Some(error)),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// A round of deliveries succeeded. If the instance had been paused (an outage), its
-/// rows waiting for a retry are due now rather than at their (up to day-long) backoff;
-/// a single activity that keeps failing keeps its own backoff.
-pub fn record_success(
-    conn: &mut AnyConnection,
-    instance_id: i64,
-    at: NaiveDateTime,
-) -> DbResult<()> {
-    let before = instance(conn, instance_id)?;
-    diesel::update(instances::table.find(instance_id))
-        .set((
-            instances::consecutive_failures.eq(0),
-            instances::paused_until.eq(None::<NaiveDateTime>),
-            instances::last_success_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
-    if before.paused_until.is_some() {
-        diesel::update(
-            deliveries::table
-                .filter(deliveries::instance_id.eq(instance_id))
-                .filter(deliveries::next_attempt_at.gt(at)),
-        )
-        .set(deliveries::next_attempt_at.eq(at))
-        .execute(conn)?;
-    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tracing::{debug, warn};
 use weft_db::models::{DeliveryRow, OutboxRow};
 use weft_db::{Db, DbError};
@@ -62,12 +62,23 @@ struct Shared {
     sender: Sender,
     settings: Settings,
     workers: Semaphore,
+    /// Instances being sent (or recorded) by this process: not claimed again meanwhile.
     running: Mutex<HashSet<i64>>,
     /// Sending actors' (key id, private key), by actor row id.
     signers: Mutex<HashMap<i64, Arc<(String, String)>>>,
+    /// Finished rounds, for the recorder.
+    finished: mpsc::UnboundedSender<Round>,
 }
 
-/// Starts the dispatcher; it runs until the runtime stops.
+impl Shared {
+    /// Only PostgreSQL is shared by several Weft processes; on SQLite the in-process
+    /// `running` set is enough and leases would cost writes for nothing.
+    fn shared_database(&self) -> bool {
+        self.db.backend() == weft_db::Backend::Postgres
+    }
+}
+
+/// Starts the dispatcher and the recorder; they run until the runtime stops.
 pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHandle {
     let notify = Arc::new(Notify::new());
     let owner = format!(
@@ -78,6 +89,7 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     );
+    let (finished, rounds) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         db,
         owner,
@@ -86,8 +98,10 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
         settings,
         running: Mutex::default(),
         signers: Mutex::default(),
+        finished,
     });
-    tokio::spawn(dispatch(shared, notify.clone()));
+    tokio::spawn(dispatch(shared.clone(), notify.clone()));
+    tokio::spawn(record(shared, rounds, notify.clone()));
     DeliveryHandle { notify }
 }
 
@@ -100,33 +114,60 @@ fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
     TimeDelta::from_std(delay).unwrap_or(TimeDelta::days(1))
 }
 
+fn lease_length(settings: &Settings) -> TimeDelta {
+    TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::minutes(1))
+}
+
 /// The longest the dispatcher sleeps: rows queued by another process sharing the
 /// database (which cannot wake this one) wait at most this long.
 const POLL: Duration = Duration::from_secs(1);
 
-/// The least time between two scans of the queue.
-const GATHER: Duration = Duration::from_millis(10);
+/// The least time between two claims: wake-ups arriving together cost one.
+const GATHER: Duration = Duration::from_millis(2);
 
+/// How long the recorder lets finished rounds gather before writing them.
+const RECORD_GATHER: Duration = Duration::from_millis(5);
+
+/// Claims what is due (many instances' rows in one transaction) and starts a worker per
+/// instance with its rows in hand; sleeps until something else comes due or is queued.
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
     loop {
         let now = weft_db::now();
-        let owner = shared.owner.clone();
-        let due = shared
-            .db
-            .read(move |c| weft_db::outbox::instances_with_due(c, now, &owner))
-            .await;
-        match due {
-            Ok(instances) => {
-                for instance in instances {
-                    if shared.running.lock().expect("running set").insert(instance) {
-                        tokio::spawn(run_instance(shared.clone(), instance, notify.clone()));
-                    }
+        let busy: Vec<i64> = shared
+            .running
+            .lock()
+            .expect("running set")
+            .iter()
+            .copied()
+            .collect();
+        let (owner, per_instance) = (shared.owner.clone(), shared.settings.batch);
+        let lease_until = shared
+            .shared_database()
+            .then(|| now + lease_length(&shared.settings));
+        let claim = move |c: &mut weft_db::AnyConnection| {
+            let claimant = weft_db::queue::Claimant {
+                owner: &owner,
+                lease_until,
+            };
+            weft_db::queue::claim_due(c, now, &claimant, &busy, per_instance as usize)
+        };
+        let claimed = if lease_until.is_some() {
+            shared.db.write(claim).await
+        } else {
+            shared.db.read(claim).await
+        };
+        match claimed {
+            Ok(claimed) => {
+                let mut running = shared.running.lock().expect("running set");
+                for c in claimed {
+                    running.insert(c.instance_id);
+                    tokio::spawn(run_instance(shared.clone(), c));
                 }
             }
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
         }
         // Everything due now has a worker; sleep until something else comes due, or a
-        // service queues more, or a worker that made progress finishes (both notify).
+        // service queues more, or a recorded round made progress (both notify).
         let next = shared
             .db
             .read(move |c| weft_db::outbox::next_wake_after(c, now))
@@ -138,30 +179,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .unwrap_or(POLL)
             .clamp(Duration::from_millis(5), POLL);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
-        // Let wake-ups gather: when hundreds of workers finish at once, one scan of the
-        // queue serves them all instead of one scan each.
         tokio::time::sleep(GATHER).await;
-    }
-}
-
-/// Sends everything due for one instance, then exits.
-async fn run_instance(shared: Arc<Shared>, instance: i64, notify: Arc<Notify>) {
-    let progress = match shared.workers.acquire().await {
-        Ok(_permit) => drain_instance(&shared, instance).await.unwrap_or_else(|e| {
-            warn!("delivery to instance {instance}: {e}");
-            false
-        }),
-        Err(_) => false,
-    };
-    shared
-        .running
-        .lock()
-        .expect("running set")
-        .remove(&instance);
-    // Only a worker that sent or rescheduled something wakes the dispatcher: one that
-    // found all its rows held back must not make it spin.
-    if progress {
-        notify.notify_one();
     }
 }
 
@@ -175,9 +193,17 @@ enum GroupResult {
     LocalFailed(String),
 }
 
-/// The lease on one instance's queue, renewed while sending. Only PostgreSQL is shared
-/// by several Weft processes; on SQLite the in-process `running` set is enough and the
-/// lease costs nothing.
+/// One instance's round, sent and waiting to be recorded.
+struct Round {
+    instance: i64,
+    /// Rows done with: delivered, or refused for good.
+    done: Vec<i64>,
+    local_failure: Option<String>,
+    peer_failure: Option<String>,
+}
+
+/// This process's lease on one instance's queue (PostgreSQL), taken when the rows were
+/// claimed and renewed while sending; released when the round is recorded.
 struct Lease {
     instance: i64,
     shared_database: bool,
@@ -185,23 +211,10 @@ struct Lease {
 }
 
 impl Lease {
-    async fn take(shared: &Shared, instance: i64) -> Result<Option<Lease>, DbError> {
-        let lease = Lease {
-            instance,
-            shared_database: shared.db.backend() == weft_db::Backend::Postgres,
-            renewed: Mutex::new(Instant::now()),
-        };
-        if !lease.shared_database {
-            return Ok(Some(lease));
-        }
-        Ok(lease.renew(shared).await?.then_some(lease))
-    }
-
     async fn renew(&self, shared: &Shared) -> Result<bool, DbError> {
         let (owner, instance) = (shared.owner.clone(), self.instance);
         let now = weft_db::now();
-        let until =
-            now + TimeDelta::from_std(shared.settings.lease).unwrap_or(TimeDelta::minutes(1));
+        let until = now + lease_length(&shared.settings);
         let held = shared
             .db
             .write(move |c| weft_db::outbox::try_lease(c, instance, &owner, now, until))
@@ -221,117 +234,154 @@ impl Lease {
         }
         self.renew(shared).await
     }
-
-    async fn release(&self, shared: &Shared) -> Result<(), DbError> {
-        if !self.shared_database {
-            return Ok(());
-        }
-        let (owner, instance) = (shared.owner.clone(), self.instance);
-        shared
-            .db
-            .write(move |c| weft_db::outbox::release_lease(c, instance, &owner))
-            .await
-    }
 }
 
-/// Sends rounds of due rows until none is left; returns whether any row was sent or
-/// rescheduled.
-async fn drain_instance(shared: &Arc<Shared>, instance: i64) -> Result<bool, DbError> {
-    let Some(lease) = Lease::take(shared, instance).await? else {
-        return Ok(false);
+/// Sends one instance's claimed rows (waiting for a worker slot first), then hands the
+/// round to the recorder.
+async fn run_instance(shared: Arc<Shared>, claimed: weft_db::queue::Claimed) {
+    let instance = claimed.instance_id;
+    let lease = Lease {
+        instance,
+        shared_database: shared.shared_database(),
+        renewed: Mutex::new(Instant::now()),
     };
-    let result = drain_leased(shared, &lease, instance).await;
-    if let Err(e) = lease.release(shared).await {
-        warn!("delivery: cannot release the lease on instance {instance}: {e}");
+    let round = match shared.workers.acquire().await {
+        Ok(_permit) => send_round(&shared, &lease, claimed).await,
+        Err(_) => Round {
+            instance,
+            done: vec![],
+            local_failure: Some("delivery is shutting down".into()),
+            peer_failure: None,
+        },
+    };
+    if shared.finished.send(round).is_err() {
+        shared
+            .running
+            .lock()
+            .expect("running set")
+            .remove(&instance);
     }
-    result
 }
 
-async fn drain_leased(shared: &Arc<Shared>, lease: &Lease, instance: i64) -> Result<bool, DbError> {
-    let mut progress = false;
-    loop {
-        let now = weft_db::now();
-        let batch = shared.settings.batch;
-        let (rows, blocked) = shared
-            .db
-            .read(move |c| -> Result<_, DbError> {
-                let rows = weft_db::outbox::due_for_instance(c, instance, now, batch)?;
-                let last = rows.last().map(|(d, _)| d.id).unwrap_or(0);
-                let blocked = weft_db::outbox::keys_waiting_before(c, instance, now, last)?;
-                Ok((rows, blocked))
-            })
-            .await?;
-        let groups = due_groups(rows, &blocked);
-        if groups.is_empty() {
-            return Ok(progress);
+async fn send_round(
+    shared: &Arc<Shared>,
+    lease: &Lease,
+    claimed: weft_db::queue::Claimed,
+) -> Round {
+    let groups = due_groups(claimed.rows, &claimed.waiting);
+    let results: Vec<(Vec<i64>, GroupResult)> = futures_util::stream::iter(groups)
+        .map(|group| send_group(shared, lease, group))
+        .buffer_unordered(shared.settings.in_flight)
+        .collect()
+        .await;
+    let mut round = Round {
+        instance: claimed.instance_id,
+        done: vec![],
+        local_failure: None,
+        peer_failure: None,
+    };
+    for (done, result) in results {
+        round.done.extend(done);
+        match result {
+            GroupResult::Done => {}
+            GroupResult::PeerFailed(e) => round.peer_failure = round.peer_failure.or(Some(e)),
+            GroupResult::LocalFailed(e) => round.local_failure = round.local_failure.or(Some(e)),
         }
-        let results: Vec<(Vec<i64>, GroupResult)> = futures_util::stream::iter(groups)
-            .map(|group| send_group(shared, lease, group))
-            .buffer_unordered(shared.settings.in_flight)
-            .collect()
-            .await;
-        // Something was sent or rescheduled: the dispatcher's idea of when to look next
-        // may be stale, so this worker will wake it.
-        progress = true;
-        let sent: Vec<i64> = results
+    }
+    if let Some(error) = &round.local_failure {
+        warn!(
+            "delivery to instance {} stopped by a local error: {error}",
+            round.instance
+        );
+    }
+    round
+}
+
+/// Records finished rounds, as many as have finished, in one write: the rows sent are
+/// forgotten (a crash before this resends them; receivers drop repeats by id), each
+/// instance's health is noted, and its lease released. Then the instances may be
+/// claimed again, and the dispatcher is woken if anything moved.
+async fn record(
+    shared: Arc<Shared>,
+    mut rounds: mpsc::UnboundedReceiver<Round>,
+    notify: Arc<Notify>,
+) {
+    while let Some(first) = rounds.recv().await {
+        // Rounds finishing together are recorded together: a write per round would be
+        // most of the database's work in a fan-out.
+        tokio::time::sleep(RECORD_GATHER).await;
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match rounds.try_recv() {
+                Ok(round) => batch.push(round),
+                Err(_) => break,
+            }
+        }
+        let instances: Vec<i64> = batch.iter().map(|r| r.instance).collect();
+        let progress = batch
             .iter()
-            .flat_map(|(ids, _)| ids.iter().copied())
+            .any(|r| !r.done.is_empty() || r.peer_failure.is_some());
+        let done: Vec<i64> = batch.iter().flat_map(|r| r.done.iter().copied()).collect();
+        let healthy: Vec<i64> = batch
+            .iter()
+            .filter(|r| r.local_failure.is_none() && r.peer_failure.is_none() && !r.done.is_empty())
+            .map(|r| r.instance)
             .collect();
-        let local = results.iter().find_map(|(_, r)| match r {
-            GroupResult::LocalFailed(e) => Some(e.clone()),
-            _ => None,
-        });
-        let peer = results.iter().find_map(|(_, r)| match r {
-            GroupResult::PeerFailed(e) => Some(e.clone()),
-            _ => None,
-        });
-        // One write per round, committed together with other instances' rounds: the rows
-        // sent are forgotten (a crash before this resends them; receivers drop repeats by
-        // id) and the instance's health noted.
-        let settings = shared.settings.clone();
+        let failed: Vec<(i64, String)> = batch
+            .into_iter()
+            .filter(|r| r.local_failure.is_none())
+            .filter_map(|r| r.peer_failure.map(|e| (r.instance, e)))
+            .collect();
+        let (settings, owner) = (shared.settings.clone(), shared.owner.clone());
+        let (leased, release) = (shared.shared_database(), instances.clone());
         let now = weft_db::now();
-        let stop = local.is_some() || peer.is_some();
-        shared
+        let written = shared
             .db
             .write_grouped(move |c| -> Result<(), DbError> {
-                weft_db::outbox::delivered_many(c, &sent)?;
-                match (&local, &peer) {
-                    (Some(_), _) => Ok(()),
-                    (None, None) => weft_db::outbox::record_success(c, instance, now),
-                    (None, Some(error)) => {
-                        let before = weft_db::outbox::instance(c, instance)?;
-                        let failures = before.consecutive_failures + 1;
-                        let paused = (failures >= settings.pause_after)
-                            .then(|| now + backoff(&settings, failures - settings.pause_after + 1));
-                        weft_db::outbox::record_failure(c, instance, now, paused, error)?;
-                        Ok(())
-                    }
+                weft_db::outbox::delivered_many(c, &done)?;
+                weft_db::queue::record_successes(c, &healthy, now)?;
+                for (instance, error) in &failed {
+                    let before = weft_db::outbox::instance(c, *instance)?;
+                    let failures = before.consecutive_failures + 1;
+                    let paused = (failures >= settings.pause_after)
+                        .then(|| now + backoff(&settings, failures - settings.pause_after + 1));
+                    weft_db::outbox::record_failure(c, *instance, now, paused, error)?;
                 }
+                if leased {
+                    weft_db::queue::release_leases(c, &release, &owner)?;
+                }
+                Ok(())
             })
-            .await?;
-        if let Some(error) = results.iter().find_map(|(_, r)| match r {
-            GroupResult::LocalFailed(e) => Some(e),
-            _ => None,
-        }) {
-            warn!("delivery to instance {instance} stopped by a local error: {error}");
+            .await;
+        if let Err(e) = written {
+            // The rows stay queued and are sent again; receivers drop repeats by id.
+            warn!("delivery: cannot record {} rounds: {e}", instances.len());
         }
-        if stop {
-            return Ok(progress);
+        {
+            let mut running = shared.running.lock().expect("running set");
+            for instance in &instances {
+                running.remove(instance);
+            }
+        }
+        if progress {
+            notify.notify_one();
         }
     }
 }
 
-/// Splits due rows (in id order) into groups by ordering key, leaving out keys that
-/// still have an older row waiting for its retry: those go when it has gone.
+/// Splits due rows (in id order) into groups by ordering key, leaving out rows whose key
+/// has an older row still waiting for its retry: those go when it has gone.
 fn due_groups(
-    rows: Vec<(DeliveryRow, OutboxRow)>,
-    blocked: &[String],
-) -> Vec<Vec<(DeliveryRow, OutboxRow)>> {
-    let blocked: HashSet<&str> = blocked.iter().map(String::as_str).collect();
+    rows: Vec<(DeliveryRow, Arc<OutboxRow>)>,
+    waiting: &HashMap<String, i64>,
+) -> Vec<Vec<(DeliveryRow, Arc<OutboxRow>)>> {
     let mut order: Vec<String> = vec![];
-    let mut groups: HashMap<String, Vec<(DeliveryRow, OutboxRow)>> = HashMap::new();
+    let mut groups: HashMap<String, Vec<(DeliveryRow, Arc<OutboxRow>)>> = HashMap::new();
     for (delivery, activity) in rows {
-        if blocked.contains(delivery.ordering_key.as_str()) {
+        if waiting
+            .get(&delivery.ordering_key)
+            .is_some_and(|oldest| *oldest < delivery.id)
+        {
             continue;
         }
         let key = delivery.ordering_key.clone();
@@ -351,7 +401,7 @@ fn due_groups(
 async fn send_group(
     shared: &Arc<Shared>,
     lease: &Lease,
-    group: Vec<(DeliveryRow, OutboxRow)>,
+    group: Vec<(DeliveryRow, Arc<OutboxRow>)>,
 ) -> (Vec<i64>, GroupResult) {
     let mut done = vec![];
     for (delivery, activity) in group {

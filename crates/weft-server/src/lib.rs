@@ -2,9 +2,9 @@
 //! start the delivery workers, and serve federation and API routes.
 
 pub mod config;
+mod dns;
 
 use activitypub_federation::config::FederationMiddleware;
-use activitypub_federation::resolver::ValidatingDnsResolver;
 pub use config::Config;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub fn http_client(dev: bool) -> Result<reqwest::Client, String> {
         .connect_timeout(Duration::from_secs(5))
         .pool_max_idle_per_host(32)
         .user_agent(concat!("Weft/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(ValidatingDnsResolver::new(vec![], !dev))
+        .dns_resolver(dns::CachingResolver::new(!dev))
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
 }
