@@ -56,3 +56,33 @@ impl Resolve for CachingResolver {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    async fn resolve(r: &CachingResolver, host: &str) -> Result<Vec<SocketAddr>, String> {
+        r.resolve(Name::from_str(host).unwrap())
+            .await
+            .map(|a| a.collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn internal_addresses_stay_refused_and_refusals_are_not_kept() {
+        let strict = CachingResolver::new(true);
+        assert!(resolve(&strict, "localhost").await.is_err());
+        assert!(resolve(&strict, "localhost").await.is_err());
+        assert!(strict.answers.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn answers_are_kept_and_reused() {
+        let dev = CachingResolver::new(false);
+        let first = resolve(&dev, "LOCALHOST").await.unwrap();
+        assert!(first.iter().all(|a| a.ip().is_loopback()));
+        assert!(dev.answers.lock().unwrap().contains_key("localhost"));
+        assert_eq!(resolve(&dev, "localhost").await.unwrap(), first);
+    }
+}
