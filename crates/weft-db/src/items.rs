@@ -210,19 +210,14 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ItemRow>> {
 }
 
 /// Inserts many items; an item whose ap_id is already stored (a concurrent writer took it
-/// in) is skipped and yields `None`. One statement per 200 rows on PostgreSQL, where each
+/// in) is skipped and yields `None`. One statement on PostgreSQL (`pg_batch`), where each
 /// statement is a round trip; one cached statement per row on SQLite, where none is.
 pub fn insert_many(conn: &mut AnyConnection, rows: &[NewItem]) -> DbResult<Vec<Option<ItemRow>>> {
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
     match conn {
         AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(200) {
-                let inserted: Vec<(i64, String)> = diesel::insert_into(items::table)
-                    .values(chunk)
-                    .on_conflict(items::ap_id)
-                    .do_nothing()
-                    .returning((items::id, items::ap_id))
-                    .get_results(c)?;
+            for chunk in rows.chunks(1000) {
+                let inserted = crate::pg_batch::insert_items(c, chunk)?;
                 ids.extend(inserted.into_iter().map(|(id, ap_id)| (ap_id, id)));
             }
         }
@@ -251,11 +246,8 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewItem]) -> DbResult<Vec<O
 pub fn place_many(conn: &mut AnyConnection, rows: &[NewPlacement]) -> DbResult<()> {
     match conn {
         AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(500) {
-                diesel::insert_into(placements::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
+            for chunk in rows.chunks(1000) {
+                crate::pg_batch::insert_placements(c, chunk)?;
             }
         }
         AnyConnection::Sqlite(c) => {

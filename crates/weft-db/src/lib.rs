@@ -10,6 +10,7 @@ pub mod actors;
 pub mod follows;
 pub mod items;
 pub mod outbox;
+mod pg_batch;
 pub mod queue;
 
 pub use connection::{

@@ -19,11 +19,8 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewOutbox]) -> DbResult<Vec
     match conn {
         AnyConnection::Postgresql(c) => {
             let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
-            for chunk in rows.chunks(200) {
-                let inserted: Vec<(i64, String)> = diesel::insert_into(outbox::table)
-                    .values(chunk)
-                    .returning((outbox::id, outbox::ap_id))
-                    .get_results(c)?;
+            for chunk in rows.chunks(1000) {
+                let inserted = crate::pg_batch::insert_outbox(c, chunk)?;
                 ids.extend(inserted.into_iter().map(|(id, ap_id)| (ap_id, id)));
             }
             rows.iter()
@@ -165,11 +162,8 @@ pub fn instance_by_domain(conn: &mut AnyConnection, domain: &str) -> DbResult<Op
 pub fn insert_deliveries(conn: &mut AnyConnection, rows: &[NewDelivery]) -> DbResult<()> {
     match conn {
         AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(500) {
-                diesel::insert_into(deliveries::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
+            for chunk in rows.chunks(5000) {
+                crate::pg_batch::insert_deliveries(c, chunk)?;
             }
         }
         AnyConnection::Sqlite(c) => {
@@ -353,23 +347,8 @@ pub fn mark_received_many(
     let mut inserted = HashSet::with_capacity(activities.len());
     match conn {
         AnyConnection::Postgresql(c) => {
-            for chunk in activities.chunks(500) {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .map(|(id, actor)| {
-                        (
-                            received_activities::ap_id.eq(id),
-                            received_activities::actor_ap_id.eq(actor),
-                            received_activities::received_at.eq(at),
-                        )
-                    })
-                    .collect();
-                let ids: Vec<String> = diesel::insert_into(received_activities::table)
-                    .values(rows)
-                    .on_conflict_do_nothing()
-                    .returning(received_activities::ap_id)
-                    .get_results(c)?;
-                inserted.extend(ids);
+            for chunk in activities.chunks(1000) {
+                inserted.extend(crate::pg_batch::mark_received(c, chunk, at)?);
             }
         }
         AnyConnection::Sqlite(c) => {
