@@ -9,10 +9,13 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use weft_core::Urls;
 use weft_core::received::{CreateOutcome, IncomingCreate, receive_creates};
-use weft_db::{Backend, Db};
+use weft_db::Db;
 
 /// The most creates in one transaction.
 const MAX_BATCH: usize = 256;
+
+/// Batches in the making at once (on both backends, measured).
+const TAKERS: usize = 2;
 
 pub struct CreateBatcher {
     db: Db,
@@ -54,13 +57,10 @@ impl CreateBatcher {
     fn start(&self) -> mpsc::UnboundedSender<Waiting> {
         let (sender, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
-        // SQLite has one writer. On PostgreSQL a second batch fills while the first is
-        // written; more would only make batches smaller.
-        let takers = match self.db.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 2,
-        };
-        for _ in 0..takers {
+        // A second batch is gathered (and on SQLite waits at the write lock) while the
+        // first is written, so the writer does not sit idle between batches; more would
+        // only make batches smaller.
+        for _ in 0..TAKERS {
             tokio::spawn(take(self.db.clone(), self.urls.clone(), waiting.clone()));
         }
         sender
