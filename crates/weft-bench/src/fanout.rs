@@ -69,6 +69,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         let (weft, _) = setup.start(&[]).await?;
         let (aws, rsa) = signing_costs(if options.smoke { 5 } else { 300 });
 
+        setup.settle();
         let client = reqwest::Client::new();
         let cpu_before = weft.cpu_seconds();
         let started = Instant::now();

@@ -41,9 +41,22 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     } else {
         (6_000, 1_000, 50)
     };
+    // Three runs per backend (one for the smoke test), each printed; the table takes the
+    // median, since one run on these shared 2-core machines can be 20 % off either way.
+    let runs = if options.smoke { 1 } else { 3 };
     let mut rows = vec![];
     for backend in options.backends() {
-        rows.push(run_one(&backend, activities, actors, keys).await?);
+        let mut measured = vec![];
+        for _ in 0..runs {
+            measured.push(run_one(&backend, activities, actors, keys).await?);
+        }
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (rate, mut row) = measured.swap_remove(measured.len() / 2);
+        if runs > 1 {
+            row.measured = format!("{} (median of {runs} runs)", row.measured);
+        }
+        println!("P3 inbox ({}): median {rate:.0}/s", backend.name());
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -53,7 +66,7 @@ async fn run_one(
     activities: usize,
     actors: usize,
     keys: usize,
-) -> Result<Row, String> {
+) -> Result<(f64, Row), String> {
     let setup = Setup::new(backend)?;
     let (lead, _) = setup.user("lead");
     let cop = setup.community("cop", &lead);
@@ -129,6 +142,7 @@ async fn run_one(
         .flat_map(|h| h.join().unwrap())
         .collect();
     let prepared = Arc::new(prepared);
+    setup.settle();
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(128)
@@ -201,16 +215,19 @@ async fn run_one(
         verify * 1e6
     );
     drop(weft);
-    Ok(Row {
-        name: "P3 inbox: signed Create(Note), accepted and stored",
-        backend: backend.name(),
-        goal: "≥ 3,000/s".into(),
-        limit: format!(
-            "{limit:.0}/s (RSA verification alone, {} cores)",
-            crate::fanout::cores()
-        ),
-        measured: format!("{rate:.0}/s ({stored} of {activities} stored)"),
-        ratio: format!("{:.2} of limit; {:.2}× goal", rate / limit, rate / 3000.0),
-        pass: rate >= 3000.0 && stored as usize == activities,
-    })
+    Ok((
+        rate,
+        Row {
+            name: "P3 inbox: signed Create(Note), accepted and stored",
+            backend: backend.name(),
+            goal: "≥ 3,000/s".into(),
+            limit: format!(
+                "{limit:.0}/s (RSA verification alone, {} cores)",
+                crate::fanout::cores()
+            ),
+            measured: format!("{rate:.0}/s ({stored} of {activities} stored)"),
+            ratio: format!("{:.2} of limit; {:.2}× goal", rate / limit, rate / 3000.0),
+            pass: rate >= 3000.0 && stored as usize == activities,
+        },
+    ))
 }
