@@ -123,7 +123,7 @@ fn lease_length(settings: &Settings) -> TimeDelta {
 const POLL: Duration = Duration::from_secs(1);
 
 /// The least time between two claims: wake-ups arriving together cost one.
-const GATHER: Duration = Duration::from_millis(2);
+const GATHER: Duration = Duration::from_millis(5);
 
 /// How long the recorder lets finished rounds gather before writing them.
 const RECORD_GATHER: Duration = Duration::from_millis(5);
@@ -133,13 +133,7 @@ const RECORD_GATHER: Duration = Duration::from_millis(5);
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
     loop {
         let now = weft_db::now();
-        let busy: Vec<i64> = shared
-            .running
-            .lock()
-            .expect("running set")
-            .iter()
-            .copied()
-            .collect();
+        let busy = busy_now(&shared);
         let (owner, per_instance) = (shared.owner.clone(), shared.settings.batch);
         let lease_until = shared
             .shared_database()
@@ -152,7 +146,19 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             weft_db::queue::claim_due(c, now, &claimant, &busy, per_instance as usize)
         };
         let claimed = if lease_until.is_some() {
-            shared.db.write(claim).await
+            // Taking leases is a write; most wake-ups (an inbox activity that queued
+            // nothing) find nothing due, which a read can tell.
+            let (owner, busy) = (shared.owner.clone(), busy_now(&shared));
+            let due = shared
+                .db
+                .read(move |c| weft_db::outbox::instances_with_due(c, now, &owner))
+                .await
+                .map(|ids| ids.iter().any(|id| !busy.contains(id)));
+            match due {
+                Ok(true) => shared.db.write(claim).await,
+                Ok(false) => Ok(vec![]),
+                Err(e) => Err(e),
+            }
         } else {
             shared.db.read(claim).await
         };
@@ -181,6 +187,16 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
         let _ = tokio::time::timeout(wait, notify.notified()).await;
         tokio::time::sleep(GATHER).await;
     }
+}
+
+fn busy_now(shared: &Shared) -> Vec<i64> {
+    shared
+        .running
+        .lock()
+        .expect("running set")
+        .iter()
+        .copied()
+        .collect()
 }
 
 /// How a group of sends ended.
