@@ -2,7 +2,7 @@
 //! has arrived while the previous batch was being written goes in the next one, in one
 //! transaction, and each sender is answered only after the commit. Under load that turns
 //! a dozen statements per post into a few per batch; a lone `Create` is a batch of one
-//! and waits for nothing.
+//! and waits a millisecond at most.
 
 use crate::FedError;
 use std::sync::{Arc, OnceLock};
@@ -16,6 +16,10 @@ const MAX_BATCH: usize = 256;
 
 /// Batches in the making at once (on both backends, measured).
 const TAKERS: usize = 2;
+
+/// When fewer than `FEW` creates are waiting, a batch waits `GATHER` for more.
+const FEW: usize = 16;
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub struct CreateBatcher {
     db: Db,
@@ -75,6 +79,11 @@ async fn take(db: Db, urls: Urls, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Wai
                 return;
             };
             let mut batch = vec![first];
+            // Under load a batch of one or two costs the same statements as a batch of
+            // fifty: when little is waiting, let a little more arrive.
+            if waiting.len() < FEW {
+                tokio::time::sleep(GATHER).await;
+            }
             while batch.len() < MAX_BATCH {
                 match waiting.try_recv() {
                     Ok(next) => batch.push(next),
