@@ -3,7 +3,7 @@
 
 use crate::Urls;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use url::Url;
 use weft_db::models::{ActorRow, NewDelivery, NewOutbox};
 use weft_db::{AnyConnection, DbResult};
@@ -39,10 +39,49 @@ pub fn queue_many<A: Serialize>(
     urls: &Urls,
     outs: Vec<Outgoing<'_, A>>,
 ) -> DbResult<Vec<i64>> {
-    let now = weft_db::now();
-    let rows: Vec<NewOutbox> = outs
+    let planned = plan(urls, outs);
+    let outbox_ids = weft_db::outbox::insert_many(conn, &planned.rows)?;
+    let by_ap_id: HashMap<&str, i64> = planned
+        .rows
         .iter()
-        .map(|out| NewOutbox {
+        .map(|r| r.ap_id.as_str())
+        .zip(outbox_ids.iter().copied())
+        .collect();
+    let deliveries = deliveries(conn, &planned.targets)?
+        .into_iter()
+        .filter_map(|(activity, mut d)| {
+            d.outbox_id = *by_ap_id.get(activity.as_str())?;
+            Some(d)
+        })
+        .collect::<Vec<_>>();
+    weft_db::outbox::insert_deliveries(conn, &deliveries)?;
+    Ok(outbox_ids)
+}
+
+/// Activities as outbox rows, and where each is to be delivered, not yet written.
+pub struct Planned {
+    pub rows: Vec<NewOutbox>,
+    pub targets: Vec<Target>,
+}
+
+/// One remote inbox of one activity.
+pub struct Target {
+    pub activity_ap_id: String,
+    pub inbox: String,
+    pub domain: String,
+    pub ordering_key: String,
+}
+
+/// The rows and targets of activities to send: local and repeated inboxes dropped,
+/// activities on one object sharing an ordering key.
+pub fn plan<A: Serialize>(urls: &Urls, outs: Vec<Outgoing<'_, A>>) -> Planned {
+    let now = weft_db::now();
+    let mut planned = Planned {
+        rows: Vec::with_capacity(outs.len()),
+        targets: vec![],
+    };
+    for out in outs {
+        planned.rows.push(NewOutbox {
             ap_id: out.activity_id.to_string(),
             actor_id: out.sender.id,
             kind: out.kind.to_string(),
@@ -51,12 +90,7 @@ pub fn queue_many<A: Serialize>(
                 .expect("activities serialise"),
             is_public: out.public,
             created_at: now,
-        })
-        .collect();
-    let outbox_ids = weft_db::outbox::insert_many(conn, &rows)?;
-    // (outbox id, ordering key, inbox, domain) for every remote inbox of every activity.
-    let mut targets: Vec<(i64, String, String, String)> = vec![];
-    for (out, outbox_id) in outs.into_iter().zip(&outbox_ids) {
+        });
         let inboxes: BTreeSet<String> = out
             .inboxes
             .into_iter()
@@ -66,33 +100,51 @@ pub fn queue_many<A: Serialize>(
             .object_id
             .map(str::to_string)
             .unwrap_or_else(|| out.activity_id.to_string());
-        targets.extend(inboxes.into_iter().filter_map(|inbox| {
-            let domain = Url::parse(&inbox)
-                .ok()
-                .as_ref()
-                .and_then(crate::urls::host_port)?;
-            Some((*outbox_id, ordering_key.clone(), inbox, domain))
-        }));
+        planned
+            .targets
+            .extend(inboxes.into_iter().filter_map(|inbox| {
+                let domain = Url::parse(&inbox)
+                    .ok()
+                    .as_ref()
+                    .and_then(crate::urls::host_port)?;
+                Some(Target {
+                    activity_ap_id: out.activity_id.to_string(),
+                    inbox,
+                    domain,
+                    ordering_key: ordering_key.clone(),
+                })
+            }));
     }
+    planned
+}
+
+/// Delivery rows for the targets (instances recorded as needed), keyed by the activity's
+/// ap_id; their `outbox_id` is filled in by the caller once the activity is stored.
+pub fn deliveries(
+    conn: &mut AnyConnection,
+    targets: &[Target],
+) -> DbResult<Vec<(String, NewDelivery)>> {
     if targets.is_empty() {
-        return Ok(outbox_ids);
+        return Ok(vec![]);
     }
-    let mut domains: Vec<String> = targets.iter().map(|t| t.3.clone()).collect();
+    let mut domains: Vec<String> = targets.iter().map(|t| t.domain.clone()).collect();
     domains.sort();
     domains.dedup();
     let instance_ids = weft_db::outbox::instance_ids(conn, &domains)?;
-    let deliveries: Vec<NewDelivery> = targets
-        .into_iter()
-        .filter_map(|(outbox_id, ordering_key, inbox, domain)| {
-            Some(NewDelivery {
-                outbox_id,
-                instance_id: *instance_ids.get(&domain)?,
-                inbox_url: inbox,
-                ordering_key,
-                next_attempt_at: now,
-            })
+    let now = weft_db::now();
+    Ok(targets
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.activity_ap_id.clone(),
+                NewDelivery {
+                    outbox_id: 0,
+                    instance_id: *instance_ids.get(&t.domain)?,
+                    inbox_url: t.inbox.clone(),
+                    ordering_key: t.ordering_key.clone(),
+                    next_attempt_at: now,
+                },
+            ))
         })
-        .collect();
-    weft_db::outbox::insert_deliveries(conn, &deliveries)?;
-    Ok(outbox_ids)
+        .collect())
 }

@@ -3,7 +3,6 @@
 //! `rules::may_post_with`); what a batch shares is the reading and writing, a few
 //! statements per batch instead of a dozen per post. A batch of one is the plain case.
 
-use crate::outbox::queue_many;
 use crate::posts::{
     Announcement, Received, Wanted, announcements, check_authorship, community_among,
     community_candidates, created_placement, new_remote_item, outgoing,
@@ -15,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, CommunityRow, ItemRow};
+use weft_db::post_batch::PostBatch;
 use weft_protocol::{Activity, PostObject, addresses_public};
 
 /// A `Create` whose signature (by `author`) has been verified.
@@ -183,30 +183,68 @@ fn receive_round(
         }
     }
 
-    // What is acted on is recorded as received; one recorded before (perhaps a moment
-    // ago, by a concurrent writer) is a repeat and does nothing more. A repeat costs no
-    // extra query: it is decided like the others and dropped here.
-    let marks: Vec<(String, String)> = decided
+    // Written in one go (`weft_db::post_batch`): what is acted on is recorded as
+    // received, and a post is stored only if its activity was newly recorded there (one
+    // recorded before, perhaps a moment ago by a concurrent writer, is a repeat and does
+    // nothing more); what is sent about a post is queued only if the post was stored.
+    let stores: Vec<Store> = decided
         .iter()
-        .map(|(i, _)| {
-            let c = &batch[*i];
-            (c.create_id.to_string(), c.author.ap_id.clone())
+        .filter_map(|(i, d)| match d {
+            Decision::Store { community, parent } => Some(Store {
+                index: *i,
+                community,
+                parent: parent.as_ref(),
+            }),
+            _ => None,
         })
         .collect();
-    let fresh = weft_db::outbox::mark_received_many(conn, &marks, weft_db::now())?;
-    let mut stores = vec![];
+    let now = weft_db::now();
+    let mut writes = PostBatch {
+        received: decided
+            .iter()
+            .map(|(i, _)| {
+                (
+                    batch[*i].create_id.to_string(),
+                    batch[*i].author.ap_id.clone(),
+                )
+            })
+            .collect(),
+        ..PostBatch::default()
+    };
+    let rows = plan_stores(conn, urls, batch, &stores, now, &mut writes)?;
+    let written = weft_db::post_batch::write(conn, &writes, now)?;
+    let mut rows: HashMap<usize, ItemRow> = rows.into_iter().collect();
     for (i, decision) in decided {
-        if !fresh.contains(batch[i].create_id.as_str()) {
-            outcomes[i] = Some(Ok(None));
-            continue;
-        }
-        match decision {
-            Decision::Known(item) => outcomes[i] = Some(Ok(Some(Received::Known(item)))),
-            Decision::Ignored(why) => outcomes[i] = Some(Ok(Some(Received::Ignored(why)))),
-            Decision::Store { community, parent } => stores.push((i, *community, parent)),
-        }
+        outcomes[i] = Some(if !written.fresh.contains(batch[i].create_id.as_str()) {
+            Ok(None)
+        } else {
+            match decision {
+                Decision::Known(item) => Ok(Some(Received::Known(item))),
+                Decision::Ignored(why) => Ok(Some(Received::Ignored(why))),
+                Decision::Store { .. } => {
+                    let mut item = rows.remove(&i).expect("planned");
+                    match written.items.get(&item.ap_id) {
+                        Some(id) => {
+                            item.id = *id;
+                            Ok(Some(Received::Stored(item)))
+                        }
+                        // Stored a moment ago by a concurrent writer.
+                        None => weft_db::items::by_ap_id(conn, &item.ap_id)?
+                            .map(|existing| Some(Received::Known(existing)))
+                            .ok_or_else(|| CoreError::Conflict(format!("{} vanished", item.ap_id))),
+                    }
+                }
+            }
+        });
     }
-    store(conn, urls, batch, stores, outcomes)
+    Ok(())
+}
+
+/// A post to store, with where it goes.
+struct Store<'a> {
+    index: usize,
+    community: &'a ActorRow,
+    parent: Option<&'a ItemRow>,
 }
 
 /// Applies the rules to each live create, on rows read beforehand.
@@ -294,67 +332,51 @@ fn decide(
     Ok(decisions)
 }
 
-/// Stores and places the accepted posts; those in local communities are announced.
-fn store(
+/// Adds the posts, their placements and (in local communities) their announcements to
+/// `writes`; returns each post's row as it will be stored (its id is not known yet).
+fn plan_stores(
     conn: &mut AnyConnection,
     urls: &Urls,
     batch: &[IncomingCreate],
-    stores: Vec<(usize, ActorRow, Option<ItemRow>)>,
-    outcomes: &mut [Option<CreateOutcome>],
-) -> CoreResult<()> {
-    if stores.is_empty() {
-        return Ok(());
+    stores: &[Store<'_>],
+    now: chrono::NaiveDateTime,
+    writes: &mut PostBatch,
+) -> CoreResult<Vec<(usize, ItemRow)>> {
+    let mut rows = Vec::with_capacity(stores.len());
+    for s in stores {
+        let c = &batch[s.index];
+        let new = new_remote_item(&c.author, &c.object, s.community, s.parent, now);
+        let item = weft_db::items::as_stored(0, new.clone());
+        writes.placements.push((
+            item.ap_id.clone(),
+            created_placement(&item, &c.author, s.community, now),
+        ));
+        writes.items.push((c.create_id.to_string(), new));
+        rows.push((s.index, item));
     }
-    let now = weft_db::now();
-    let rows: Vec<_> = stores
-        .iter()
-        .map(|(i, community, parent)| {
-            new_remote_item(
-                &batch[*i].author,
-                &batch[*i].object,
-                community,
-                parent.as_ref(),
-                now,
-            )
-        })
-        .collect();
-    let inserted = weft_db::items::insert_many(conn, &rows)?;
-    let mut placements = vec![];
-    let mut stored = vec![];
-    for ((i, community, parent), item) in stores.into_iter().zip(inserted) {
-        let Some(item) = item else {
-            // Stored a moment ago by a concurrent writer.
-            let existing = weft_db::items::by_ap_id(conn, batch[i].object.id.as_str())?
-                .ok_or_else(|| CoreError::Conflict(format!("{} vanished", batch[i].object.id)))?;
-            outcomes[i] = Some(Ok(Some(Received::Known(existing))));
-            continue;
-        };
-        placements.push(created_placement(&item, &batch[i].author, &community, now));
-        stored.push((i, item, community, parent));
-    }
-    weft_db::items::place_many(conn, &placements)?;
-    announce_stored(conn, urls, batch, &stored)?;
-    for (i, item, _, _) in stored {
-        outcomes[i] = Some(Ok(Some(Received::Stored(item))));
-    }
-    Ok(())
+    let planned = announcements_of(conn, urls, batch, stores, &rows)?;
+    writes.deliveries = crate::outbox::deliveries(conn, &planned.targets)?;
+    writes.outbox = planned.rows;
+    Ok(rows)
 }
 
-/// Local communities announce what they took in: the `Create` as received (with the
-/// post as stored), and the bare post. Built from rows in hand, not read back.
-fn announce_stored(
+/// Local communities announce what they take in: the `Create` as received (with the
+/// post as it will be stored), and the bare post. Built from rows in hand.
+fn announcements_of(
     conn: &mut AnyConnection,
     urls: &Urls,
     batch: &[IncomingCreate],
-    stored: &[(usize, ItemRow, ActorRow, Option<ItemRow>)],
-) -> CoreResult<()> {
-    let local: Vec<_> = stored.iter().filter(|s| s.2.is_local).collect();
-    if local.is_empty() {
-        return Ok(());
-    }
+    stores: &[Store<'_>],
+    rows: &[(usize, ItemRow)],
+) -> CoreResult<crate::outbox::Planned> {
+    let local: Vec<(&Store<'_>, &ItemRow)> = stores
+        .iter()
+        .zip(rows.iter().map(|(_, item)| item))
+        .filter(|(s, _)| s.community.is_local)
+        .collect();
     let mut author_ids: Vec<i64> = local
         .iter()
-        .filter_map(|s| s.3.as_ref().map(|p| p.author_id))
+        .filter_map(|(s, _)| s.parent.map(|p| p.author_id))
         .collect();
     dedup(&mut author_ids);
     let parent_authors: HashMap<i64, ActorRow> = weft_db::actors::by_ids(conn, &author_ids)?
@@ -363,9 +385,9 @@ fn announce_stored(
         .collect();
     let mut root_ids: Vec<i64> = local
         .iter()
-        .filter_map(|(_, item, _, parent)| {
+        .filter_map(|(s, item)| {
             item.thread_root_id
-                .filter(|r| parent.as_ref().map(|p| p.id) != Some(*r))
+                .filter(|r| s.parent.map(|p| p.id) != Some(*r))
         })
         .collect();
     dedup(&mut root_ids);
@@ -375,18 +397,17 @@ fn announce_stored(
         .collect();
     let mut inboxes: HashMap<i64, Vec<String>> = HashMap::new();
     let mut lists: Vec<(&ActorRow, Vec<Announcement>)> = vec![];
-    for (i, item, community, parent) in local {
+    for (s, item) in local {
+        let community = s.community;
         if let Entry::Vacant(slot) = inboxes.entry(community.id) {
             slot.insert(weft_db::follows::remote_follower_inboxes(
                 conn,
                 community.id,
             )?);
         }
-        let author = &batch[*i].author;
-        let parent_author = parent
-            .as_ref()
-            .and_then(|p| parent_authors.get(&p.author_id));
-        let root = match (item.thread_root_id, parent) {
+        let author = &batch[s.index].author;
+        let parent_author = s.parent.and_then(|p| parent_authors.get(&p.author_id));
+        let root = match (item.thread_root_id, s.parent) {
             (Some(id), Some(p)) if id == p.id => Some(p),
             (Some(id), _) => roots.get(&id),
             (None, _) => None,
@@ -396,13 +417,13 @@ fn announce_stored(
             author,
             &PostPlace {
                 community: Some(community),
-                parent: parent.as_ref().zip(parent_author),
+                parent: s.parent.zip(parent_author),
                 root,
             },
         );
         let create: Activity<PostObject> = Activity::new(
             "Create",
-            batch[*i].create_id.clone(),
+            batch[s.index].create_id.clone(),
             Url::parse(&author.ap_id).expect("stored ids are URLs"),
             stored.clone(),
         )
@@ -419,6 +440,5 @@ fn announce_stored(
         .iter()
         .flat_map(|(community, list)| outgoing(community, list, &inboxes[&community.id]))
         .collect();
-    queue_many(conn, urls, outs)?;
-    Ok(())
+    Ok(crate::outbox::plan(urls, outs))
 }

@@ -28,11 +28,11 @@ pub fn insert(conn: &mut AnyConnection, item: &NewItem) -> DbResult<ItemRow> {
         .values(item)
         .returning(items::id)
         .get_result(c)?);
-    Ok(stored(id, item.clone()))
+    Ok(as_stored(id, item.clone()))
 }
 
-/// The row as stored, without reading it back.
-fn stored(id: i64, item: NewItem) -> ItemRow {
+/// The row as stored (with row id `id`), without reading it back.
+pub fn as_stored(id: i64, item: NewItem) -> ItemRow {
     ItemRow {
         id,
         ap_id: item.ap_id,
@@ -238,7 +238,7 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewItem]) -> DbResult<Vec<O
     }
     Ok(rows
         .iter()
-        .map(|row| ids.get(&row.ap_id).map(|id| stored(*id, row.clone())))
+        .map(|row| ids.get(&row.ap_id).map(|id| as_stored(*id, row.clone())))
         .collect())
 }
 

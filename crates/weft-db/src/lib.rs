@@ -11,6 +11,7 @@ pub mod follows;
 pub mod items;
 pub mod outbox;
 mod pg_batch;
+pub mod post_batch;
 pub mod queue;
 
 pub use connection::{

@@ -1,0 +1,103 @@
+//! Storing a batch of received posts: the activities recorded as received, the posts
+//! stored and placed, and what their communities send about them. Each part is gated on
+//! the one before, so a post whose activity turns out to be a repeat (recorded a moment
+//! ago by a concurrent writer) stores nothing, and a post stored meanwhile by another
+//! writer is not announced twice. On PostgreSQL all of it is one statement, since every
+//! statement is a round trip; on SQLite, cached statements row by row.
+
+use crate::models::*;
+use crate::{AnyConnection, DbResult};
+use chrono::NaiveDateTime;
+use std::collections::{HashMap, HashSet};
+
+/// What a batch writes, decided beforehand. Row ids not known yet are 0.
+#[derive(Default)]
+pub struct PostBatch {
+    /// (activity id, actor id) of every activity acted on.
+    pub received: Vec<(String, String)>,
+    /// Posts, each with the id of the activity that brought it: stored only if that
+    /// activity was newly received, and only if no post with its ap_id is stored.
+    pub items: Vec<(String, NewItem)>,
+    /// Placements, by the ap_id of their post (stored only with it).
+    pub placements: Vec<(String, NewPlacement)>,
+    /// Activities about the posts: queued only if their `object_ap_id` was stored.
+    pub outbox: Vec<NewOutbox>,
+    /// Deliveries, by the ap_id of their activity.
+    pub deliveries: Vec<(String, NewDelivery)>,
+}
+
+pub struct PostBatchWritten {
+    /// Activity ids newly recorded as received.
+    pub fresh: HashSet<String>,
+    /// Posts stored: ap_id → row id.
+    pub items: HashMap<String, i64>,
+}
+
+pub fn write(
+    conn: &mut AnyConnection,
+    batch: &PostBatch,
+    now: NaiveDateTime,
+) -> DbResult<PostBatchWritten> {
+    match conn {
+        AnyConnection::Postgresql(c) => Ok(crate::pg_batch::write_posts(c, batch, now)?),
+        AnyConnection::Sqlite(_) => write_row_by_row(conn, batch, now),
+    }
+}
+
+fn write_row_by_row(
+    conn: &mut AnyConnection,
+    batch: &PostBatch,
+    now: NaiveDateTime,
+) -> DbResult<PostBatchWritten> {
+    let fresh = crate::outbox::mark_received_many(conn, &batch.received, now)?;
+    let items: Vec<NewItem> = batch
+        .items
+        .iter()
+        .filter(|(activity, _)| fresh.contains(activity))
+        .map(|(_, item)| item.clone())
+        .collect();
+    let stored: HashMap<String, i64> = crate::items::insert_many(conn, &items)?
+        .into_iter()
+        .flatten()
+        .map(|item| (item.ap_id, item.id))
+        .collect();
+    let placements: Vec<NewPlacement> = batch
+        .placements
+        .iter()
+        .filter_map(|(ap_id, p)| {
+            let mut p = p.clone();
+            p.item_id = *stored.get(ap_id)?;
+            Some(p)
+        })
+        .collect();
+    crate::items::place_many(conn, &placements)?;
+    let outbox: Vec<NewOutbox> = batch
+        .outbox
+        .iter()
+        .filter(|o| {
+            o.object_ap_id
+                .as_ref()
+                .is_some_and(|id| stored.contains_key(id))
+        })
+        .cloned()
+        .collect();
+    let outbox_ids: HashMap<&str, i64> = outbox
+        .iter()
+        .map(|o| o.ap_id.as_str())
+        .zip(crate::outbox::insert_many(conn, &outbox)?)
+        .collect();
+    let deliveries: Vec<NewDelivery> = batch
+        .deliveries
+        .iter()
+        .filter_map(|(activity, d)| {
+            let mut d = d.clone();
+            d.outbox_id = *outbox_ids.get(activity.as_str())?;
+            Some(d)
+        })
+        .collect();
+    crate::outbox::insert_deliveries(conn, &deliveries)?;
+    Ok(PostBatchWritten {
+        fresh,
+        items: stored,
+    })
+}
