@@ -165,18 +165,7 @@ pub fn create(
     let ap_id = urls.item(item.id);
     weft_db::items::set_ap_id(conn, item.id, ap_id.as_str(), ap_id.as_str())?;
     let item = weft_db::items::by_id(conn, item.id)?.expect("just stored");
-    weft_db::items::place(
-        conn,
-        &NewPlacement {
-            community_id: community.id,
-            item_id: item.id,
-            how: placement_how::CREATED.into(),
-            by_actor_id: Some(author.id),
-            note: None,
-            hops: 0,
-            placed_at: now,
-        },
-    )?;
+    weft_db::items::place(conn, &created_placement(&item, author, &community, now))?;
     let object = object_json(conn, &item)?;
     send_from_author(
         conn,

@@ -1,5 +1,6 @@
 //! Queries on actors, communities, local users and memberships.
 
+use crate::connection::chunked;
 use crate::models::*;
 use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
@@ -138,41 +139,29 @@ pub fn members_with_roles(
 
 /// Actors by ap_id (for a batch of received posts).
 pub fn by_ap_ids(conn: &mut AnyConnection, ap_ids: &[String]) -> DbResult<Vec<ActorRow>> {
-    let mut found = Vec::with_capacity(ap_ids.len());
-    for chunk in ap_ids.chunks(500) {
-        found.extend(
-            actors::table
-                .filter(actors::ap_id.eq_any(chunk))
-                .select(ActorRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    chunked(ap_ids, |chunk| {
+        actors::table
+            .filter(actors::ap_id.eq_any(chunk))
+            .select(ActorRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ActorRow>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        found.extend(
-            actors::table
-                .filter(actors::id.eq_any(chunk))
-                .select(ActorRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    chunked(ids, |chunk| {
+        actors::table
+            .filter(actors::id.eq_any(chunk))
+            .select(ActorRow::as_select())
+            .load(conn)
+    })
 }
 
 /// The community details of several local communities.
 pub fn communities(conn: &mut AnyConnection, actor_ids: &[i64]) -> DbResult<Vec<CommunityRow>> {
-    let mut found = Vec::with_capacity(actor_ids.len());
-    for chunk in actor_ids.chunks(500) {
-        found.extend(
-            communities::table
-                .filter(communities::actor_id.eq_any(chunk))
-                .select(CommunityRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    chunked(actor_ids, |chunk| {
+        communities::table
+            .filter(communities::actor_id.eq_any(chunk))
+            .select(CommunityRow::as_select())
+            .load(conn)
+    })
 }

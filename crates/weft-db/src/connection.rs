@@ -381,3 +381,16 @@ pub fn prefer_indexes(conn: &mut AnyConnection) -> DbResult<()> {
     }
     Ok(())
 }
+
+/// Runs `query` over `keys` 500 at a time (a statement's bound parameters are limited)
+/// and gathers what each chunk returned.
+pub(crate) fn chunked<K, T>(
+    keys: &[K],
+    mut query: impl FnMut(&[K]) -> diesel::QueryResult<Vec<T>>,
+) -> DbResult<Vec<T>> {
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
+        found.extend(query(chunk)?);
+    }
+    Ok(found)
+}

@@ -1,5 +1,6 @@
 //! Queries on items (posts, and later resources and events) and their placements.
 
+use crate::connection::chunked;
 use crate::models::*;
 use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
@@ -184,29 +185,21 @@ pub fn count_all(conn: &mut AnyConnection) -> DbResult<i64> {
 
 /// Items by ap_id (for a batch of received posts).
 pub fn by_ap_ids(conn: &mut AnyConnection, ap_ids: &[String]) -> DbResult<Vec<ItemRow>> {
-    let mut found = Vec::with_capacity(ap_ids.len());
-    for chunk in ap_ids.chunks(500) {
-        found.extend(
-            items::table
-                .filter(items::ap_id.eq_any(chunk))
-                .select(ItemRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    chunked(ap_ids, |chunk| {
+        items::table
+            .filter(items::ap_id.eq_any(chunk))
+            .select(ItemRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ItemRow>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        found.extend(
-            items::table
-                .filter(items::id.eq_any(chunk))
-                .select(ItemRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(found)
+    chunked(ids, |chunk| {
+        items::table
+            .filter(items::id.eq_any(chunk))
+            .select(ItemRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Inserts many items; an item whose ap_id is already stored (a concurrent writer took it
