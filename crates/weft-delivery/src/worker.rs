@@ -145,6 +145,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             };
             weft_db::queue::claim_due(c, now, &claimant, &busy, per_instance as usize)
         };
+        let claimed_at = Instant::now();
         let claimed = if lease_until.is_some() {
             // Taking leases is a write; most wake-ups (an inbox activity that queued
             // nothing) find nothing due, which a read can tell.
@@ -167,7 +168,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
                 let mut running = shared.running.lock().expect("running set");
                 for c in claimed {
                     running.insert(c.instance_id);
-                    tokio::spawn(run_instance(shared.clone(), c));
+                    tokio::spawn(run_instance(shared.clone(), c, claimed_at));
                 }
             }
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
@@ -254,12 +255,14 @@ impl Lease {
 
 /// Sends one instance's claimed rows (waiting for a worker slot first), then hands the
 /// round to the recorder.
-async fn run_instance(shared: Arc<Shared>, claimed: weft_db::queue::Claimed) {
+/// `claimed_at`: when the lease was taken; a worker that waited long for its slot renews
+/// it before sending.
+async fn run_instance(shared: Arc<Shared>, claimed: weft_db::queue::Claimed, claimed_at: Instant) {
     let instance = claimed.instance_id;
     let lease = Lease {
         instance,
         shared_database: shared.shared_database(),
-        renewed: Mutex::new(Instant::now()),
+        renewed: Mutex::new(claimed_at),
     };
     let round = match shared.workers.acquire().await {
         Ok(_permit) => send_round(&shared, &lease, claimed).await,
