@@ -9,7 +9,6 @@ use crate::posts::{
 };
 use crate::wire::{PostPlace, item_into_json};
 use crate::{CoreError, CoreResult, Urls, rules};
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use url::Url;
 use weft_db::AnyConnection;
@@ -93,6 +92,10 @@ struct Lookups {
     items: HashMap<String, ItemRow>,
     actors_by_ap_id: HashMap<String, ActorRow>,
     actors_by_id: HashMap<i64, ActorRow>,
+    /// Community details of the local communities among the actors, by actor id.
+    details: HashMap<i64, CommunityRow>,
+    /// Remote followers' inboxes of the local communities among the actors.
+    inboxes: HashMap<i64, Vec<String>>,
 }
 
 impl Lookups {
@@ -121,19 +124,35 @@ impl Lookups {
             .filter_map(|i| i.origin_community_id)
             .collect();
         dedup(&mut parent_communities);
-        let actors_by_ap_id = weft_db::actors::by_ap_ids(conn, &wanted_actors)?
-            .into_iter()
-            .map(|a| (a.ap_id.clone(), a))
-            .collect();
-        let actors_by_id = weft_db::actors::by_ids(conn, &parent_communities)?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        Ok(Lookups {
+        let mut lookups = Lookups {
             items,
-            actors_by_ap_id,
-            actors_by_id,
-        })
+            actors_by_ap_id: HashMap::new(),
+            actors_by_id: HashMap::new(),
+            details: HashMap::new(),
+            inboxes: HashMap::new(),
+        };
+        for (actor, details) in
+            weft_db::actors::with_details(conn, &wanted_actors, &parent_communities)?
+        {
+            if let Some(details) = details {
+                lookups.details.insert(actor.id, details);
+            }
+            lookups
+                .actors_by_ap_id
+                .insert(actor.ap_id.clone(), actor.clone());
+            lookups.actors_by_id.insert(actor.id, actor);
+        }
+        // The remote followers of every local community named: those a post is taken
+        // into announce it to them.
+        let mut local: Vec<i64> = lookups
+            .actors_by_id
+            .values()
+            .filter(|a| a.is_local && a.is_group())
+            .map(|a| a.id)
+            .collect();
+        dedup(&mut local);
+        lookups.inboxes = weft_db::follows::remote_follower_inboxes_of(conn, &local)?;
+        Ok(lookups)
     }
 
     fn community(
@@ -211,7 +230,15 @@ fn receive_round(
             .collect(),
         ..PostBatch::default()
     };
-    let rows = plan_stores(conn, urls, batch, &stores, now, &mut writes)?;
+    let rows = plan_stores(
+        conn,
+        urls,
+        batch,
+        &stores,
+        &lookups.inboxes,
+        now,
+        &mut writes,
+    )?;
     let written = weft_db::post_batch::write(conn, &writes, now)?;
     let mut rows: HashMap<usize, ItemRow> = rows.into_iter().collect();
     for (i, decision) in decided {
@@ -286,25 +313,16 @@ fn decide(
             }),
         });
     }
-    // The rules of local communities, and whether anyone here follows remote ones.
-    let mut local: Vec<i64> = vec![];
+    // Whether anyone here follows the remote communities posted into.
     let mut remote: Vec<i64> = vec![];
     for d in placed.iter().flatten() {
-        if let Decision::Store { community, .. } = d {
-            if community.is_local {
-                &mut local
-            } else {
-                &mut remote
-            }
-            .push(community.id);
+        if let Decision::Store { community, .. } = d
+            && !community.is_local
+        {
+            remote.push(community.id);
         }
     }
-    dedup(&mut local);
     dedup(&mut remote);
-    let details: HashMap<i64, CommunityRow> = weft_db::actors::communities(conn, &local)?
-        .into_iter()
-        .map(|c| (c.actor_id, c))
-        .collect();
     let mut followed: HashMap<i64, bool> = HashMap::new();
     for id in remote {
         let here = !weft_db::follows::local_followers(conn, id)?.is_empty();
@@ -317,7 +335,7 @@ fn decide(
                 let author = &batch[i].author;
                 rules::may_post_with(
                     &community,
-                    details.get(&community.id),
+                    lookups.details.get(&community.id),
                     parent.is_none(),
                     || Ok(weft_db::actors::role_of(conn, community.id, author.id)?),
                 )
@@ -339,6 +357,7 @@ fn plan_stores(
     urls: &Urls,
     batch: &[IncomingCreate],
     stores: &[Store<'_>],
+    inboxes: &HashMap<i64, Vec<String>>,
     now: chrono::NaiveDateTime,
     writes: &mut PostBatch,
 ) -> CoreResult<Vec<(usize, ItemRow)>> {
@@ -354,7 +373,7 @@ fn plan_stores(
         writes.items.push((c.create_id.to_string(), new));
         rows.push((s.index, item));
     }
-    let planned = announcements_of(conn, urls, batch, stores, &rows)?;
+    let planned = announcements_of(conn, urls, batch, stores, &rows, inboxes)?;
     writes.deliveries = crate::outbox::deliveries(conn, &planned.targets)?;
     writes.outbox = planned.rows;
     Ok(rows)
@@ -368,6 +387,7 @@ fn announcements_of(
     batch: &[IncomingCreate],
     stores: &[Store<'_>],
     rows: &[(usize, ItemRow)],
+    inboxes: &HashMap<i64, Vec<String>>,
 ) -> CoreResult<crate::outbox::Planned> {
     let local: Vec<(&Store<'_>, &ItemRow)> = stores
         .iter()
@@ -395,16 +415,9 @@ fn announcements_of(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut inboxes: HashMap<i64, Vec<String>> = HashMap::new();
     let mut lists: Vec<(&ActorRow, Vec<Announcement>)> = vec![];
     for (s, item) in local {
         let community = s.community;
-        if let Entry::Vacant(slot) = inboxes.entry(community.id) {
-            slot.insert(weft_db::follows::remote_follower_inboxes(
-                conn,
-                community.id,
-            )?);
-        }
         let author = &batch[s.index].author;
         let parent_author = s.parent.and_then(|p| parent_authors.get(&p.author_id));
         let root = match (item.thread_root_id, s.parent) {
@@ -438,7 +451,11 @@ fn announcements_of(
     }
     let outs = lists
         .iter()
-        .flat_map(|(community, list)| outgoing(community, list, &inboxes[&community.id]))
+        .flat_map(|(community, list)| {
+            // Every local community a post can go to was read with its followers.
+            let to = inboxes.get(&community.id).map(Vec::as_slice).unwrap_or(&[]);
+            outgoing(community, list, to)
+        })
         .collect();
     Ok(crate::outbox::plan(urls, outs))
 }

@@ -137,16 +137,6 @@ pub fn members_with_roles(
         .load(conn)?)
 }
 
-/// Actors by ap_id (for a batch of received posts).
-pub fn by_ap_ids(conn: &mut AnyConnection, ap_ids: &[String]) -> DbResult<Vec<ActorRow>> {
-    chunked(ap_ids, |chunk| {
-        actors::table
-            .filter(actors::ap_id.eq_any(chunk))
-            .select(ActorRow::as_select())
-            .load(conn)
-    })
-}
-
 pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ActorRow>> {
     chunked(ids, |chunk| {
         actors::table
@@ -156,12 +146,26 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ActorRow>> 
     })
 }
 
-/// The community details of several local communities.
-pub fn communities(conn: &mut AnyConnection, actor_ids: &[i64]) -> DbResult<Vec<CommunityRow>> {
-    chunked(actor_ids, |chunk| {
-        communities::table
-            .filter(communities::actor_id.eq_any(chunk))
-            .select(CommunityRow::as_select())
+/// Actors named by ap_id or by id, each with its community details when it is a local
+/// community: what the posting rules need for a batch of received posts.
+pub fn with_details(
+    conn: &mut AnyConnection,
+    ap_ids: &[String],
+    ids: &[i64],
+) -> DbResult<Vec<(ActorRow, Option<CommunityRow>)>> {
+    let mut found = chunked(ap_ids, |chunk| {
+        actors::table
+            .left_join(communities::table)
+            .filter(actors::ap_id.eq_any(chunk))
+            .select((ActorRow::as_select(), Option::<CommunityRow>::as_select()))
             .load(conn)
-    })
+    })?;
+    found.extend(chunked(ids, |chunk| {
+        actors::table
+            .left_join(communities::table)
+            .filter(actors::id.eq_any(chunk))
+            .select((ActorRow::as_select(), Option::<CommunityRow>::as_select()))
+            .load(conn)
+    })?);
+    Ok(found)
 }

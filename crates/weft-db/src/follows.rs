@@ -4,6 +4,7 @@ use crate::models::*;
 use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 pub fn find(
     conn: &mut AnyConnection,
@@ -89,6 +90,34 @@ pub fn remote_follower_inboxes(conn: &mut AnyConnection, target_id: i64) -> DbRe
         ))
         .distinct()
         .load(conn)?)
+}
+
+/// [`remote_follower_inboxes`] of several actors at once, by actor.
+pub fn remote_follower_inboxes_of(
+    conn: &mut AnyConnection,
+    target_ids: &[i64],
+) -> DbResult<HashMap<i64, Vec<String>>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    let rows = crate::connection::chunked(target_ids, |chunk| {
+        follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::target_id.eq_any(chunk))
+            .filter(follows::state.eq(follow_state::ACCEPTED))
+            .filter(diesel::dsl::not(actors::is_local))
+            .select((
+                follows::target_id,
+                sql::<Text>("COALESCE(actors.shared_inbox_url, actors.inbox_url)"),
+            ))
+            .distinct()
+            .load::<(i64, String)>(conn)
+    })?;
+    let mut inboxes: HashMap<i64, Vec<String>> =
+        target_ids.iter().map(|id| (*id, vec![])).collect();
+    for (target, inbox) in rows {
+        inboxes.entry(target).or_default().push(inbox);
+    }
+    Ok(inboxes)
 }
 
 /// Local actors following `target_id` (for routing what a remote community announces).
