@@ -41,9 +41,9 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     } else {
         (6_000, 1_000, 50)
     };
-    // Three runs per backend (one for the smoke test), each printed; the table takes the
+    // Five runs per backend (one for the smoke test), each printed; the table takes the
     // median, since one run on these shared 2-core machines can be 20 % off either way.
-    let runs = if options.smoke { 1 } else { 3 };
+    let runs = if options.smoke { 1 } else { 5 };
     let mut rows = vec![];
     for backend in options.backends() {
         let mut measured = vec![];
