@@ -15,6 +15,9 @@ pub enum SendError {
     Local(String),
 }
 
+/// The most of a successful answer read before the connection is given up.
+const MAX_ANSWER: usize = 64 * 1024;
+
 /// Signs with the sending actor's key (parsed once, then cached) and posts.
 #[derive(Clone)]
 pub struct Sender {
@@ -68,13 +71,23 @@ impl Sender {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let response = request
+        let mut response = request
             .body(body)
             .send()
             .await
             .map_err(|e| SendError::Retry(format!("{inbox}: {e}")))?;
         let status = response.status();
         if status.is_success() {
+            // Read the answer (up to a bound) so the connection goes back to the pool: one
+            // whose body was not all read with the headers is closed, and the next
+            // activity to this instance would pay for a new connection.
+            let mut read = 0;
+            while let Ok(Some(chunk)) = response.chunk().await {
+                read += chunk.len();
+                if read > MAX_ANSWER {
+                    break;
+                }
+            }
             return Ok(());
         }
         let text: String = response

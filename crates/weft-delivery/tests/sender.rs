@@ -1,0 +1,84 @@
+//! The sender reads a successful answer, so the connection is used again for the next
+//! activity to the same instance (a fan-out opens one connection per instance, not one
+//! per activity), even when the peer answers with a body longer than what arrives with
+//! the headers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use weft_delivery::Sender;
+
+/// An inbox that answers every request with 202 and a 40 kB JSON body, counting
+/// connections.
+async fn inbox_with_body() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut pending: Vec<u8> = vec![];
+                let mut buf = [0u8; 8192];
+                loop {
+                    // One request: headers, then Content-Length bytes of body.
+                    let end = loop {
+                        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while pending.len() < end + length {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    pending.drain(..end + length);
+                    // Larger than what arrives with the headers in one read.
+                    let body = format!(
+                        r#"{{"status":"accepted","detail":"{}"}}"#,
+                        "x".repeat(40_000)
+                    );
+                    let answer = format!(
+                        "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://localhost:{port}/inbox"), connections)
+}
+
+#[tokio::test]
+async fn answers_with_a_body_do_not_cost_a_connection_each() {
+    let (inbox, connections) = inbox_with_body().await;
+    let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
+    let sender = Sender::new(reqwest::Client::new());
+    for n in 0..3 {
+        sender
+            .send(
+                &inbox,
+                format!(r#"{{"id":"https://example.org/activities/{n}"}}"#),
+                "https://example.org/actor#main-key",
+                &private_pem,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
