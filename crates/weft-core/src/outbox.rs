@@ -3,7 +3,7 @@
 
 use crate::Urls;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use url::Url;
 use weft_db::models::{ActorRow, NewDelivery, NewOutbox};
 use weft_db::{AnyConnection, DbResult};
@@ -40,22 +40,8 @@ pub fn queue_many<A: Serialize>(
     outs: Vec<Outgoing<'_, A>>,
 ) -> DbResult<Vec<i64>> {
     let planned = plan(urls, outs);
-    let outbox_ids = weft_db::outbox::insert_many(conn, &planned.rows)?;
-    let by_ap_id: HashMap<&str, i64> = planned
-        .rows
-        .iter()
-        .map(|r| r.ap_id.as_str())
-        .zip(outbox_ids.iter().copied())
-        .collect();
-    let deliveries = deliveries(conn, &planned.targets)?
-        .into_iter()
-        .filter_map(|(activity, mut d)| {
-            d.outbox_id = *by_ap_id.get(activity.as_str())?;
-            Some(d)
-        })
-        .collect::<Vec<_>>();
-    weft_db::outbox::insert_deliveries(conn, &deliveries)?;
-    Ok(outbox_ids)
+    let deliveries = deliveries(conn, &planned.targets)?;
+    weft_db::outbox::insert_with_deliveries(conn, &planned.rows, &deliveries)
 }
 
 /// Activities as outbox rows, and where each is to be delivered, not yet written.

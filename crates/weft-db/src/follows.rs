@@ -78,18 +78,9 @@ pub fn followers_page(
 /// The distinct delivery inboxes (shared inbox when known) of a local actor's remote
 /// followers: one per inbox, however many followers live behind it.
 pub fn remote_follower_inboxes(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec<String>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::Text;
-    Ok(follows::table
-        .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
-        .filter(follows::target_id.eq(target_id))
-        .filter(follows::state.eq(follow_state::ACCEPTED))
-        .filter(diesel::dsl::not(actors::is_local))
-        .select(sql::<Text>(
-            "COALESCE(actors.shared_inbox_url, actors.inbox_url)",
-        ))
-        .distinct()
-        .load(conn)?)
+    Ok(remote_follower_inboxes_of(conn, &[target_id])?
+        .remove(&target_id)
+        .unwrap_or_default())
 }
 
 /// [`remote_follower_inboxes`] of several actors at once, by actor.

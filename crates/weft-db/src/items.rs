@@ -6,7 +6,6 @@ use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use std::collections::HashMap;
 
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<Option<ItemRow>> {
     Ok(items::table
@@ -202,55 +201,13 @@ pub fn by_ids(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<ItemRow>> {
     })
 }
 
-/// Inserts many items; an item whose ap_id is already stored (a concurrent writer took it
-/// in) is skipped and yields `None`. One statement on PostgreSQL (`pg_batch`), where each
-/// statement is a round trip; one cached statement per row on SQLite, where none is.
-pub fn insert_many(conn: &mut AnyConnection, rows: &[NewItem]) -> DbResult<Vec<Option<ItemRow>>> {
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(1000) {
-                let inserted = crate::pg_batch::insert_items(c, chunk)?;
-                ids.extend(inserted.into_iter().map(|(id, ap_id)| (ap_id, id)));
-            }
-        }
-        AnyConnection::Sqlite(c) => {
-            for row in rows {
-                let id: Option<i64> = diesel::insert_into(items::table)
-                    .values(row)
-                    .on_conflict(items::ap_id)
-                    .do_nothing()
-                    .returning(items::id)
-                    .get_result(c)
-                    .optional()?;
-                if let Some(id) = id {
-                    ids.insert(row.ap_id.clone(), id);
-                }
-            }
-        }
-    }
-    Ok(rows
-        .iter()
-        .map(|row| ids.get(&row.ap_id).map(|id| as_stored(*id, row.clone())))
-        .collect())
-}
-
-/// Places many items (see [`insert_many`] for the statements used).
-pub fn place_many(conn: &mut AnyConnection, rows: &[NewPlacement]) -> DbResult<()> {
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(1000) {
-                crate::pg_batch::insert_placements(c, chunk)?;
-            }
-        }
-        AnyConnection::Sqlite(c) => {
-            for row in rows {
-                diesel::insert_into(placements::table)
-                    .values(row)
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(())
+/// Inserts an item unless one with its ap_id is stored; returns the new row id.
+pub fn insert_new(conn: &mut AnyConnection, item: &NewItem) -> DbResult<Option<i64>> {
+    Ok(with_backend!(conn, c => diesel::insert_into(items::table)
+        .values(item)
+        .on_conflict(items::ap_id)
+        .do_nothing()
+        .returning(items::id)
+        .get_result(c)
+        .optional()?))
 }

@@ -5,7 +5,7 @@ use crate::schema::*;
 use crate::{AnyConnection, DbResult, with_backend};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub fn insert(conn: &mut AnyConnection, row: &NewOutbox) -> DbResult<i64> {
     Ok(with_backend!(conn, c => diesel::insert_into(outbox::table)
@@ -44,6 +44,32 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewOutbox]) -> DbResult<Vec
             Ok(ids)
         }
     }
+}
+
+/// Stores activities and the deliveries of those among them, which are given by the
+/// activity's ap_id (their `outbox_id` is filled in here); returns the outbox ids in the
+/// order given.
+pub fn insert_with_deliveries(
+    conn: &mut AnyConnection,
+    rows: &[NewOutbox],
+    deliveries: &[(String, NewDelivery)],
+) -> DbResult<Vec<i64>> {
+    let ids = insert_many(conn, rows)?;
+    let by_ap_id: HashMap<&str, i64> = rows
+        .iter()
+        .map(|r| r.ap_id.as_str())
+        .zip(ids.iter().copied())
+        .collect();
+    let deliveries: Vec<NewDelivery> = deliveries
+        .iter()
+        .filter_map(|(activity, d)| {
+            let mut d = d.clone();
+            d.outbox_id = *by_ap_id.get(activity.as_str())?;
+            Some(d)
+        })
+        .collect();
+    insert_deliveries(conn, &deliveries)?;
+    Ok(ids)
 }
 
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> DbResult<OutboxRow> {
@@ -336,40 +362,6 @@ pub fn mark_received(
 }
 
 /// Whether an incoming activity id was already acted on.
-/// Records many received activities, given as (activity id, actor id); returns the ids
-/// newly recorded (an id missing from the answer was recorded before, perhaps a moment
-/// ago by a concurrent writer).
-pub fn mark_received_many(
-    conn: &mut AnyConnection,
-    activities: &[(String, String)],
-    at: NaiveDateTime,
-) -> DbResult<HashSet<String>> {
-    let mut inserted = HashSet::with_capacity(activities.len());
-    match conn {
-        AnyConnection::Postgresql(c) => {
-            for chunk in activities.chunks(1000) {
-                inserted.extend(crate::pg_batch::mark_received(c, chunk, at)?);
-            }
-        }
-        AnyConnection::Sqlite(c) => {
-            for (id, actor) in activities {
-                let n = diesel::insert_into(received_activities::table)
-                    .values((
-                        received_activities::ap_id.eq(id),
-                        received_activities::actor_ap_id.eq(actor),
-                        received_activities::received_at.eq(at),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
-                if n > 0 {
-                    inserted.insert(id.clone());
-                }
-            }
-        }
-    }
-    Ok(inserted)
-}
-
 pub fn was_received(conn: &mut AnyConnection, ap_id: &str) -> DbResult<bool> {
     Ok(received_activities::table
         .find(ap_id)

@@ -1,7 +1,8 @@
 //! Many-row inserts on PostgreSQL, one array per column unnested into rows. A `VALUES`
 //! list binds one parameter per cell, and PostgreSQL parses and plans the statement anew
 //! for every length: for a batch of inbox posts that was a quarter of its work. These
-//! statements have the same few parameters whatever the number of rows.
+//! statements have the same few parameters whatever the number of rows. A batch of
+//! received posts is several of them chained in one statement (`write_posts`).
 
 use crate::models::*;
 use diesel::pg::PgConnection;
@@ -16,60 +17,8 @@ struct IdAndApId {
     ap_id: String,
 }
 
-#[derive(QueryableByName)]
-struct ApId {
-    #[diesel(sql_type = Text)]
-    ap_id: String,
-}
-
 fn column<T, U>(rows: &[T], f: impl Fn(&T) -> U) -> Vec<U> {
     rows.iter().map(f).collect()
-}
-
-/// Items not already stored (by ap_id); returns (id, ap_id) of those inserted.
-pub fn insert_items(c: &mut PgConnection, rows: &[NewItem]) -> QueryResult<Vec<(i64, String)>> {
-    let inserted: Vec<IdAndApId> = diesel::sql_query(
-        "INSERT INTO items (ap_id, kind, object_type, author_id, origin_community_id, title, \
-         content, source, url, in_reply_to_id, in_reply_to_ap_id, thread_root_id, is_local, \
-         published_at, updated_at) \
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], \
-         $6::text[], $7::text[], $8::text[], $9::text[], $10::int8[], $11::text[], $12::int8[], \
-         $13::bool[], $14::timestamp[], $15::timestamp[]) \
-         ON CONFLICT (ap_id) DO NOTHING RETURNING id, ap_id",
-    )
-    .bind::<Array<Text>, _>(column(rows, |r| r.ap_id.clone()))
-    .bind::<Array<Text>, _>(column(rows, |r| r.kind.clone()))
-    .bind::<Array<Text>, _>(column(rows, |r| r.object_type.clone()))
-    .bind::<Array<BigInt>, _>(column(rows, |r| r.author_id))
-    .bind::<Array<Nullable<BigInt>>, _>(column(rows, |r| r.origin_community_id))
-    .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.title.clone()))
-    .bind::<Array<Text>, _>(column(rows, |r| r.content.clone()))
-    .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.source.clone()))
-    .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.url.clone()))
-    .bind::<Array<Nullable<BigInt>>, _>(column(rows, |r| r.in_reply_to_id))
-    .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.in_reply_to_ap_id.clone()))
-    .bind::<Array<Nullable<BigInt>>, _>(column(rows, |r| r.thread_root_id))
-    .bind::<Array<Bool>, _>(column(rows, |r| r.is_local))
-    .bind::<Array<Timestamp>, _>(column(rows, |r| r.published_at))
-    .bind::<Array<Nullable<Timestamp>>, _>(column(rows, |r| r.updated_at))
-    .load(c)?;
-    Ok(inserted.into_iter().map(|r| (r.id, r.ap_id)).collect())
-}
-
-pub fn insert_placements(c: &mut PgConnection, rows: &[NewPlacement]) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO placements (community_id, item_id, how, by_actor_id, note, hops, placed_at) \
-         SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int8[], $5::text[], \
-         $6::int4[], $7::timestamp[]) ON CONFLICT DO NOTHING",
-    )
-    .bind::<Array<BigInt>, _>(column(rows, |r| r.community_id))
-    .bind::<Array<BigInt>, _>(column(rows, |r| r.item_id))
-    .bind::<Array<Text>, _>(column(rows, |r| r.how.clone()))
-    .bind::<Array<Nullable<BigInt>>, _>(column(rows, |r| r.by_actor_id))
-    .bind::<Array<Nullable<Text>>, _>(column(rows, |r| r.note.clone()))
-    .bind::<Array<Integer>, _>(column(rows, |r| r.hops))
-    .bind::<Array<Timestamp>, _>(column(rows, |r| r.placed_at))
-    .execute(c)
 }
 
 /// Returns (id, ap_id) of the rows inserted.
@@ -102,25 +51,6 @@ pub fn insert_deliveries(c: &mut PgConnection, rows: &[NewDelivery]) -> QueryRes
     .bind::<Array<Text>, _>(column(rows, |r| r.ordering_key.clone()))
     .bind::<Array<Timestamp>, _>(column(rows, |r| r.next_attempt_at))
     .execute(c)
-}
-
-/// Records received activities given as (activity id, actor id); returns the ids newly
-/// recorded.
-pub fn mark_received(
-    c: &mut PgConnection,
-    rows: &[(String, String)],
-    at: chrono::NaiveDateTime,
-) -> QueryResult<Vec<String>> {
-    let inserted: Vec<ApId> = diesel::sql_query(
-        "INSERT INTO received_activities (ap_id, actor_ap_id, received_at) \
-         SELECT a, b, $3 FROM unnest($1::text[], $2::text[]) AS t(a, b) \
-         ON CONFLICT DO NOTHING RETURNING ap_id",
-    )
-    .bind::<Array<Text>, _>(column(rows, |r| r.0.clone()))
-    .bind::<Array<Text>, _>(column(rows, |r| r.1.clone()))
-    .bind::<Timestamp, _>(at)
-    .load(c)?;
-    Ok(inserted.into_iter().map(|r| r.ap_id).collect())
 }
 
 #[derive(QueryableByName)]

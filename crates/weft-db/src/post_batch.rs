@@ -49,28 +49,27 @@ fn write_row_by_row(
     batch: &PostBatch,
     now: NaiveDateTime,
 ) -> DbResult<PostBatchWritten> {
-    let fresh = crate::outbox::mark_received_many(conn, &batch.received, now)?;
-    let items: Vec<NewItem> = batch
-        .items
-        .iter()
-        .filter(|(activity, _)| fresh.contains(activity))
-        .map(|(_, item)| item.clone())
-        .collect();
-    let stored: HashMap<String, i64> = crate::items::insert_many(conn, &items)?
-        .into_iter()
-        .flatten()
-        .map(|item| (item.ap_id, item.id))
-        .collect();
-    let placements: Vec<NewPlacement> = batch
-        .placements
-        .iter()
-        .filter_map(|(ap_id, p)| {
-            let mut p = p.clone();
-            p.item_id = *stored.get(ap_id)?;
-            Some(p)
-        })
-        .collect();
-    crate::items::place_many(conn, &placements)?;
+    let mut fresh = HashSet::with_capacity(batch.received.len());
+    for (activity, actor) in &batch.received {
+        if crate::outbox::mark_received(conn, activity, actor, now)? {
+            fresh.insert(activity.clone());
+        }
+    }
+    let mut stored: HashMap<String, i64> = HashMap::with_capacity(batch.items.len());
+    for (activity, item) in &batch.items {
+        if fresh.contains(activity)
+            && let Some(id) = crate::items::insert_new(conn, item)?
+        {
+            stored.insert(item.ap_id.clone(), id);
+        }
+    }
+    for (item, placement) in &batch.placements {
+        if let Some(id) = stored.get(item) {
+            let mut placement = placement.clone();
+            placement.item_id = *id;
+            crate::items::place(conn, &placement)?;
+        }
+    }
     let outbox: Vec<NewOutbox> = batch
         .outbox
         .iter()
@@ -81,21 +80,7 @@ fn write_row_by_row(
         })
         .cloned()
         .collect();
-    let outbox_ids: HashMap<&str, i64> = outbox
-        .iter()
-        .map(|o| o.ap_id.as_str())
-        .zip(crate::outbox::insert_many(conn, &outbox)?)
-        .collect();
-    let deliveries: Vec<NewDelivery> = batch
-        .deliveries
-        .iter()
-        .filter_map(|(activity, d)| {
-            let mut d = d.clone();
-            d.outbox_id = *outbox_ids.get(activity.as_str())?;
-            Some(d)
-        })
-        .collect();
-    crate::outbox::insert_deliveries(conn, &deliveries)?;
+    crate::outbox::insert_with_deliveries(conn, &outbox, &batch.deliveries)?;
     Ok(PostBatchWritten {
         fresh,
         items: stored,
