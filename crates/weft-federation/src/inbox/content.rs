@@ -16,10 +16,15 @@ where
         + Send
         + 'static,
 {
-    Ok(match once(ctx, activity, f).await? {
+    Ok(answer(once(ctx, activity, f).await?, activity))
+}
+
+/// What a post service did with the activity; `None` when it had been received before.
+fn answer(received: Option<Received>, activity: &Envelope) -> Outcome {
+    match received {
         Some(received) => outcome(received),
         None => Outcome::repeat(activity),
-    })
+    }
 }
 
 fn outcome(received: Received) -> Outcome {
@@ -65,10 +70,7 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         author: actor.clone(),
         object,
     };
-    Ok(match ctx.creates.receive(create).await?? {
-        Some(received) => outcome(received),
-        None => Outcome::repeat(activity),
-    })
+    Ok(answer(ctx.creates.receive(create).await??, activity))
 }
 
 pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
