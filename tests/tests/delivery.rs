@@ -48,6 +48,157 @@ fn verified(headers: &HeaderMap, body: &[u8], public_pem: &str, path: &str, host
     string.is_ok_and(|s| key.verify(&s, &signature.signature))
 }
 
+/// One remote follower of `community` on each of `hosts`, with the shared inbox
+/// `http://HOST/inbox` (as if it had followed and been accepted).
+fn follow_from(instance: &Instance, community: &weft_db::models::ActorRow, hosts: &[String]) {
+    let now = weft_db::now();
+    let (community_id, pem) = (community.id, community.public_key_pem.clone());
+    let hosts = hosts.to_vec();
+    instance
+        .db
+        .write_blocking(move |c| -> Result<(), weft_db::DbError> {
+            for host in hosts {
+                let ap_id = format!("http://{host}/users/sink");
+                let follower = weft_db::actors::upsert(
+                    c,
+                    &NewActor {
+                        ap_id: ap_id.clone(),
+                        kind: "Person".into(),
+                        username: "sink".into(),
+                        domain: host.clone(),
+                        display_name: None,
+                        summary: None,
+                        summary_source: None,
+                        inbox_url: format!("{ap_id}/inbox"),
+                        shared_inbox_url: Some(format!("http://{host}/inbox")),
+                        outbox_url: None,
+                        followers_url: None,
+                        public_key_id: format!("{ap_id}#main-key"),
+                        public_key_pem: pem.clone(),
+                        private_key_pem: None,
+                        is_local: false,
+                        manually_approves_followers: false,
+                        discoverable: true,
+                        posting_restricted_to_mods: false,
+                        published_at: now,
+                        last_refreshed_at: now,
+                    },
+                )?;
+                weft_db::follows::upsert(
+                    c,
+                    &NewFollow {
+                        follower_id: follower.id,
+                        target_id: community_id,
+                        state: follow_state::ACCEPTED.into(),
+                        activity_ap_id: None,
+                        created_at: now,
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Inboxes on `count` ports that check each signature with `public_pem`, answer 202
+/// after `delay`, and log (host, activity id, when) of what they accepted.
+type Arrivals = Arc<Mutex<Vec<(String, String, std::time::Instant)>>>;
+
+async fn inboxes(count: usize, public_pem: &str, delay: Duration) -> (Vec<String>, Arrivals) {
+    let log: Arrivals = Arc::default();
+    let mut hosts = vec![];
+    for _ in 0..count {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let host = format!("localhost:{}", listener.local_addr().unwrap().port());
+        let (log, key, h) = (log.clone(), public_pem.to_string(), host.clone());
+        let app = axum::Router::new().route(
+            "/inbox",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (log, key, host) = (log.clone(), key.clone(), h.clone());
+                async move {
+                    tokio::time::sleep(delay).await;
+                    if !verified(&headers, &body, &key, "/inbox", &host) {
+                        return StatusCode::UNAUTHORIZED;
+                    }
+                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    let id = json["id"].as_str().unwrap().to_string();
+                    log.lock()
+                        .unwrap()
+                        .push((host, id, std::time::Instant::now()));
+                    StatusCode::ACCEPTED
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        hosts.push(host);
+    }
+    (hosts, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_to_more_instances_than_one_claim_takes_reaches_each_once() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    // More than the dispatcher claims at once (512 instances).
+    let (hosts, log) = inboxes(700, &cop.public_key_pem, Duration::ZERO).await;
+    follow_from(&a, &cop, &hosts);
+
+    lead.post(&a.handle("cop"), "To everyone", "Hello").await;
+    eventually("every instance to have both announces", WAIT, || async {
+        (log.lock().unwrap().len() >= 2 * hosts.len()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = log.lock().unwrap();
+    let mut pairs: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(h, id, _)| (h.as_str(), id.as_str()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(
+        pairs.len(),
+        log.len(),
+        "no activity reached an instance twice"
+    );
+    assert_eq!(log.len(), 2 * hosts.len());
+    assert_eq!(a.queued(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_queued_while_its_instance_is_being_sent_to_follows_at_once() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    // A peer that takes 100 ms to answer: the first post's two announces keep its queue
+    // busy for 200 ms, and the second post is queued meanwhile.
+    let (hosts, log) = inboxes(1, &cop.public_key_pem, Duration::from_millis(100)).await;
+    follow_from(&a, &cop, &hosts);
+
+    let started = std::time::Instant::now();
+    lead.post(&a.handle("cop"), "First", "One").await;
+    lead.post(&a.handle("cop"), "Second", "Two").await;
+    eventually("all four announces", WAIT, || async {
+        (log.lock().unwrap().len() >= 4).then_some(())
+    })
+    .await;
+    let last = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, _, at)| *at)
+        .max()
+        .unwrap();
+    // Sent as soon as the first round is recorded, not at the dispatcher's next poll
+    // (a second later).
+    let took = last - started;
+    assert!(
+        took < Duration::from_millis(900),
+        "the second post waited: all four took {took:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activities_on_one_post_arrive_once_and_in_order_despite_failures() {
     let a = Instance::start("a", &Backend::Sqlite);
@@ -84,45 +235,7 @@ async fn activities_on_one_post_arrive_once_and_in_order_despite_failures() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     // A remote follower of the community, living at the sink.
-    let follower_id = format!("http://{host}/users/sink");
-    let now = weft_db::now();
-    let new_actor = NewActor {
-        ap_id: follower_id.clone(),
-        kind: "Person".into(),
-        username: "sink".into(),
-        domain: host.clone(),
-        display_name: None,
-        summary: None,
-        summary_source: None,
-        inbox_url: format!("http://{host}/users/sink/inbox"),
-        shared_inbox_url: Some(format!("http://{host}/inbox")),
-        outbox_url: None,
-        followers_url: None,
-        public_key_id: format!("{follower_id}#main-key"),
-        public_key_pem: cop.public_key_pem.clone(),
-        private_key_pem: None,
-        is_local: false,
-        manually_approves_followers: false,
-        discoverable: true,
-        posting_restricted_to_mods: false,
-        published_at: now,
-        last_refreshed_at: now,
-    };
-    let community_id = cop.id;
-    a.db.write_blocking(|c| -> Result<(), weft_db::DbError> {
-        let follower = weft_db::actors::upsert(c, &new_actor)?;
-        weft_db::follows::upsert(
-            c,
-            &NewFollow {
-                follower_id: follower.id,
-                target_id: community_id,
-                state: follow_state::ACCEPTED.into(),
-                activity_ap_id: None,
-                created_at: now,
-            },
-        )
-    })
-    .unwrap();
+    follow_from(&a, &cop, std::slice::from_ref(&host));
 
     // A thread, two edits and a delete, written faster than the sink recovers.
     let thread = lead.post(&a.handle("cop"), "Rota", "First draft").await;

@@ -72,6 +72,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         setup.settle();
         let client = reqwest::Client::new();
         let cpu_before = weft.cpu_seconds();
+        let (sinks_before, busy_before) = (
+            crate::weft::process_cpu_seconds("self"),
+            crate::weft::machine_busy_seconds(),
+        );
         let started = Instant::now();
         post(
             &client,
@@ -95,6 +99,8 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         }
         let elapsed = started.elapsed().as_secs_f64();
         let cpu = weft.cpu_seconds() - cpu_before;
+        let sinks_cpu = crate::weft::process_cpu_seconds("self") - sinks_before;
+        let busy = crate::weft::machine_busy_seconds() - busy_before;
         let first = sinks
             .received()
             .iter()
@@ -119,17 +125,42 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             .load(std::sync::atomic::Ordering::Relaxed);
         let limit = expected as f64 * aws / cores();
         let ratio = elapsed / limit;
+        drop(weft);
+        let mut ids: Vec<String> = sinks.received().into_iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        let bodies = setup
+            .db()
+            .read_blocking(|c| {
+                ids.iter()
+                    .map(|id| weft_db::outbox::by_ap_id(c, id).map(|r| r.map(|r| r.body)))
+                    .collect::<Result<Option<Vec<String>>, _>>()
+            })
+            .map_err(|e| e.to_string())?
+            .ok_or("P1: a delivered activity is not in the outbox")?;
+        let private_pem = cop.private_key_pem.clone().unwrap_or_default();
+        let floor = crate::floor::run(&sinks, &private_pem, &cop.public_key_id, &bodies).await?;
+        println!(
+            "P1 transport floor ({}): the same {} requests signed beforehand, sent by a bare client: {:.3} s, the machine busy {:.2} CPU-s; signing + floor = {:.3} s; Weft's ratio to it {:.2}",
+            backend.name(),
+            sinks.count(),
+            floor.seconds,
+            floor.busy,
+            limit + floor.busy / cores(),
+            elapsed / (limit + floor.busy / cores())
+        );
         println!(
             "P1 fan-out ({}): {followers} followers on {instances} instances: {total} requests \
              ({} per activity, {repeats} repeated, {bad} bad signatures) in {elapsed:.3} s; \
              limit {expected} signatures × {:.0} µs / {} cores = {limit:.3} s; ratio {ratio:.2} \
-             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s; post stored and queued after {posted:.3} s, first request after {:.3} s",
+             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s, the sinks {sinks_cpu:.2}, the machine {busy:.2} of {:.2}; post stored and queued after {posted:.3} s, first request after {:.3} s",
             backend.name(),
             total / 2,
             aws * 1e6,
             cores(),
             rsa * 1e6,
             expected as f64 * rsa / cores(),
+            elapsed * cores(),
             first
         );
         rows.push(Row {
@@ -154,7 +185,6 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             ratio: format!("{:.2}", mb(peak) / 200.0),
             pass: mb(peak) <= 200.0,
         });
-        drop(weft);
     }
     let (aws, rsa) = signing_costs(if options.smoke { 5 } else { 300 });
     rows.push(Row {

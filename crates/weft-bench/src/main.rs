@@ -11,6 +11,7 @@
 
 mod distance;
 mod fanout;
+mod floor;
 mod inbox;
 mod readpath;
 mod sink;

@@ -180,6 +180,12 @@ impl Setup {
         self.db()
             .write_blocking(move |c: &mut AnyConnection| -> Result<(), DbError> {
                 let now = weft_db::now();
+                // Their instances are known, as a running Weft knows them once it has
+                // delivered the `Accept`s of their follows.
+                let mut domains: Vec<String> = actors.iter().map(|a| a.1.clone()).collect();
+                domains.sort();
+                domains.dedup();
+                weft_db::outbox::instance_ids(c, &domains)?;
                 for (ap_id, host, shared_inbox, pem) in actors {
                     let actor = weft_db::actors::upsert(
                         c,
@@ -290,18 +296,7 @@ pub struct Weft {
 impl Weft {
     /// CPU seconds (user + system) the process has used so far.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name (which is in parentheses): utime is 14th, stime 15th.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
+        process_cpu_seconds(&self.child.id().to_string())
     }
 
     /// (resident, peak resident) memory in bytes, from /proc.
@@ -326,6 +321,38 @@ impl Drop for Weft {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU seconds (user + system) process `pid` (or `self`) has used so far.
+pub fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is 14th, stime 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds all cores of the machine have been busy so far (everything but idle and
+/// I/O wait), from /proc/stat.
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0.0;
+    };
+    let ticks: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    (total - idle) / 100.0
 }
 
 pub fn mb(bytes: u64) -> f64 {

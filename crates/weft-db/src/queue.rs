@@ -18,6 +18,8 @@ const MAX_ROWS: i64 = 8192;
 pub struct Claimed {
     pub instance_id: i64,
     pub rows: Vec<(DeliveryRow, Arc<OutboxRow>)>,
+    /// The rows were cut at a limit: more may be due once these are sent.
+    pub cut: bool,
     /// Ordering key → the oldest row with that key still waiting for its retry: a due row
     /// with the same key and a higher id waits too.
     pub waiting: HashMap<String, i64>,
@@ -30,6 +32,14 @@ pub struct Claimant<'a> {
     pub lease_until: Option<NaiveDateTime>,
 }
 
+/// What one claim took.
+#[derive(Default)]
+pub struct Claim {
+    pub instances: Vec<Claimed>,
+    /// Instances with due rows were left out (too many for one claim): claim again now.
+    pub more: bool,
+}
+
 /// Claims the due rows of instances that are not paused, not leased to another process,
 /// and not in `busy` (being sent by this one), at most `per_instance` rows each.
 pub fn claim_due(
@@ -38,15 +48,19 @@ pub fn claim_due(
     claimant: &Claimant<'_>,
     busy: &[i64],
     per_instance: usize,
-) -> DbResult<Vec<Claimed>> {
+) -> DbResult<Claim> {
     let mut ids = crate::outbox::instances_with_due(conn, now, claimant.owner)?;
     ids.retain(|id| !busy.contains(id));
+    let mut more = ids.len() > MAX_INSTANCES;
     ids.truncate(MAX_INSTANCES);
     if let Some(until) = claimant.lease_until {
         ids = take_leases(conn, &ids, claimant.owner, now, until)?;
     }
     if ids.is_empty() {
-        return Ok(vec![]);
+        return Ok(Claim {
+            instances: vec![],
+            more,
+        });
     }
     let deliveries: Vec<DeliveryRow> = deliveries::table
         .filter(deliveries::instance_id.eq_any(&ids))
@@ -55,6 +69,8 @@ pub fn claim_due(
         .limit(MAX_ROWS)
         .select(DeliveryRow::as_select())
         .load(conn)?;
+    // At the row limit, any instance may have more due than it got.
+    let all_cut = deliveries.len() as i64 == MAX_ROWS;
     // Each activity once, however many instances it goes to.
     let mut outbox_ids: Vec<i64> = deliveries.iter().map(|d| d.outbox_id).collect();
     outbox_ids.sort_unstable();
@@ -85,6 +101,7 @@ pub fn claim_due(
                 Claimed {
                     instance_id,
                     rows: vec![],
+                    cut: all_cut,
                     waiting: HashMap::new(),
                 },
             )
@@ -104,16 +121,22 @@ pub fn claim_due(
         };
         if c.rows.len() < per_instance {
             c.rows.push((d, activity.clone()));
+        } else {
+            c.cut = true;
         }
     }
     let (with_rows, without): (Vec<Claimed>, Vec<Claimed>) =
         claimed.into_values().partition(|c| !c.rows.is_empty());
     // Instances whose rows did not fit this round are left for the next one.
+    more |= !without.is_empty();
     if claimant.lease_until.is_some() && !without.is_empty() {
         let ids: Vec<i64> = without.iter().map(|c| c.instance_id).collect();
         release_leases(conn, &ids, claimant.owner)?;
     }
-    Ok(with_rows)
+    Ok(Claim {
+        instances: with_rows,
+        more,
+    })
 }
 
 /// Leases those of `ids` that are free (or already ours); returns the ones taken.
@@ -168,13 +191,19 @@ pub fn release_leases(conn: &mut AnyConnection, ids: &[i64], owner: &str) -> DbR
 /// Rounds that went through: the instances are healthy again. Those that had been paused
 /// (an outage) have their rows waiting for a retry made due now rather than at their (up
 /// to day-long) backoff; a single activity that keeps failing keeps its own backoff.
-pub fn record_successes(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime) -> DbResult<()> {
+/// Returns how many rows were made due.
+pub fn record_successes(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    at: NaiveDateTime,
+) -> DbResult<usize> {
+    let mut made_due = 0;
     for chunk in ids.chunks(500) {
         let were_paused = instances::table
             .filter(instances::id.eq_any(chunk))
             .filter(instances::paused_until.is_not_null())
             .select(instances::id);
-        diesel::update(
+        made_due += diesel::update(
             deliveries::table
                 .filter(deliveries::instance_id.eq_any(were_paused))
                 .filter(deliveries::next_attempt_at.gt(at)),
@@ -189,5 +218,5 @@ pub fn record_successes(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(made_due)
 }

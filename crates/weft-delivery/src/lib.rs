@@ -13,5 +13,5 @@
 mod sender;
 mod worker;
 
-pub use sender::{SendError, Sender};
+pub use sender::{Payload, SendError, Sender, Signer};
 pub use worker::{DeliveryHandle, Settings, spawn};

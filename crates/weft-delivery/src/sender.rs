@@ -1,7 +1,6 @@
 //! Signing and sending one activity to one inbox.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use bytes::Bytes;
 use url::Url;
 use weft_protocol::httpsig::SigningKey;
 
@@ -11,60 +10,70 @@ pub enum SendError {
     Refused(String),
     /// Worth retrying later (network error, timeout, 5xx, 408, 429).
     Retry(String),
-    /// Our side cannot send it (an unreadable key): kept queued, not held against the peer.
-    Local(String),
 }
 
 /// The most of a successful answer read before the connection is given up.
 const MAX_ANSWER: usize = 64 * 1024;
 
-/// Signs with the sending actor's key (parsed once, then cached) and posts.
+/// An activity's body as sent, shared by every inbox it goes to, with its `Digest`
+/// header worked out once.
+pub struct Payload {
+    body: Bytes,
+    digest: String,
+}
+
+impl Payload {
+    pub fn new(body: String) -> Payload {
+        let digest = weft_protocol::httpsig::digest_header(body.as_bytes());
+        Payload {
+            body: Bytes::from(body),
+            digest,
+        }
+    }
+}
+
+/// A sending actor's key, parsed once, and its id.
+pub struct Signer {
+    key_id: String,
+    key: SigningKey,
+}
+
+impl Signer {
+    pub fn from_pem(key_id: &str, private_key_pem: &str) -> Result<Signer, String> {
+        Ok(Signer {
+            key_id: key_id.to_string(),
+            key: SigningKey::from_pem(private_key_pem).map_err(|e| format!("{key_id}: {e}"))?,
+        })
+    }
+}
+
+/// Signs and posts.
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
-    keys: Arc<Mutex<HashMap<String, Arc<SigningKey>>>>,
 }
 
 impl Sender {
     pub fn new(client: reqwest::Client) -> Self {
-        Sender {
-            client,
-            keys: Arc::default(),
-        }
+        Sender { client }
     }
 
-    fn key(&self, key_id: &str, pem: &str) -> Result<Arc<SigningKey>, SendError> {
-        if let Some(key) = self.keys.lock().expect("key cache").get(key_id) {
-            return Ok(key.clone());
-        }
-        let key = Arc::new(
-            SigningKey::from_pem(pem).map_err(|e| SendError::Local(format!("{key_id}: {e}")))?,
-        );
-        self.keys
-            .lock()
-            .expect("key cache")
-            .insert(key_id.to_string(), key.clone());
-        Ok(key)
-    }
-
-    /// Posts `body` to `inbox`, signed as `key_id`.
+    /// Posts `payload` to `inbox`, signed by `signer`.
     pub async fn send(
         &self,
         inbox: &str,
-        body: String,
-        key_id: &str,
-        private_key_pem: &str,
+        payload: &Payload,
+        signer: &Signer,
     ) -> Result<(), SendError> {
         let url =
             Url::parse(inbox).map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
-        let key = self.key(key_id, private_key_pem)?;
         // Signing takes a few hundred microseconds of CPU: done in place, since handing it
         // to a blocking thread costs two thread switches per request, which measured more.
-        let headers = weft_protocol::httpsig::signed_post_headers(
-            &key,
-            key_id,
+        let headers = weft_protocol::httpsig::signed_post_headers_with_digest(
+            &signer.key,
+            &signer.key_id,
             &url,
-            body.as_bytes(),
+            &payload.digest,
             chrono::Utc::now(),
         );
         let mut request = self.client.post(url);
@@ -72,7 +81,7 @@ impl Sender {
             request = request.header(name, value);
         }
         let mut response = request
-            .body(body)
+            .body(payload.body.clone())
             .send()
             .await
             .map_err(|e| SendError::Retry(format!("{inbox}: {e}")))?;

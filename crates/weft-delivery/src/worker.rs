@@ -1,14 +1,15 @@
 //! The dispatcher and the per-instance workers.
 
-use crate::sender::{SendError, Sender};
+use crate::sender::{Payload, SendError, Sender, Signer};
 use chrono::TimeDelta;
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tracing::{debug, warn};
-use weft_db::models::{DeliveryRow, OutboxRow};
+use weft_db::models::DeliveryRow;
 use weft_db::{Db, DbError};
 
 #[derive(Clone, Debug)]
@@ -47,10 +48,12 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct DeliveryHandle {
     notify: Arc<Notify>,
+    queued: Arc<AtomicU64>,
 }
 
 impl DeliveryHandle {
     pub fn wake(&self) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
         self.notify.notify_one();
     }
 }
@@ -64,10 +67,13 @@ struct Shared {
     workers: Semaphore,
     /// Instances being sent (or recorded) by this process: not claimed again meanwhile.
     running: Mutex<HashSet<i64>>,
-    /// Sending actors' (key id, private key), by actor row id.
-    signers: Mutex<HashMap<i64, Arc<(String, String)>>>,
+    /// Sending actors' parsed keys, by actor row id.
+    signers: Mutex<HashMap<i64, Arc<Signer>>>,
     /// Finished rounds, for the recorder.
     finished: mpsc::UnboundedSender<Round>,
+    /// Counts wake-ups: a round claimed before the latest one may have missed rows
+    /// queued for its instance while it was being sent.
+    queued: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -90,6 +96,7 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
             .unwrap_or(0)
     );
     let (finished, rounds) = mpsc::unbounded_channel();
+    let queued = Arc::new(AtomicU64::new(0));
     let shared = Arc::new(Shared {
         db,
         owner,
@@ -99,10 +106,11 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
         running: Mutex::default(),
         signers: Mutex::default(),
         finished,
+        queued: queued.clone(),
     });
     tokio::spawn(dispatch(shared.clone(), notify.clone()));
     tokio::spawn(record(shared, rounds, notify.clone()));
-    DeliveryHandle { notify }
+    DeliveryHandle { notify, queued }
 }
 
 fn backoff(settings: &Settings, failures: i32) -> TimeDelta {
@@ -130,9 +138,19 @@ const RECORD_GATHER: Duration = Duration::from_millis(5);
 
 /// Claims what is due (many instances' rows in one transaction) and starts a worker per
 /// instance with its rows in hand; sleeps until something else comes due or is queued.
+/// A wake-up after a quiet spell claims at once; wake-ups in quick succession (a busy
+/// inbox) are gathered, claims at least `GATHER` apart.
 async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
+    let mut last_claim: Option<Instant> = None;
     loop {
+        if let Some(since) = last_claim.map(|at| at.elapsed())
+            && since < GATHER
+        {
+            tokio::time::sleep(GATHER - since).await;
+        }
+        last_claim = Some(Instant::now());
         let now = weft_db::now();
+        let generation = shared.queued.load(Ordering::SeqCst);
         let busy = busy_now(&shared);
         let (owner, per_instance) = (shared.owner.clone(), shared.settings.batch);
         let lease_until = shared
@@ -157,24 +175,30 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
                 .map(|ids| ids.iter().any(|id| !busy.contains(id)));
             match due {
                 Ok(true) => shared.db.write(claim).await,
-                Ok(false) => Ok(vec![]),
+                Ok(false) => Ok(Default::default()),
                 Err(e) => Err(e),
             }
         } else {
             shared.db.read(claim).await
         };
         match claimed {
-            Ok(claimed) => {
-                let mut running = shared.running.lock().expect("running set");
-                for c in claimed {
-                    running.insert(c.instance_id);
-                    tokio::spawn(run_instance(shared.clone(), c, claimed_at));
+            Ok(claim) => {
+                let rounds = prepare(&shared, claim.instances).await;
+                {
+                    let mut running = shared.running.lock().expect("running set");
+                    for c in rounds {
+                        running.insert(c.instance_id);
+                        tokio::spawn(run_instance(shared.clone(), c, claimed_at, generation));
+                    }
+                }
+                if claim.more {
+                    continue;
                 }
             }
             Err(e) => warn!("delivery: cannot read the queue: {e}"),
         }
         // Everything due now has a worker; sleep until something else comes due, or a
-        // service queues more, or a recorded round made progress (both notify).
+        // service queues more, or a recorded round left more to send (both notify).
         let next = shared
             .db
             .read(move |c| weft_db::outbox::next_wake_after(c, now))
@@ -186,8 +210,62 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .unwrap_or(POLL)
             .clamp(Duration::from_millis(5), POLL);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
-        tokio::time::sleep(GATHER).await;
     }
+}
+
+/// One activity ready to send: who signs it and its payload.
+struct Ready {
+    ap_id: String,
+    actor_id: i64,
+    payload: Payload,
+}
+
+/// One instance's claimed rows, ready to send.
+struct Claimed {
+    instance_id: i64,
+    rows: Vec<(DeliveryRow, Arc<Ready>)>,
+    cut: bool,
+    waiting: HashMap<String, i64>,
+}
+
+/// Makes each claimed activity ready once, however many instances it goes to (its body
+/// shared, digested once), and loads each sender's key before the workers start, so they
+/// do not all read and parse it at once.
+async fn prepare(shared: &Arc<Shared>, claimed: Vec<weft_db::queue::Claimed>) -> Vec<Claimed> {
+    let mut ready: HashMap<i64, Arc<Ready>> = HashMap::new();
+    let rounds: Vec<Claimed> = claimed
+        .into_iter()
+        .map(|c| Claimed {
+            instance_id: c.instance_id,
+            cut: c.cut,
+            waiting: c.waiting,
+            rows: c
+                .rows
+                .into_iter()
+                .map(|(delivery, activity)| {
+                    let ready = ready
+                        .entry(activity.id)
+                        .or_insert_with(|| {
+                            Arc::new(Ready {
+                                ap_id: activity.ap_id.clone(),
+                                actor_id: activity.actor_id,
+                                payload: Payload::new(activity.body.clone()),
+                            })
+                        })
+                        .clone();
+                    (delivery, ready)
+                })
+                .collect(),
+        })
+        .collect();
+    let mut actors: Vec<i64> = ready.values().map(|r| r.actor_id).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    for actor in actors {
+        // A failure here is met again, and reported, by the worker.
+        let _ = signer(shared, actor).await;
+    }
+    rounds
 }
 
 fn busy_now(shared: &Shared) -> Vec<i64> {
@@ -213,6 +291,9 @@ enum GroupResult {
 /// One instance's round, sent and waiting to be recorded.
 struct Round {
     instance: i64,
+    /// More of this instance's rows may be due after it: its rows were cut at a limit, or
+    /// something was queued after they were claimed.
+    look_again: bool,
     /// Rows done with: delivered, or refused for good.
     done: Vec<i64>,
     local_failure: Option<String>,
@@ -256,23 +337,26 @@ impl Lease {
 /// Sends one instance's claimed rows (waiting for a worker slot first), then hands the
 /// round to the recorder.
 /// `claimed_at`: when the lease was taken; a worker that waited long for its slot renews
-/// it before sending.
-async fn run_instance(shared: Arc<Shared>, claimed: weft_db::queue::Claimed, claimed_at: Instant) {
+/// it before sending. `generation`: the wake-up count when the rows were claimed.
+async fn run_instance(shared: Arc<Shared>, claimed: Claimed, claimed_at: Instant, generation: u64) {
     let instance = claimed.instance_id;
+    let cut = claimed.cut;
     let lease = Lease {
         instance,
         shared_database: shared.shared_database(),
         renewed: Mutex::new(claimed_at),
     };
-    let round = match shared.workers.acquire().await {
+    let mut round = match shared.workers.acquire().await {
         Ok(_permit) => send_round(&shared, &lease, claimed).await,
         Err(_) => Round {
             instance,
+            look_again: false,
             done: vec![],
             local_failure: Some("delivery is shutting down".into()),
             peer_failure: None,
         },
     };
+    round.look_again = cut || shared.queued.load(Ordering::SeqCst) != generation;
     if shared.finished.send(round).is_err() {
         shared
             .running
@@ -282,11 +366,7 @@ async fn run_instance(shared: Arc<Shared>, claimed: weft_db::queue::Claimed, cla
     }
 }
 
-async fn send_round(
-    shared: &Arc<Shared>,
-    lease: &Lease,
-    claimed: weft_db::queue::Claimed,
-) -> Round {
+async fn send_round(shared: &Arc<Shared>, lease: &Lease, claimed: Claimed) -> Round {
     let groups = due_groups(claimed.rows, &claimed.waiting);
     let results: Vec<(Vec<i64>, GroupResult)> = futures_util::stream::iter(groups)
         .map(|group| send_group(shared, lease, group))
@@ -295,6 +375,7 @@ async fn send_round(
         .await;
     let mut round = Round {
         instance: claimed.instance_id,
+        look_again: false,
         done: vec![],
         local_failure: None,
         peer_failure: None,
@@ -319,7 +400,9 @@ async fn send_round(
 /// Records finished rounds, as many as have finished, in one write: the rows sent are
 /// forgotten (a crash before this resends them; receivers drop repeats by id), each
 /// instance's health is noted, and its lease released. Then the instances may be
-/// claimed again, and the dispatcher is woken if anything moved.
+/// claimed again, and the dispatcher is woken if that may find something: rows left
+/// behind or queued meanwhile, rows of a recovered instance made due, or a failure that
+/// changed when the next retry comes due.
 async fn record(
     shared: Arc<Shared>,
     mut rounds: mpsc::UnboundedReceiver<Round>,
@@ -337,9 +420,9 @@ async fn record(
             }
         }
         let instances: Vec<i64> = batch.iter().map(|r| r.instance).collect();
-        let progress = batch
+        let mut look_again = batch
             .iter()
-            .any(|r| !r.done.is_empty() || r.peer_failure.is_some());
+            .any(|r| (r.look_again && !r.done.is_empty()) || r.peer_failure.is_some());
         let done: Vec<i64> = batch.iter().flat_map(|r| r.done.iter().copied()).collect();
         let healthy: Vec<i64> = batch
             .iter()
@@ -356,9 +439,9 @@ async fn record(
         let now = weft_db::now();
         let written = shared
             .db
-            .write_grouped(move |c| -> Result<(), DbError> {
+            .write_grouped(move |c| -> Result<usize, DbError> {
                 weft_db::outbox::delivered_many(c, &done)?;
-                weft_db::queue::record_successes(c, &healthy, now)?;
+                let made_due = weft_db::queue::record_successes(c, &healthy, now)?;
                 for (instance, error) in &failed {
                     let before = weft_db::outbox::instance(c, *instance)?;
                     let failures = before.consecutive_failures + 1;
@@ -369,12 +452,13 @@ async fn record(
                 if leased {
                     weft_db::queue::release_leases(c, &release, &owner)?;
                 }
-                Ok(())
+                Ok(made_due)
             })
             .await;
-        if let Err(e) = written {
+        match written {
+            Ok(made_due) => look_again |= made_due > 0,
             // The rows stay queued and are sent again; receivers drop repeats by id.
-            warn!("delivery: cannot record {} rounds: {e}", instances.len());
+            Err(e) => warn!("delivery: cannot record {} rounds: {e}", instances.len()),
         }
         {
             let mut running = shared.running.lock().expect("running set");
@@ -382,7 +466,7 @@ async fn record(
                 running.remove(instance);
             }
         }
-        if progress {
+        if look_again {
             notify.notify_one();
         }
     }
@@ -391,11 +475,11 @@ async fn record(
 /// Splits due rows (in id order) into groups by ordering key, leaving out rows whose key
 /// has an older row still waiting for its retry: those go when it has gone.
 fn due_groups(
-    rows: Vec<(DeliveryRow, Arc<OutboxRow>)>,
+    rows: Vec<(DeliveryRow, Arc<Ready>)>,
     waiting: &HashMap<String, i64>,
-) -> Vec<Vec<(DeliveryRow, Arc<OutboxRow>)>> {
+) -> Vec<Vec<(DeliveryRow, Arc<Ready>)>> {
     let mut order: Vec<String> = vec![];
-    let mut groups: HashMap<String, Vec<(DeliveryRow, Arc<OutboxRow>)>> = HashMap::new();
+    let mut groups: HashMap<String, Vec<(DeliveryRow, Arc<Ready>)>> = HashMap::new();
     for (delivery, activity) in rows {
         if waiting
             .get(&delivery.ordering_key)
@@ -420,7 +504,7 @@ fn due_groups(
 async fn send_group(
     shared: &Arc<Shared>,
     lease: &Lease,
-    group: Vec<(DeliveryRow, Arc<OutboxRow>)>,
+    group: Vec<(DeliveryRow, Arc<Ready>)>,
 ) -> (Vec<i64>, GroupResult) {
     let mut done = vec![];
     for (delivery, activity) in group {
@@ -440,12 +524,7 @@ async fn send_group(
         };
         let outcome = shared
             .sender
-            .send(
-                &delivery.inbox_url,
-                activity.body.clone(),
-                &signer.0,
-                &signer.1,
-            )
+            .send(&delivery.inbox_url, &activity.payload, &signer)
             .await;
         match outcome {
             Ok(()) => debug!("delivered {} to {}", activity.ap_id, delivery.inbox_url),
@@ -455,7 +534,6 @@ async fn send_group(
                     delivery.inbox_url, activity.ap_id
                 )
             }
-            Err(SendError::Local(message)) => return (done, GroupResult::LocalFailed(message)),
             Err(SendError::Retry(message)) => {
                 debug!(
                     "will retry {} to {}: {message}",
@@ -488,7 +566,7 @@ async fn send_group(
     (done, GroupResult::Done)
 }
 
-async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<(String, String)>, DbError> {
+async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<Signer>, DbError> {
     if let Some(s) = shared.signers.lock().expect("signers").get(&actor_id) {
         return Ok(s.clone());
     }
@@ -499,7 +577,7 @@ async fn signer(shared: &Arc<Shared>, actor_id: i64) -> Result<Arc<(String, Stri
     let pem = actor
         .private_key_pem
         .ok_or_else(|| DbError::Task(format!("actor {} has no private key", actor.ap_id)))?;
-    let signer = Arc::new((actor.public_key_id, pem));
+    let signer = Arc::new(Signer::from_pem(&actor.public_key_id, &pem).map_err(DbError::Task)?);
     shared
         .signers
         .lock()

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use weft_delivery::Sender;
+use weft_delivery::{Payload, Sender, Signer};
 
 /// An inbox that answers every request with 202 and a 40 kB JSON body, counting
 /// connections.
@@ -69,16 +69,10 @@ async fn answers_with_a_body_do_not_cost_a_connection_each() {
     let (inbox, connections) = inbox_with_body().await;
     let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
     let sender = Sender::new(reqwest::Client::new());
+    let signer = Signer::from_pem("https://example.org/actor#main-key", &private_pem).unwrap();
     for n in 0..3 {
-        sender
-            .send(
-                &inbox,
-                format!(r#"{{"id":"https://example.org/activities/{n}"}}"#),
-                "https://example.org/actor#main-key",
-                &private_pem,
-            )
-            .await
-            .unwrap();
+        let payload = Payload::new(format!(r#"{{"id":"https://example.org/activities/{n}"}}"#));
+        sender.send(&inbox, &payload, &signer).await.unwrap();
     }
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }

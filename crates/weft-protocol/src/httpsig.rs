@@ -232,12 +232,24 @@ pub fn signed_post_headers(
     body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<(&'static str, String)> {
+    signed_post_headers_with_digest(key, key_id, url, &digest_header(body), now)
+}
+
+/// [`signed_post_headers`] for a body whose `Digest` header is already known (one
+/// activity sent to many inboxes is digested once).
+pub fn signed_post_headers_with_digest(
+    key: &SigningKey,
+    key_id: &str,
+    url: &url::Url,
+    digest: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, String)> {
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
     let date = http_date(now);
-    let digest = digest_header(body);
+    let digest = digest.to_string();
     let content_type = crate::ACTIVITY_JSON.to_string();
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
