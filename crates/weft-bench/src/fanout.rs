@@ -2,44 +2,130 @@
 //! 1,000 instances (sinks on localhost ports that verify every signature). Weft must send
 //! one request per shared inbox per activity; the limit is the RSA signing those
 //! requests need, measured here, spread over the cores.
+//!
+//! The first post meets every instance cold (a TCP connection each); a second post a
+//! moment later finds the connections open, as a community that posts again within the
+//! pool's idle time does. Both are reported; the goal is judged on the first. The
+//! transport floor (`floor.rs`) shows what the same requests cost without Weft.
 
 use crate::sink::Sinks;
-use crate::weft::{Setup, mb, post};
+use crate::weft::{Setup, Weft, machine_busy_seconds, mb, post, process_cpu_seconds};
 use crate::{Options, Row};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// Seconds per RSA-2048 signature with Weft's signer (aws-lc-rs) and with the `rsa`
-/// crate (what the federation library uses), measured on one core.
-pub fn signing_costs(rounds: usize) -> (f64, f64) {
+/// Seconds per RSA-2048 signature with Weft's signer (aws-lc-rs), on one core.
+pub fn signing_cost(rounds: usize) -> f64 {
+    let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
+    let key = weft_protocol::httpsig::SigningKey::from_pem(&private_pem).unwrap();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(key.sign(SIGNED_TEXT));
+    }
+    start.elapsed().as_secs_f64() / rounds as f64
+}
+
+/// The same with the `rsa` crate (what the federation library uses).
+pub fn rsa_crate_signing_cost(rounds: usize) -> f64 {
     use rsa::pkcs1v15::Pkcs1v15Sign;
     use rsa::pkcs8::DecodePrivateKey;
     use sha2::{Digest, Sha256};
     let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
-    let key = weft_protocol::httpsig::SigningKey::from_pem(&private_pem).unwrap();
-    let text = "(request-target): post /inbox\nhost: localhost:40000\ndate: Sun, 22 Nov 2026 03:00:00 GMT\ndigest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ncontent-type: application/activity+json";
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&private_pem).unwrap();
     let start = Instant::now();
     for _ in 0..rounds {
-        std::hint::black_box(key.sign(text));
+        let digest = Sha256::digest(SIGNED_TEXT.as_bytes());
+        std::hint::black_box(key.sign(Pkcs1v15Sign::new::<Sha256>(), &digest).unwrap());
     }
-    let aws = start.elapsed().as_secs_f64() / rounds as f64;
-    let rsa_key = rsa::RsaPrivateKey::from_pkcs8_pem(&private_pem).unwrap();
-    let start = Instant::now();
-    for _ in 0..rounds {
-        let digest = Sha256::digest(text.as_bytes());
-        std::hint::black_box(
-            rsa_key
-                .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
-                .unwrap(),
-        );
-    }
-    let rsa = start.elapsed().as_secs_f64() / rounds as f64;
-    (aws, rsa)
+    start.elapsed().as_secs_f64() / rounds as f64
 }
+
+const SIGNED_TEXT: &str = "(request-target): post /inbox\nhost: localhost:40000\ndate: Sun, 22 Nov 2026 03:00:00 GMT\ndigest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ncontent-type: application/activity+json";
 
 pub fn cores() -> f64 {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1) as f64
+}
+
+/// One post's fan-out as the sinks saw it.
+struct FanOut {
+    seconds: f64,
+    /// When the API answered (the post stored and its deliveries queued).
+    posted: f64,
+    /// When the first request reached a sink.
+    first: f64,
+    weft_cpu: f64,
+    sinks_cpu: f64,
+    machine_busy: f64,
+    requests: usize,
+    repeats: usize,
+    complete: bool,
+}
+
+/// Posts once and waits until every sink has both announces; the sinks' log is emptied
+/// first.
+async fn fan_out(
+    setup: &Setup,
+    weft: &Weft,
+    sinks: &Sinks,
+    token: &str,
+    title: &str,
+    smoke: bool,
+) -> Result<FanOut, String> {
+    sinks.state.log.lock().unwrap().clear();
+    let instances = sinks.ports.len();
+    let expected = 2 * instances; // Announce(Create) and Announce(Page) per shared inbox
+    let client = reqwest::Client::new();
+    let community = format!("cop@{}", setup.domain);
+    let (weft_before, sinks_before, busy_before) = (
+        weft.cpu_seconds(),
+        process_cpu_seconds("self"),
+        machine_busy_seconds(),
+    );
+    let started = Instant::now();
+    post(&client, &weft.base, token, &community, title).await?;
+    let posted = started.elapsed().as_secs_f64();
+    let deadline = Duration::from_secs(if smoke { 60 } else { 300 });
+    while sinks.count() < expected {
+        if started.elapsed() > deadline {
+            return Err(format!(
+                "P1: only {} of {expected} requests arrived",
+                sinks.count()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let (weft_cpu, sinks_cpu, machine_busy) = (
+        weft.cpu_seconds() - weft_before,
+        process_cpu_seconds("self") - sinks_before,
+        machine_busy_seconds() - busy_before,
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await; // anything extra would show now
+    let first = sinks
+        .received()
+        .iter()
+        .map(|r| r.at)
+        .min()
+        .map(|t| (t - started).as_secs_f64())
+        .unwrap_or(0.0);
+    let per_port = sinks.per_port();
+    Ok(FanOut {
+        seconds,
+        posted,
+        first,
+        weft_cpu,
+        sinks_cpu,
+        machine_busy,
+        requests: sinks.count(),
+        repeats: per_port
+            .values()
+            .flat_map(|ids| ids.values())
+            .filter(|n| **n > 1)
+            .count(),
+        complete: per_port.len() == instances && per_port.values().all(|ids| ids.len() == 2),
+    })
 }
 
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
@@ -48,6 +134,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     } else {
         (10_000, 1_000)
     };
+    let rounds = if options.smoke { 5 } else { 300 };
     let mut rows = vec![];
     for backend in options.backends() {
         let setup = Setup::new(&backend)?;
@@ -67,118 +154,104 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             .collect();
         setup.remote_actors(actors, Some(cop.id));
         let (weft, _) = setup.start(&[]).await?;
-        let (aws, rsa) = signing_costs(if options.smoke { 5 } else { 300 });
 
+        // The signing cost just before and just after the fan-out: the machine's speed
+        // drifts, and the limit should be the one of the moment.
+        let before = signing_cost(rounds);
         setup.settle();
-        let client = reqwest::Client::new();
-        let cpu_before = weft.cpu_seconds();
-        let (sinks_before, busy_before) = (
-            crate::weft::process_cpu_seconds("self"),
-            crate::weft::machine_busy_seconds(),
-        );
-        let started = Instant::now();
-        post(
-            &client,
-            &weft.base,
-            &token,
-            &format!("cop@{}", setup.domain),
-            "Fan-out",
-        )
-        .await?;
-        let posted = started.elapsed().as_secs_f64();
-        let expected = 2 * instances; // Announce(Create) and Announce(Page) per shared inbox
-        let deadline = Duration::from_secs(if options.smoke { 60 } else { 300 });
-        while sinks.count() < expected {
-            if started.elapsed() > deadline {
-                return Err(format!(
-                    "P1: only {} of {expected} requests arrived",
-                    sinks.count()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        let cpu = weft.cpu_seconds() - cpu_before;
-        let sinks_cpu = crate::weft::process_cpu_seconds("self") - sinks_before;
-        let busy = crate::weft::machine_busy_seconds() - busy_before;
-        let first = sinks
-            .received()
-            .iter()
-            .map(|r| r.at)
-            .min()
-            .map(|t| (t - started).as_secs_f64())
-            .unwrap_or(0.0);
-        tokio::time::sleep(Duration::from_millis(200)).await; // anything extra would show now
+        let cold = fan_out(&setup, &weft, &sinks, &token, "Fan-out", options.smoke).await?;
+        let warm = fan_out(&setup, &weft, &sinks, &token, "Again", options.smoke).await?;
         let (_, peak) = weft.memory();
-
-        let per_port = sinks.per_port();
-        let repeats = per_port
-            .values()
-            .flat_map(|ids| ids.values())
-            .filter(|n| **n > 1)
-            .count();
-        let complete = per_port.len() == instances && per_port.values().all(|ids| ids.len() == 2);
-        let total = sinks.count();
-        let bad = sinks
-            .state
-            .bad_signatures
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let limit = expected as f64 * aws / cores();
-        let ratio = elapsed / limit;
+        let after = signing_cost(rounds);
+        let sign = (before + after) / 2.0;
+        let bad = sinks.state.bad_signatures.load(Ordering::Relaxed);
         drop(weft);
-        let mut ids: Vec<String> = sinks.received().into_iter().map(|r| r.id).collect();
-        ids.sort();
-        ids.dedup();
-        let bodies = setup
-            .db()
-            .read_blocking(|c| {
-                ids.iter()
-                    .map(|id| weft_db::outbox::by_ap_id(c, id).map(|r| r.map(|r| r.body)))
-                    .collect::<Result<Option<Vec<String>>, _>>()
-            })
-            .map_err(|e| e.to_string())?
-            .ok_or("P1: a delivered activity is not in the outbox")?;
+
+        let limit = (2 * instances) as f64 * sign / cores();
+        let bodies = delivered_bodies(&setup, &sinks)?;
         let private_pem = cop.private_key_pem.clone().unwrap_or_default();
         let floor = crate::floor::run(&sinks, &private_pem, &cop.public_key_id, &bodies).await?;
+        let with_floor = limit + floor.busy / cores();
+        let name = backend.name();
+        for (label, f) in [("first post, cold", &cold), ("second post, warm", &warm)] {
+            println!(
+                "P1 fan-out ({name}, {label}): {followers} followers on {instances} instances: \
+                 {} requests ({} per activity, {} repeated, {bad} bad signatures) in {:.3} s; \
+                 limit {} signatures × {:.0} µs (before {:.0}, after {:.0}) / {} cores = {limit:.3} s; \
+                 ratio {:.2}; Weft used {:.2} CPU-s, the sinks {:.2}, the machine {:.2} of {:.2}; \
+                 post stored and queued after {:.3} s, first request after {:.3} s",
+                f.requests,
+                f.requests / 2,
+                f.repeats,
+                f.seconds,
+                2 * instances,
+                sign * 1e6,
+                before * 1e6,
+                after * 1e6,
+                cores(),
+                f.seconds / limit,
+                f.weft_cpu,
+                f.sinks_cpu,
+                f.machine_busy,
+                f.seconds * cores(),
+                f.posted,
+                f.first,
+            );
+        }
         println!(
-            "P1 transport floor ({}): the same {} requests signed beforehand, sent by a bare client: {:.3} s, the machine busy {:.2} CPU-s; signing + floor = {:.3} s; Weft's ratio to it {:.2}",
-            backend.name(),
-            sinks.count(),
+            "P1 transport floor ({name}): the same {} requests signed beforehand, sent cold by a \
+             bare client: {:.3} s, the machine busy {:.2} CPU-s; signing + floor = {with_floor:.3} s \
+             ({:.2} × the signing limit); Weft's first post at {:.2} × signing + floor",
+            2 * instances,
             floor.seconds,
             floor.busy,
-            limit + floor.busy / cores(),
-            elapsed / (limit + floor.busy / cores())
+            with_floor / limit,
+            cold.seconds / with_floor,
         );
-        println!(
-            "P1 fan-out ({}): {followers} followers on {instances} instances: {total} requests \
-             ({} per activity, {repeats} repeated, {bad} bad signatures) in {elapsed:.3} s; \
-             limit {expected} signatures × {:.0} µs / {} cores = {limit:.3} s; ratio {ratio:.2} \
-             (the rsa crate signs in {:.0} µs: its limit would be {:.3} s); Weft used {cpu:.2} CPU-s, the sinks {sinks_cpu:.2}, the machine {busy:.2} of {:.2}; post stored and queued after {posted:.3} s, first request after {:.3} s",
-            backend.name(),
-            total / 2,
-            aws * 1e6,
-            cores(),
-            rsa * 1e6,
-            expected as f64 * rsa / cores(),
-            elapsed * cores(),
-            first
-        );
+        let sound = |f: &FanOut| f.complete && f.repeats == 0 && bad == 0;
         rows.push(Row {
             name: "P1 fan-out: 1 post, 10k followers, 1k instances",
-            backend: backend.name(),
+            backend: name.clone(),
             goal: "≤ 1.5 × limit; 1 request per shared inbox".into(),
             limit: format!(
-                "{limit:.3} s ({expected} RSA signatures at {:.0} µs / {} cores)",
-                aws * 1e6,
+                "{limit:.3} s ({} RSA signatures at {:.0} µs / {} cores)",
+                2 * instances,
+                sign * 1e6,
                 cores()
             ),
-            measured: format!("{elapsed:.3} s; {} requests per activity", total / 2),
-            ratio: format!("{ratio:.2}"),
-            pass: ratio <= 1.5 && complete && repeats == 0 && bad == 0,
+            measured: format!(
+                "{:.3} s; {} requests per activity",
+                cold.seconds,
+                cold.requests / 2
+            ),
+            ratio: format!("{:.2}", cold.seconds / limit),
+            pass: cold.seconds / limit <= 1.5 && sound(&cold),
+        });
+        rows.push(Row {
+            name: "P1 fan-out, transport floor (same requests signed beforehand, bare client)",
+            backend: name.clone(),
+            goal: "(what any sender pays beyond signing)".into(),
+            limit: format!("{limit:.3} s signing alone"),
+            measured: format!(
+                "floor {:.3} s alone; signing + floor {with_floor:.3} s; Weft {:.2} × that",
+                floor.seconds,
+                cold.seconds / with_floor
+            ),
+            ratio: format!("{:.2}", with_floor / limit),
+            pass: true,
+        });
+        rows.push(Row {
+            name: "P1 fan-out, second post (connections open)",
+            backend: name.clone(),
+            goal: "≤ 1.5 × limit".into(),
+            limit: format!("{limit:.3} s"),
+            measured: format!("{:.3} s", warm.seconds),
+            ratio: format!("{:.2}", warm.seconds / limit),
+            pass: warm.seconds / limit <= 1.5 && sound(&warm),
         });
         rows.push(Row {
             name: "P5 memory at the peak of P1",
-            backend: backend.name(),
+            backend: name,
             goal: "≤ 200 MB".into(),
             limit: "200 MB".into(),
             measured: format!("{:.1} MB peak resident", mb(peak)),
@@ -186,7 +259,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             pass: mb(peak) <= 200.0,
         });
     }
-    let (aws, rsa) = signing_costs(if options.smoke { 5 } else { 300 });
+    let (aws, rsa) = (signing_cost(rounds), rsa_crate_signing_cost(rounds));
     rows.push(Row {
         name: "RSA-2048 signature, one core (before → after)",
         backend: "-".into(),
@@ -197,4 +270,20 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         pass: aws < rsa,
     });
     Ok(rows)
+}
+
+/// The bodies of the activities the sinks received (from the outbox, where they stay).
+fn delivered_bodies(setup: &Setup, sinks: &Sinks) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = sinks.received().into_iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    setup
+        .db()
+        .read_blocking(|c| {
+            ids.iter()
+                .map(|id| weft_db::outbox::by_ap_id(c, id).map(|r| r.map(|r| r.body)))
+                .collect::<Result<Option<Vec<String>>, weft_db::DbError>>()
+        })
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "P1: a delivered activity is not in the outbox".to_string())
 }

@@ -14,6 +14,8 @@ fn every_benchmark_runs_at_smoke_size() {
     );
     for name in [
         "P1 fan-out",
+        "P1 transport floor",
+        "P1 fan-out (SQLite, second post, warm)",
         "P2 distance",
         "P3 inbox",
         "P4 read path",
