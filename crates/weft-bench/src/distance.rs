@@ -88,7 +88,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         limit: format!("{limit:.0}/s ({in_flight} in flight / 150 ms)"),
         measured: format!("{rate:.0}/s, in order: {in_order}"),
         ratio: format!("{:.2} of limit; {:.1}× goal", rate / limit, rate / 200.0),
-        pass: rate >= 200.0 && in_order && unique.len() == received.len(),
+        pass: Some(rate >= 200.0 && in_order && unique.len() == received.len()),
     }])
 }
 

@@ -28,7 +28,8 @@ pub struct Row {
     pub limit: String,
     pub measured: String,
     pub ratio: String,
-    pub pass: bool,
+    /// Whether the goal was met; `None` for a row that informs (no goal of its own).
+    pub pass: Option<bool>,
 }
 
 pub struct Options {
@@ -116,7 +117,11 @@ fn print_table(rows: &[Row]) {
             r.limit,
             r.measured,
             r.ratio,
-            if r.pass { "yes" } else { "**no**" }
+            match r.pass {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "-",
+            }
         );
     }
 }

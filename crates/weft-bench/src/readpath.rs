@@ -191,7 +191,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             limit: "-".into(),
             measured: format!("{rps:.0} requests/s sequential"),
             ratio: "-".into(),
-            pass: true,
+            pass: Some(true),
         }]);
     }
 
@@ -223,7 +223,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             limit: format!("nginx {:.0} req/s", ceiling.rps),
             measured: format!("{:.0} req/s, p99 {:.2} ms", ours.rps, ours.p99_ms),
             ratio: format!("{:.2}", ratio),
-            pass: ratio >= 0.5 && ours.p99_ms < 10.0,
+            pass: Some(ratio >= 0.5 && ours.p99_ms < 10.0),
         });
     }
     Ok(rows)
