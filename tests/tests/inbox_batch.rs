@@ -226,3 +226,89 @@ async fn batched_creates_are_decided_one_by_one_postgres() {
         mixed_batch(backend).await;
     }
 }
+
+/// Makes the database refuse to store any post whose content mentions "poison", as a
+/// failing disk or a constraint would: a stand-in for a database error mid-batch.
+fn poison_items(instance: &Instance, on: bool) {
+    let sql = match (instance.database_url.starts_with("sqlite"), on) {
+        (true, true) => {
+            "CREATE TRIGGER poison BEFORE INSERT ON items WHEN NEW.content LIKE '%poison%' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned for the test'); END;"
+        }
+        (true, false) => "DROP TRIGGER poison;",
+        (false, true) => {
+            "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN \
+               IF NEW.content LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned for the test'; END IF; \
+               RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER poison BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION poison();"
+        }
+        (false, false) => "DROP TRIGGER poison ON items; DROP FUNCTION poison();",
+    };
+    instance
+        .db
+        .write_blocking(|c| -> Result<(), weft_db::DbError> {
+            Ok(weft_db::SimpleConnection::batch_execute(c, sql)?)
+        })
+        .unwrap();
+}
+
+/// A post the database fails to store fails alone: the posts that came with it (in the
+/// same batch, which is then retried one by one) are stored, the failed one is answered
+/// with an error and not recorded as received, so its sender's retry is taken.
+async fn database_failure_fails_only_its_post(backend: Backend) {
+    let a = Instance::start("a", &backend);
+    let b = Instance::start("b", &backend);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    let maria = b.user("maria");
+    let author = maria.actor.ap_id.clone();
+    let inbox = format!("{}/inbox", a.base);
+    let signer = signer_of(&b, &maria.actor);
+    // A first post, so that A knows maria and the posts below arrive together.
+    let first = format!("{}/items/first", b.base);
+    let body = create(&author, &first, &[PUBLIC, &cop.ap_id], None, "First");
+    let (status, _) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202);
+
+    poison_items(&a, true);
+    let ids: Vec<String> = (0..32).map(|n| format!("{}/items/p{n}", b.base)).collect();
+    let poisoned = &ids[13];
+    let body_of = |id: &String| {
+        let name = if id == poisoned { "poison" } else { "Fine" };
+        create(&author, id, &[PUBLIC, &cop.ap_id], None, name)
+    };
+    let answers = futures_util::future::join_all(ids.iter().map(|id| {
+        let (inbox, body) = (inbox.clone(), body_of(id));
+        let headers = signed(&signer, &inbox, &body, Utc::now());
+        async move { deliver(&inbox, &body, headers).await }
+    }))
+    .await;
+    for (id, (status, answer)) in ids.iter().zip(&answers) {
+        if id == poisoned {
+            assert_eq!(*status, 500, "{answer}");
+        } else {
+            assert_eq!(*status, 202, "{id}: {answer}");
+            assert!(lead.lookup(id).await.is_some(), "{id} is stored");
+        }
+    }
+    assert!(lead.lookup(poisoned).await.is_none());
+
+    // Once the database takes it again, the sender's retry is stored.
+    poison_items(&a, false);
+    let body = body_of(poisoned);
+    let (status, _) = deliver(&inbox, &body, signed(&signer, &inbox, &body, Utc::now())).await;
+    assert_eq!(status, 202);
+    assert!(lead.lookup(poisoned).await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_fails_only_its_post_sqlite() {
+    database_failure_fails_only_its_post(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_fails_only_its_post_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        database_failure_fails_only_its_post(backend).await;
+    }
+}
