@@ -58,6 +58,7 @@ struct FanOut {
     weft_cpu: f64,
     sinks_cpu: f64,
     machine_busy: f64,
+    instances: usize,
     requests: usize,
     repeats: usize,
     complete: bool,
@@ -118,6 +119,7 @@ async fn fan_out(
         weft_cpu,
         sinks_cpu,
         machine_busy,
+        instances,
         requests: sinks.count(),
         repeats: per_port
             .values()
@@ -126,6 +128,50 @@ async fn fan_out(
             .count(),
         complete: per_port.len() == instances && per_port.values().all(|ids| ids.len() == 2),
     })
+}
+
+/// One launch of Weft: a cold and a warm fan-out, and the signing cost around them.
+struct Launch {
+    cold: FanOut,
+    warm: FanOut,
+    before: f64,
+    after: f64,
+    limit: f64,
+}
+
+impl Launch {
+    fn print(&self, backend: &str, followers: usize) {
+        for (label, f) in [
+            ("first post, cold", &self.cold),
+            ("second post, warm", &self.warm),
+        ] {
+            println!(
+                "P1 fan-out ({backend}, {label}): {followers} followers on {} instances: \
+                 {} requests ({} per activity, {} repeated) in {:.3} s; limit {} signatures × \
+                 {:.0} µs (before {:.0}, after {:.0}) / {} cores = {:.3} s; ratio {:.2}; Weft \
+                 used {:.2} CPU-s, the sinks {:.2}, the machine {:.2} of {:.2}; post stored and \
+                 queued after {:.3} s, first request after {:.3} s",
+                f.instances,
+                f.requests,
+                f.requests / 2,
+                f.repeats,
+                f.seconds,
+                2 * f.instances,
+                (self.before + self.after) / 2.0 * 1e6,
+                self.before * 1e6,
+                self.after * 1e6,
+                cores(),
+                self.limit,
+                f.seconds / self.limit,
+                f.weft_cpu,
+                f.sinks_cpu,
+                f.machine_busy,
+                f.seconds * cores(),
+                f.posted,
+                f.first,
+            );
+        }
+    }
 }
 
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
@@ -153,62 +199,78 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             })
             .collect();
         setup.remote_actors(actors, Some(cop.id));
-        let (weft, _) = setup.start(&[]).await?;
 
-        // The signing cost just before and just after the fan-out: the machine's speed
-        // drifts, and the limit should be the one of the moment.
-        let before = signing_cost(rounds);
-        setup.settle();
-        let cold = fan_out(&setup, &weft, &sinks, &token, "Fan-out", options.smoke).await?;
-        let warm = fan_out(&setup, &weft, &sinks, &token, "Again", options.smoke).await?;
-        let (_, peak) = weft.memory();
-        let after = signing_cost(rounds);
-        let sign = (before + after) / 2.0;
+        // Each launch of Weft meets the instances cold; the median launch is reported.
+        let mut launches = vec![];
+        let mut peak = 0;
+        for launch in 0..if options.smoke { 1 } else { 3 } {
+            let (weft, _) = setup.start(&[]).await?;
+            // The signing cost just before and just after the fan-out: the machine's
+            // speed drifts, and the limit should be the one of the moment.
+            let before = signing_cost(rounds);
+            setup.settle();
+            let title = format!("Fan-out {launch}");
+            let cold = fan_out(&setup, &weft, &sinks, &token, &title, options.smoke).await?;
+            let title = format!("Again {launch}");
+            let warm = fan_out(&setup, &weft, &sinks, &token, &title, options.smoke).await?;
+            peak = peak.max(weft.memory().1);
+            let after = signing_cost(rounds);
+            drop(weft);
+            let launch = Launch {
+                cold,
+                warm,
+                before,
+                after,
+                limit: (2 * instances) as f64 * (before + after) / 2.0 / cores(),
+            };
+            launch.print(&backend.name(), followers);
+            launches.push(launch);
+        }
         let bad = sinks.state.bad_signatures.load(Ordering::Relaxed);
-        drop(weft);
+        let median = |ratio: fn(&Launch) -> f64| {
+            let mut order: Vec<&Launch> = launches.iter().collect();
+            order.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
+            order[order.len() / 2]
+        };
+        let (cold_run, warm_run) = (
+            median(|l| l.cold.seconds / l.limit),
+            median(|l| l.warm.seconds / l.limit),
+        );
+        let (cold, warm) = (&cold_run.cold, &warm_run.warm);
+        let limit = cold_run.limit;
 
-        let limit = (2 * instances) as f64 * sign / cores();
         let bodies = delivered_bodies(&setup, &sinks)?;
         let private_pem = cop.private_key_pem.clone().unwrap_or_default();
+        let floor_limit = (2 * instances) as f64 * signing_cost(rounds) / cores();
         let floor = crate::floor::run(&sinks, &private_pem, &cop.public_key_id, &bodies).await?;
-        let with_floor = limit + floor.busy / cores();
+        let with_floor = floor_limit + floor.busy / cores();
         let name = backend.name();
-        for (label, f) in [("first post, cold", &cold), ("second post, warm", &warm)] {
-            println!(
-                "P1 fan-out ({name}, {label}): {followers} followers on {instances} instances: \
-                 {} requests ({} per activity, {} repeated, {bad} bad signatures) in {:.3} s; \
-                 limit {} signatures × {:.0} µs (before {:.0}, after {:.0}) / {} cores = {limit:.3} s; \
-                 ratio {:.2}; Weft used {:.2} CPU-s, the sinks {:.2}, the machine {:.2} of {:.2}; \
-                 post stored and queued after {:.3} s, first request after {:.3} s",
-                f.requests,
-                f.requests / 2,
-                f.repeats,
-                f.seconds,
-                2 * instances,
-                sign * 1e6,
-                before * 1e6,
-                after * 1e6,
-                cores(),
-                f.seconds / limit,
-                f.weft_cpu,
-                f.sinks_cpu,
-                f.machine_busy,
-                f.seconds * cores(),
-                f.posted,
-                f.first,
-            );
-        }
+        println!(
+            "P1 fan-out ({name}): median of {} launches: first post {:.3} s, ratio {:.2}; second post {:.3} s, ratio {:.2}; {bad} bad signatures in all",
+            launches.len(),
+            cold.seconds,
+            cold.seconds / limit,
+            warm.seconds,
+            warm.seconds / warm_run.limit,
+        );
         println!(
             "P1 transport floor ({name}): the same {} requests signed beforehand, sent cold by a \
              bare client: {:.3} s, the machine busy {:.2} CPU-s; signing + floor = {with_floor:.3} s \
-             ({:.2} × the signing limit); Weft's first post at {:.2} × signing + floor",
+             ({:.2} × the signing limit of the moment, {floor_limit:.3} s); the median first post \
+             at {:.2} × signing + floor",
             2 * instances,
             floor.seconds,
             floor.busy,
-            with_floor / limit,
-            cold.seconds / with_floor,
+            with_floor / floor_limit,
+            cold.seconds / limit / (with_floor / floor_limit),
         );
-        let sound = |f: &FanOut| f.complete && f.repeats == 0 && bad == 0;
+        // Every launch's fan-outs must have reached each instance once, with valid signatures.
+        let all_sound = bad == 0
+            && launches.iter().all(|l| {
+                [&l.cold, &l.warm]
+                    .iter()
+                    .all(|f| f.complete && f.repeats == 0)
+            });
         rows.push(Row {
             name: "P1 fan-out: 1 post, 10k followers, 1k instances",
             backend: name.clone(),
@@ -216,30 +278,31 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             limit: format!(
                 "{limit:.3} s ({} RSA signatures at {:.0} µs / {} cores)",
                 2 * instances,
-                sign * 1e6,
+                (cold_run.before + cold_run.after) / 2.0 * 1e6,
                 cores()
             ),
             measured: format!(
-                "{:.3} s; {} requests per activity",
+                "{:.3} s; {} requests per activity (median of {})",
                 cold.seconds,
-                cold.requests / 2
+                cold.requests / 2,
+                launches.len()
             ),
             ratio: format!("{:.2}", cold.seconds / limit),
-            pass: Some(cold.seconds / limit <= 1.5 && sound(&cold)),
+            pass: Some(cold.seconds / limit <= 1.5 && all_sound),
         });
         rows.push(Row {
             name: "P1 transport floor: the same requests signed beforehand, sent by a bare client",
             backend: name.clone(),
             goal: "- (what any sender pays beyond signing)".into(),
-            limit: format!("{limit:.3} s signing alone"),
+            limit: format!("{floor_limit:.3} s signing alone"),
             measured: format!(
                 "floor alone {:.3} s ({:.2} CPU-s); signing + floor {with_floor:.3} s",
                 floor.seconds, floor.busy
             ),
             ratio: format!(
                 "{:.2} (signing + floor ÷ limit); Weft's first post {:.2} × signing + floor",
-                with_floor / limit,
-                cold.seconds / with_floor
+                with_floor / floor_limit,
+                cold.seconds / limit / (with_floor / floor_limit)
             ),
             pass: None,
         });
@@ -247,10 +310,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             name: "P1 fan-out, second post (connections open)",
             backend: name.clone(),
             goal: "≤ 1.5 × limit".into(),
-            limit: format!("{limit:.3} s"),
-            measured: format!("{:.3} s", warm.seconds),
-            ratio: format!("{:.2}", warm.seconds / limit),
-            pass: Some(warm.seconds / limit <= 1.5 && sound(&warm)),
+            limit: format!("{:.3} s", warm_run.limit),
+            measured: format!("{:.3} s (median of {})", warm.seconds, launches.len()),
+            ratio: format!("{:.2}", warm.seconds / warm_run.limit),
+            pass: Some(warm.seconds / warm_run.limit <= 1.5 && all_sound),
         });
         rows.push(Row {
             name: "P5 memory at the peak of P1",
