@@ -18,8 +18,6 @@ const MAX_ROWS: i64 = 8192;
 pub struct Claimed {
     pub instance_id: i64,
     pub rows: Vec<(DeliveryRow, Arc<OutboxRow>)>,
-    /// The rows were cut at a limit: more may be due once these are sent.
-    pub cut: bool,
     /// Ordering key → the oldest row with that key still waiting for its retry: a due row
     /// with the same key and a higher id waits too.
     pub waiting: HashMap<String, i64>,
@@ -69,8 +67,6 @@ pub fn claim_due(
         .limit(MAX_ROWS)
         .select(DeliveryRow::as_select())
         .load(conn)?;
-    // At the row limit, any instance may have more due than it got.
-    let all_cut = deliveries.len() as i64 == MAX_ROWS;
     // Each activity once, however many instances it goes to.
     let mut outbox_ids: Vec<i64> = deliveries.iter().map(|d| d.outbox_id).collect();
     outbox_ids.sort_unstable();
@@ -101,7 +97,6 @@ pub fn claim_due(
                 Claimed {
                     instance_id,
                     rows: vec![],
-                    cut: all_cut,
                     waiting: HashMap::new(),
                 },
             )
@@ -121,8 +116,6 @@ pub fn claim_due(
         };
         if c.rows.len() < per_instance {
             c.rows.push((d, activity.clone()));
-        } else {
-            c.cut = true;
         }
     }
     let (with_rows, without): (Vec<Claimed>, Vec<Claimed>) =
@@ -191,19 +184,13 @@ pub fn release_leases(conn: &mut AnyConnection, ids: &[i64], owner: &str) -> DbR
 /// Rounds that went through: the instances are healthy again. Those that had been paused
 /// (an outage) have their rows waiting for a retry made due now rather than at their (up
 /// to day-long) backoff; a single activity that keeps failing keeps its own backoff.
-/// Returns how many rows were made due.
-pub fn record_successes(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-    at: NaiveDateTime,
-) -> DbResult<usize> {
-    let mut made_due = 0;
+pub fn record_successes(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime) -> DbResult<()> {
     for chunk in ids.chunks(500) {
         let were_paused = instances::table
             .filter(instances::id.eq_any(chunk))
             .filter(instances::paused_until.is_not_null())
             .select(instances::id);
-        made_due += diesel::update(
+        diesel::update(
             deliveries::table
                 .filter(deliveries::instance_id.eq_any(were_paused))
                 .filter(deliveries::next_attempt_at.gt(at)),
@@ -218,5 +205,23 @@ pub fn record_successes(
             ))
             .execute(conn)?;
     }
-    Ok(made_due)
+    Ok(())
+}
+
+/// Those of `ids` that still have rows queued, due or not: after their rounds were
+/// recorded, there may be more to send (rows cut at a limit, queued meanwhile by any
+/// process, or made due by a recovery). Not filtered on the due time, which would let the
+/// planner walk the whole queue by `next_attempt_at` instead of these instances' rows.
+pub fn with_rows_left(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<i64>> {
+    let mut left = vec![];
+    for chunk in ids.chunks(500) {
+        left.extend(
+            deliveries::table
+                .filter(deliveries::instance_id.eq_any(chunk))
+                .select(deliveries::instance_id)
+                .distinct()
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(left)
 }

@@ -4,7 +4,7 @@ use crate::sender::{Payload, SendError, Sender, Signer};
 use chrono::TimeDelta;
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -48,12 +48,12 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct DeliveryHandle {
     notify: Arc<Notify>,
-    queued: Arc<AtomicU64>,
+    queued: Arc<AtomicBool>,
 }
 
 impl DeliveryHandle {
     pub fn wake(&self) {
-        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.queued.store(true, Ordering::SeqCst);
         self.notify.notify_one();
     }
 }
@@ -71,9 +71,9 @@ struct Shared {
     signers: Mutex<HashMap<i64, Arc<Signer>>>,
     /// Finished rounds, for the recorder.
     finished: mpsc::UnboundedSender<Round>,
-    /// Counts wake-ups: a round claimed before the latest one may have missed rows
-    /// queued for its instance while it was being sent.
-    queued: Arc<AtomicU64>,
+    /// Set by every wake-up, cleared by the recorder as it starts a write: something was
+    /// queued that a claim may have skipped because its instance was being sent.
+    queued: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -96,7 +96,7 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
             .unwrap_or(0)
     );
     let (finished, rounds) = mpsc::unbounded_channel();
-    let queued = Arc::new(AtomicU64::new(0));
+    let queued = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {
         db,
         owner,
@@ -150,7 +150,6 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
         }
         last_claim = Some(Instant::now());
         let now = weft_db::now();
-        let generation = shared.queued.load(Ordering::SeqCst);
         let busy = busy_now(&shared);
         let (owner, per_instance) = (shared.owner.clone(), shared.settings.batch);
         let lease_until = shared
@@ -188,7 +187,7 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
                     let mut running = shared.running.lock().expect("running set");
                     for c in rounds {
                         running.insert(c.instance_id);
-                        tokio::spawn(run_instance(shared.clone(), c, claimed_at, generation));
+                        tokio::spawn(run_instance(shared.clone(), c, claimed_at));
                     }
                 }
                 if claim.more {
@@ -224,7 +223,6 @@ struct Ready {
 struct Claimed {
     instance_id: i64,
     rows: Vec<(DeliveryRow, Arc<Ready>)>,
-    cut: bool,
     waiting: HashMap<String, i64>,
 }
 
@@ -237,7 +235,6 @@ async fn prepare(shared: &Arc<Shared>, claimed: Vec<weft_db::queue::Claimed>) ->
         .into_iter()
         .map(|c| Claimed {
             instance_id: c.instance_id,
-            cut: c.cut,
             waiting: c.waiting,
             rows: c
                 .rows
@@ -291,9 +288,6 @@ enum GroupResult {
 /// One instance's round, sent and waiting to be recorded.
 struct Round {
     instance: i64,
-    /// More of this instance's rows may be due after it: its rows were cut at a limit, or
-    /// something was queued after they were claimed.
-    look_again: bool,
     /// Rows done with: delivered, or refused for good.
     done: Vec<i64>,
     local_failure: Option<String>,
@@ -337,26 +331,23 @@ impl Lease {
 /// Sends one instance's claimed rows (waiting for a worker slot first), then hands the
 /// round to the recorder.
 /// `claimed_at`: when the lease was taken; a worker that waited long for its slot renews
-/// it before sending. `generation`: the wake-up count when the rows were claimed.
-async fn run_instance(shared: Arc<Shared>, claimed: Claimed, claimed_at: Instant, generation: u64) {
+/// it before sending.
+async fn run_instance(shared: Arc<Shared>, claimed: Claimed, claimed_at: Instant) {
     let instance = claimed.instance_id;
-    let cut = claimed.cut;
     let lease = Lease {
         instance,
         shared_database: shared.shared_database(),
         renewed: Mutex::new(claimed_at),
     };
-    let mut round = match shared.workers.acquire().await {
+    let round = match shared.workers.acquire().await {
         Ok(_permit) => send_round(&shared, &lease, claimed).await,
         Err(_) => Round {
             instance,
-            look_again: false,
             done: vec![],
             local_failure: Some("delivery is shutting down".into()),
             peer_failure: None,
         },
     };
-    round.look_again = cut || shared.queued.load(Ordering::SeqCst) != generation;
     if shared.finished.send(round).is_err() {
         shared
             .running
@@ -375,7 +366,6 @@ async fn send_round(shared: &Arc<Shared>, lease: &Lease, claimed: Claimed) -> Ro
         .await;
     let mut round = Round {
         instance: claimed.instance_id,
-        look_again: false,
         done: vec![],
         local_failure: None,
         peer_failure: None,
@@ -400,9 +390,11 @@ async fn send_round(shared: &Arc<Shared>, lease: &Lease, claimed: Claimed) -> Ro
 /// Records finished rounds, as many as have finished, in one write: the rows sent are
 /// forgotten (a crash before this resends them; receivers drop repeats by id), each
 /// instance's health is noted, and its lease released. Then the instances may be
-/// claimed again, and the dispatcher is woken if that may find something: rows left
-/// behind or queued meanwhile, rows of a recovered instance made due, or a failure that
-/// changed when the next retry comes due.
+/// claimed again, and the dispatcher is woken if that may find something: an instance
+/// that got somewhere still has rows queued (cut at a limit, queued by another process,
+/// made due by a recovery), something was queued while the write went on, or a failure changed
+/// when the next retry comes due. (Waking it after every round cost a fan-out a dozen
+/// claims that found nothing.)
 async fn record(
     shared: Arc<Shared>,
     mut rounds: mpsc::UnboundedReceiver<Round>,
@@ -420,9 +412,15 @@ async fn record(
             }
         }
         let instances: Vec<i64> = batch.iter().map(|r| r.instance).collect();
-        let mut look_again = batch
+        // Instances that got somewhere may have more due: rows cut at a limit, queued
+        // meanwhile (by this process or another), or made due by a recovery.
+        let moved: Vec<i64> = batch
             .iter()
-            .any(|r| (r.look_again && !r.done.is_empty()) || r.peer_failure.is_some());
+            .filter(|r| !r.done.is_empty())
+            .map(|r| r.instance)
+            .collect();
+        // A failure moves the next retry: the dispatcher's sleep is worked out anew.
+        let failure = batch.iter().any(|r| r.peer_failure.is_some());
         let done: Vec<i64> = batch.iter().flat_map(|r| r.done.iter().copied()).collect();
         let healthy: Vec<i64> = batch
             .iter()
@@ -437,11 +435,14 @@ async fn record(
         let (settings, owner) = (shared.settings.clone(), shared.owner.clone());
         let (leased, release) = (shared.shared_database(), instances.clone());
         let now = weft_db::now();
+        // Rows queued from here on are seen by the check in the write below, or leave
+        // this set for the check after it.
+        shared.queued.store(false, Ordering::SeqCst);
         let written = shared
             .db
-            .write_grouped(move |c| -> Result<usize, DbError> {
+            .write_grouped(move |c| -> Result<bool, DbError> {
                 weft_db::outbox::delivered_many(c, &done)?;
-                let made_due = weft_db::queue::record_successes(c, &healthy, now)?;
+                weft_db::queue::record_successes(c, &healthy, now)?;
                 for (instance, error) in &failed {
                     let before = weft_db::outbox::instance(c, *instance)?;
                     let failures = before.consecutive_failures + 1;
@@ -452,21 +453,27 @@ async fn record(
                 if leased {
                     weft_db::queue::release_leases(c, &release, &owner)?;
                 }
-                Ok(made_due)
+                Ok(!weft_db::queue::with_rows_left(c, &moved)?.is_empty())
             })
             .await;
-        match written {
-            Ok(made_due) => look_again |= made_due > 0,
+        let more_due = match written {
+            Ok(more_due) => more_due,
             // The rows stay queued and are sent again; receivers drop repeats by id.
-            Err(e) => warn!("delivery: cannot record {} rounds: {e}", instances.len()),
-        }
+            Err(e) => {
+                warn!("delivery: cannot record {} rounds: {e}", instances.len());
+                false
+            }
+        };
         {
             let mut running = shared.running.lock().expect("running set");
             for instance in &instances {
                 running.remove(instance);
             }
         }
-        if look_again {
+        // Something queued while these instances were busy may have been skipped by a
+        // claim; now that they may be claimed again, look.
+        let queued_meanwhile = shared.queued.load(Ordering::SeqCst);
+        if more_due || failure || queued_meanwhile {
             notify.notify_one();
         }
     }
