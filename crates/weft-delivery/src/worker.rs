@@ -392,9 +392,9 @@ async fn send_round(shared: &Arc<Shared>, lease: &Lease, claimed: Claimed) -> Ro
 /// instance's health is noted, and its lease released. Then the instances may be
 /// claimed again, and the dispatcher is woken if that may find something: an instance
 /// that got somewhere still has rows queued (cut at a limit, queued by another process,
-/// made due by a recovery), something was queued while the write went on, or a failure changed
-/// when the next retry comes due. (Waking it after every round cost a fan-out a dozen
-/// claims that found nothing.)
+/// made due by a recovery), something was queued while the write went on, or a failure
+/// changed when the next retry comes due. (Waking it after every round cost a fan-out a
+/// dozen claims that found nothing.)
 async fn record(
     shared: Arc<Shared>,
     mut rounds: mpsc::UnboundedReceiver<Round>,
