@@ -59,30 +59,10 @@ fn follow_from(instance: &Instance, community: &weft_db::models::ActorRow, hosts
         .write_blocking(move |c| -> Result<(), weft_db::DbError> {
             for host in hosts {
                 let ap_id = format!("http://{host}/users/sink");
+                let shared_inbox = format!("http://{host}/inbox");
                 let follower = weft_db::actors::upsert(
                     c,
-                    &NewActor {
-                        ap_id: ap_id.clone(),
-                        kind: "Person".into(),
-                        username: "sink".into(),
-                        domain: host.clone(),
-                        display_name: None,
-                        summary: None,
-                        summary_source: None,
-                        inbox_url: format!("{ap_id}/inbox"),
-                        shared_inbox_url: Some(format!("http://{host}/inbox")),
-                        outbox_url: None,
-                        followers_url: None,
-                        public_key_id: format!("{ap_id}#main-key"),
-                        public_key_pem: pem.clone(),
-                        private_key_pem: None,
-                        is_local: false,
-                        manually_approves_followers: false,
-                        discoverable: true,
-                        posting_restricted_to_mods: false,
-                        published_at: now,
-                        last_refreshed_at: now,
-                    },
+                    &NewActor::remote_person(&ap_id, &host, &shared_inbox, &pem, now),
                 )?;
                 weft_db::follows::upsert(
                     c,

@@ -189,28 +189,7 @@ impl Setup {
                 for (ap_id, host, shared_inbox, pem) in actors {
                     let actor = weft_db::actors::upsert(
                         c,
-                        &NewActor {
-                            public_key_id: format!("{ap_id}#main-key"),
-                            inbox_url: format!("{ap_id}/inbox"),
-                            username: ap_id.rsplit('/').next().unwrap_or("x").to_string(),
-                            ap_id,
-                            kind: "Person".into(),
-                            domain: host,
-                            display_name: None,
-                            summary: None,
-                            summary_source: None,
-                            shared_inbox_url: Some(shared_inbox),
-                            outbox_url: None,
-                            followers_url: None,
-                            public_key_pem: pem,
-                            private_key_pem: None,
-                            is_local: false,
-                            manually_approves_followers: false,
-                            discoverable: true,
-                            posting_restricted_to_mods: false,
-                            published_at: now,
-                            last_refreshed_at: now,
-                        },
+                        &NewActor::remote_person(&ap_id, &host, &shared_inbox, &pem, now),
                     )?;
                     if let Some(target) = follow {
                         weft_db::follows::upsert(

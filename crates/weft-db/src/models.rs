@@ -98,6 +98,42 @@ pub struct NewActor {
     pub last_refreshed_at: NaiveDateTime,
 }
 
+impl NewActor {
+    /// A remote `Person` known only by its id, host, shared inbox and key, laid out as
+    /// Mastodon does (`{id}/inbox`, `{id}#main-key`, the last path segment as its name):
+    /// the followers that tests and benchmarks write straight into a database.
+    pub fn remote_person(
+        ap_id: &str,
+        domain: &str,
+        shared_inbox: &str,
+        public_key_pem: &str,
+        at: NaiveDateTime,
+    ) -> NewActor {
+        NewActor {
+            ap_id: ap_id.to_string(),
+            kind: "Person".into(),
+            username: ap_id.rsplit('/').next().unwrap_or("x").to_string(),
+            domain: domain.to_string(),
+            display_name: None,
+            summary: None,
+            summary_source: None,
+            inbox_url: format!("{ap_id}/inbox"),
+            shared_inbox_url: Some(shared_inbox.to_string()),
+            outbox_url: None,
+            followers_url: None,
+            public_key_id: format!("{ap_id}#main-key"),
+            public_key_pem: public_key_pem.to_string(),
+            private_key_pem: None,
+            is_local: false,
+            manually_approves_followers: false,
+            discoverable: true,
+            posting_restricted_to_mods: false,
+            published_at: at,
+            last_refreshed_at: at,
+        }
+    }
+}
+
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
 #[diesel(table_name = communities)]
 pub struct CommunityRow {
