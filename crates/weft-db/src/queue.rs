@@ -213,15 +213,11 @@ pub fn record_successes(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime
 /// process, or made due by a recovery). Not filtered on the due time, which would let the
 /// planner walk the whole queue by `next_attempt_at` instead of these instances' rows.
 pub fn with_rows_left(conn: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<i64>> {
-    let mut left = vec![];
-    for chunk in ids.chunks(500) {
-        left.extend(
-            deliveries::table
-                .filter(deliveries::instance_id.eq_any(chunk))
-                .select(deliveries::instance_id)
-                .distinct()
-                .load::<i64>(conn)?,
-        );
-    }
-    Ok(left)
+    crate::connection::chunked(ids, |chunk| {
+        deliveries::table
+            .filter(deliveries::instance_id.eq_any(chunk))
+            .select(deliveries::instance_id)
+            .distinct()
+            .load::<i64>(conn)
+    })
 }
