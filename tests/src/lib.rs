@@ -398,6 +398,52 @@ impl Member {
         }
     }
 
+    /// Schedules an event in `community` (name@host); returns the status and the answer.
+    pub async fn schedule(
+        &self,
+        community: &str,
+        event: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/communities/{}/events", urlencode(community)),
+            Some(event),
+        )
+        .await
+    }
+
+    /// The events of `community` this member's instance knows, soonest first.
+    pub async fn events(&self, community: &str) -> Vec<serde_json::Value> {
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/communities/{}/events", urlencode(community)),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "events of {community}: {body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    /// One event, by its id on this member's instance.
+    pub async fn event(&self, id: i64) -> serde_json::Value {
+        let (status, body) = self
+            .call(reqwest::Method::GET, &format!("/api/v1/events/{id}"), None)
+            .await;
+        assert_eq!(status, 200, "event {id}: {body}");
+        body
+    }
+
+    /// Answers an event (`going`, `maybe`, `declined`); returns the status and the answer.
+    pub async fn rsvp(&self, id: i64, answer: &str) -> (u16, serde_json::Value) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/events/{id}/rsvp"),
+            Some(serde_json::json!({ "answer": answer })),
+        )
+        .await
+    }
+
     /// Raw API call, for asserting refusals.
     pub async fn raw(
         &self,

@@ -112,6 +112,49 @@ async fn federation_doc_matches_what_weft_sends_and_serves() {
         "How do you run it?",
     )
     .await;
+    // An event: scheduled, answered from B (Join, TentativeAccept, Leave), cancelled.
+    let starts = chrono::Utc::now() + chrono::Duration::days(2);
+    let (status, event) = lead
+        .schedule(
+            &cop,
+            serde_json::json!({
+                "title": "Supervision skills workshop",
+                "description": "Two hours, with practice in threes.",
+                "starts_at": starts.to_rfc3339(),
+                "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                "timezone": "Europe/London",
+                "online_url": "https://meet.example.org/workshop",
+                "place": { "name": "Room 2", "address": "1 High Street, Leeds" },
+                "capacity": 30
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{event}");
+    let event_ap_id = event["ap_id"].as_str().unwrap().to_string();
+    let event_on_b = eventually("B gets the event", WAIT, || async {
+        bob.events(&cop).await.into_iter().next()
+    })
+    .await;
+    let on_b = event_on_b["id"].as_i64().unwrap();
+    bob.rsvp(on_b, "going").await;
+    eventually("A accepts the Join", WAIT, || async {
+        (bob.event(on_b).await["my_rsvp"]["state"] == "accepted").then_some(())
+    })
+    .await;
+    bob.rsvp(on_b, "maybe").await;
+    bob.rsvp(on_b, "declined").await;
+    eventually("A counts the Leave", WAIT, || async {
+        (lead.event(event["id"].as_i64().unwrap()).await["declined"] == 1).then_some(())
+    })
+    .await;
+    let (status, _) = lead
+        .raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/events/{}/cancel", event["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {
@@ -133,6 +176,8 @@ async fn federation_doc_matches_what_weft_sends_and_serves() {
         ("Application", format!("{}/actor", a.base)),
         ("Page", thread.ap_id.clone()),
         ("Tombstone", reply.ap_id.clone()),
+        ("Event", event_ap_id.clone()),
+        ("Question", format!("{event_ap_id}/rsvp")),
         ("OrderedCollection", format!("{}/c/cop/followers", a.base)),
         (
             "OrderedCollectionPage",

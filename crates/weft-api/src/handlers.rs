@@ -25,6 +25,7 @@ pub fn router() -> Router {
         )
         .route("/api/v1/lookup", get(lookup))
         .route("/api/v1/communities/{handle}/feed", get(feed))
+        .merge(crate::events::router())
 }
 
 /// The local person behind `Authorization: Bearer <token>`.

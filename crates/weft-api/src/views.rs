@@ -112,3 +112,94 @@ pub struct EditPostRequest {
     pub title: Option<String>,
     pub content: String,
 }
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct PlaceRequest {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct NewEventRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// RFC 3339, e.g. `2026-12-10T14:00:00Z`.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// An IANA zone name such as `Europe/London`.
+    pub timezone: Option<String>,
+    pub online_url: Option<String>,
+    pub place: Option<PlaceRequest>,
+    pub capacity: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct RsvpRequest {
+    /// `going`, `maybe` or `declined`.
+    pub answer: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct RsvpView {
+    pub answer: String,
+    /// `accepted`; `pending` while a remote community has not answered; `refused`.
+    pub state: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct EventView {
+    pub id: i64,
+    pub ap_id: String,
+    pub community: String,
+    pub organiser: String,
+    pub title: String,
+    pub description: String,
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+    pub timezone: Option<String>,
+    pub online_url: Option<String>,
+    pub place_name: Option<String>,
+    pub place_address: Option<String>,
+    pub capacity: Option<i32>,
+    pub cancelled: bool,
+    /// Settled answers known to this instance (all of them where the event is hosted).
+    pub going: i64,
+    pub maybe: i64,
+    pub declined: i64,
+    pub places_left: Option<i64>,
+    pub local: bool,
+    /// The viewer's own answer.
+    pub my_rsvp: Option<RsvpView>,
+}
+
+impl EventView {
+    pub fn from_details(d: &weft_core::events::EventDetails) -> Self {
+        let e = &d.event;
+        EventView {
+            id: d.item.id,
+            ap_id: d.item.ap_id.clone(),
+            community: d.community.ap_id.clone(),
+            organiser: d.author.ap_id.clone(),
+            title: d.item.title.clone().unwrap_or_default(),
+            description: d.item.content.clone(),
+            starts_at: e.starts_at.and_utc().to_rfc3339(),
+            ends_at: e.ends_at.map(|t| t.and_utc().to_rfc3339()),
+            timezone: e.timezone.clone(),
+            online_url: e.online_url.clone(),
+            place_name: e.place_name.clone(),
+            place_address: e.place_address.clone(),
+            capacity: e.capacity,
+            cancelled: e.status == weft_db::models::event_status::CANCELLED,
+            going: d.counts.going,
+            maybe: d.counts.maybe,
+            declined: d.counts.declined,
+            places_left: d.parts().remaining(),
+            local: d.item.is_local,
+            my_rsvp: d.mine.as_ref().map(|r| RsvpView {
+                answer: r.answer.clone(),
+                state: r.state.clone(),
+            }),
+        }
+    }
+}

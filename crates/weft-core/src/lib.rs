@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod error;
+pub mod events;
 pub mod feed;
 pub mod following;
 pub mod keys;

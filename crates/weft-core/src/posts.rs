@@ -223,7 +223,7 @@ fn send_from_author(
         },
     )?;
     if community.is_local {
-        let bare = (verb == "Create").then_some(object);
+        let bare = (verb == "Create").then(|| serde_json::to_value(object).expect("json"));
         announce(
             conn,
             urls,
@@ -242,7 +242,7 @@ pub fn announce(
     urls: &Urls,
     community: &ActorRow,
     inner: Value,
-    bare_object: Option<&PostObject>,
+    bare_object: Option<Value>,
 ) -> CoreResult<()> {
     let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
     let list = announcements(urls, community, inner, bare_object);
@@ -262,7 +262,7 @@ pub(crate) fn announcements(
     urls: &Urls,
     community: &ActorRow,
     inner: Value,
-    bare_object: Option<&PostObject>,
+    bare_object: Option<Value>,
 ) -> Vec<Announcement> {
     let object_id = inner
         .get("object")
@@ -281,7 +281,7 @@ pub(crate) fn announcements(
     };
     let mut list = vec![announce(inner)];
     if let Some(object) = bare_object {
-        list.push(announce(serde_json::to_value(object).expect("json")));
+        list.push(announce(object));
     }
     list
 }
@@ -402,21 +402,32 @@ pub(crate) fn check_authorship(object: &PostObject, author: &ActorRow) -> CoreRe
             object.kind
         )));
     }
-    let attributed = object
-        .attributed_to
-        .as_ref()
-        .ok_or_else(|| CoreError::Invalid("the object has no attributedTo".into()))?;
+    check_attribution(&object.id, object.attributed_to.as_ref(), author)
+}
+
+/// Checks that a received event really is `author`'s.
+pub(crate) fn check_event_authorship(
+    object: &weft_protocol::EventObject,
+    author: &ActorRow,
+) -> CoreResult<()> {
+    check_attribution(&object.id, object.attributed_to.as_ref(), author)
+}
+
+/// The object `id` is attributed to `author` and lives on the author's instance.
+fn check_attribution(id: &Url, attributed: Option<&Url>, author: &ActorRow) -> CoreResult<()> {
+    let attributed =
+        attributed.ok_or_else(|| CoreError::Invalid("the object has no attributedTo".into()))?;
     if !same_id(attributed.as_str(), &author.ap_id) {
         return Err(CoreError::Forbidden(format!(
-            "{} is attributed to {attributed}, not to the actor {}",
-            object.id, author.ap_id
+            "{id} is attributed to {attributed}, not to the actor {}",
+            author.ap_id
         )));
     }
-    let object_host = crate::urls::host_port(&object.id);
+    let object_host = crate::urls::host_port(id);
     if object_host.as_deref() != Some(author.domain.as_str()) {
         return Err(CoreError::Forbidden(format!(
-            "{} is not on the author's instance {}",
-            object.id, author.domain
+            "{id} is not on the author's instance {}",
+            author.domain
         )));
     }
     Ok(())

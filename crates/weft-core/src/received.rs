@@ -446,7 +446,12 @@ fn announcements_of(
         let inner = serde_json::to_value(&create).expect("json");
         lists.push((
             community,
-            announcements(urls, community, inner, Some(&stored)),
+            announcements(
+                urls,
+                community,
+                inner,
+                Some(serde_json::to_value(&stored).expect("json")),
+            ),
         ));
     }
     let outs = lists

@@ -70,3 +70,33 @@ pub fn may_change_item(
         "only the author or a moderator may change this post".into(),
     ))
 }
+
+/// May `author` schedule an event in `community` (a local Group)? Meetings are set by
+/// its leads and facilitators.
+pub fn may_schedule_event(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    author: &ActorRow,
+) -> CoreResult<()> {
+    if !community.is_group() || !community.is_local {
+        return Err(CoreError::Invalid(format!(
+            "{} is not a community of this instance: events are scheduled where the community lives",
+            community.ap_id
+        )));
+    }
+    let details = weft_db::actors::community(conn, community.id)?;
+    if details.is_some_and(|d| d.lifecycle == "archived") {
+        return Err(CoreError::Forbidden(format!(
+            "{} is archived and schedules no events",
+            community.username
+        )));
+    }
+    let role = weft_db::actors::role_of(conn, community.id, author.id)?;
+    if !role.as_deref().is_some_and(role::is_moderator) {
+        return Err(CoreError::Forbidden(format!(
+            "only the leads and facilitators of {} may schedule its events",
+            community.username
+        )));
+    }
+    Ok(())
+}

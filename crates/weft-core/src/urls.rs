@@ -54,6 +54,22 @@ impl Urls {
     pub fn item(&self, id: i64) -> Url {
         self.join(&format!("items/{id}"))
     }
+    /// The RSVP poll (`Question`) a community sends beside a local event.
+    pub fn rsvp_poll(&self, item_id: i64) -> Url {
+        self.join(&format!("items/{item_id}/rsvp"))
+    }
+    /// The event item whose RSVP poll `url` is, when it is one of this instance's.
+    pub fn rsvp_poll_item(&self, url: &str) -> Option<i64> {
+        let url = Url::parse(url).ok()?;
+        if host_port(&url).as_deref() != Some(self.domain.as_str()) {
+            return None;
+        }
+        url.path()
+            .strip_prefix("/items/")?
+            .strip_suffix("/rsvp")?
+            .parse()
+            .ok()
+    }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
     }
@@ -99,5 +115,19 @@ mod tests {
         assert!(urls.is_local("https://cop.example.org/c/x"));
         assert!(urls.is_local("https://COP.example.org:443/c/x"));
         assert!(!urls.is_local("https://other.example/c/x"));
+    }
+
+    #[test]
+    fn rsvp_polls_name_their_event() {
+        let urls = Urls::new("cop.example.org", true).unwrap();
+        assert_eq!(urls.rsvp_poll_item(urls.rsvp_poll(42).as_str()), Some(42));
+        assert_eq!(
+            urls.rsvp_poll_item("https://cop.example.org/items/42"),
+            None
+        );
+        assert_eq!(
+            urls.rsvp_poll_item("https://other.example/items/42/rsvp"),
+            None
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod models;
 pub mod schema;
 
 pub mod actors;
+pub mod events;
 pub mod follows;
 pub mod items;
 pub mod outbox;

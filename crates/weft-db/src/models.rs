@@ -226,6 +226,72 @@ pub struct NewItem {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// An event's answer, and where it stands.
+pub mod rsvp {
+    pub const GOING: &str = "going";
+    pub const MAYBE: &str = "maybe";
+    pub const DECLINED: &str = "declined";
+    pub const ANSWERS: [&str; 3] = [GOING, MAYBE, DECLINED];
+    /// Settled: recorded by the hosting community (or needing no answer from it).
+    pub const ACCEPTED: &str = "accepted";
+    /// Sent to a remote community, not yet answered.
+    pub const PENDING: &str = "pending";
+    /// The remote community refused it (the event was full, or over).
+    pub const REFUSED: &str = "refused";
+}
+
+pub mod event_status {
+    pub const CONFIRMED: &str = "confirmed";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// When and where an event item happens.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub item_id: i64,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: Option<NaiveDateTime>,
+    pub timezone: Option<String>,
+    pub online_url: Option<String>,
+    pub place_name: Option<String>,
+    pub place_address: Option<String>,
+    pub capacity: Option<i32>,
+    pub status: String,
+}
+
+impl EventRow {
+    /// The end, or (with none given) the start: after it the event takes no RSVPs.
+    pub fn over_at(&self) -> NaiveDateTime {
+        self.ends_at.unwrap_or(self.starts_at)
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = rsvps)]
+pub struct RsvpRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub person_id: i64,
+    pub answer: String,
+    pub state: String,
+    pub activity_ap_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = rsvps)]
+pub struct NewRsvp {
+    pub event_id: i64,
+    pub person_id: i64,
+    pub answer: String,
+    pub state: String,
+    pub activity_ap_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
 #[diesel(table_name = placements)]
 pub struct PlacementRow {

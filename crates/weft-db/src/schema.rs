@@ -149,7 +149,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (item_id) {
+        item_id -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        timezone -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        place_name -> Nullable<Text>,
+        place_address -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    rsvps (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        person_id -> BigInt,
+        answer -> Text,
+        state -> Text,
+        activity_ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
+diesel::joinable!(events -> items (item_id));
+diesel::joinable!(rsvps -> actors (person_id));
 diesel::joinable!(local_users -> actors (actor_id));
 diesel::joinable!(placements -> items (item_id));
 diesel::joinable!(items -> actors (author_id));
@@ -168,4 +197,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     instances,
     deliveries,
     received_activities,
+    events,
+    rsvps,
 );

@@ -179,7 +179,14 @@ pub async fn resolve_actor(query: &str, data: &Ctx) -> Result<ActorRow, FedError
 /// Fetches an object from its own server (signed), so its content is authentic
 /// whoever forwarded it. The library checks that the served id is the URL asked for.
 pub async fn fetch_object(id: &Url, data: &Ctx) -> Result<PostObject, FedError> {
-    let response =
-        activitypub_federation::fetch::fetch_object_http::<_, PostObject>(id, data).await?;
+    fetch_as(id, data).await
+}
+
+/// [`fetch_object`], read as any object shape (an `Event`, …).
+pub async fn fetch_as<T>(id: &Url, data: &Ctx) -> Result<T, FedError>
+where
+    T: Clone + serde::de::DeserializeOwned,
+{
+    let response = activitypub_federation::fetch::fetch_object_http::<_, T>(id, data).await?;
     Ok(response.object)
 }

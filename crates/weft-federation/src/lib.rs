@@ -10,7 +10,7 @@ mod routes;
 mod state;
 mod wellknown;
 
-pub use actor::{DbActor, fetch_actor, fetch_object, refetch_actor, resolve_actor};
+pub use actor::{DbActor, fetch_actor, fetch_as, fetch_object, refetch_actor, resolve_actor};
 pub use error::FedError;
 pub use routes::router;
 pub use state::{AppState, Ctx, federation_config};

@@ -33,6 +33,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .route("/{prefix}/{name}/moderators", get(moderators))
         .route("/{prefix}/{name}/featured", get(featured))
         .route("/items/{id}", get(item))
+        .route("/items/{id}/rsvp", get(rsvp_poll))
         .route("/activities/{id}", get(activity))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY))
         .layer(FederationMiddleware::new(config.clone()))
@@ -224,7 +225,7 @@ async fn featured(
     Ok(json(OrderedCollection::inline(id, vec![])))
 }
 
-/// A local post; a deleted one answers 410 with a Tombstone.
+/// A local post or event; a deleted one answers 410 with a Tombstone.
 async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
     let found = ctx
         .db
@@ -235,7 +236,13 @@ async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
             if item.deleted_at.is_some() {
                 return Ok(Some(Err(item)));
             }
-            Ok(Some(Ok(weft_core::posts::object_json(c, &item)?)))
+            if item.kind == "event" {
+                let details = weft_core::events::details(c, item, None)?;
+                let event = weft_core::events::wire::event_into_json(&details.parts());
+                return Ok(Some(Ok(serde_json::to_value(event).expect("json"))));
+            }
+            let post = weft_core::posts::object_json(c, &item)?;
+            Ok(Some(Ok(serde_json::to_value(post).expect("json"))))
         })
         .await?
         .ok_or_else(|| FedError::not_found("no such post"))?;
@@ -252,6 +259,29 @@ async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
             response
         }
     })
+}
+
+/// A local event's RSVP poll (`Question`), with its current counts.
+async fn rsvp_poll(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
+    let urls = ctx.urls.clone();
+    let poll = ctx
+        .db
+        .read(move |c| -> Result<_, FedError> {
+            let Some(item) = weft_db::items::by_id(c, id)?
+                .filter(|i| i.is_local && i.kind == "event" && i.deleted_at.is_none())
+            else {
+                return Ok(None);
+            };
+            let details = weft_core::events::details(c, item, None)?;
+            Ok(Some(weft_core::events::wire::poll_into_json(
+                &urls,
+                &details.parts(),
+                weft_db::now(),
+            )))
+        })
+        .await?
+        .ok_or_else(|| FedError::not_found("no such event"))?;
+    Ok(json(poll))
 }
 
 /// A public activity this instance sent.

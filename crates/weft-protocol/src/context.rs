@@ -1,6 +1,6 @@
 //! The JSON-LD `@context` Weft puts on what it serves and sends. It names the
 //! ActivityStreams and security vocabularies (Fedify reads no keys without the latter)
-//! and the extension terms Lemmy and Mastodon use. Remote contexts are never fetched.
+//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`). Remote contexts are never fetched.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -18,7 +18,20 @@ pub fn weft_context() -> Value {
             "moderators": { "@type": "@id", "@id": "lemmy:moderators" },
             "featured": { "@type": "@id", "@id": "toot:featured" },
             "discoverable": "toot:discoverable",
-            "source": "as:source"
+            "source": "as:source",
+            "sc": "http://schema.org/",
+            "mz": "https://joinmobilizon.org/ns#",
+            "ical": "http://www.w3.org/2002/12/cal/ical#",
+            "weft": "https://w3id.org/weft/ns#",
+            "timezone": "mz:timezone",
+            "joinMode": "mz:joinMode",
+            "participantCount": "mz:participantCount",
+            "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity",
+            "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+            "eventStatus": "ical:status",
+            "VirtualLocation": "sc:VirtualLocation",
+            "votersCount": "toot:votersCount",
+            "rsvpFor": { "@type": "@id", "@id": "weft:rsvpFor" }
         }
     ])
 }

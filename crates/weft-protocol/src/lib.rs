@@ -7,6 +7,7 @@ pub mod actor;
 pub mod addressing;
 pub mod collection;
 pub mod context;
+pub mod event;
 pub mod httpsig;
 pub mod object;
 pub mod wellknown;
@@ -16,6 +17,7 @@ pub use actor::*;
 pub use addressing::*;
 pub use collection::*;
 pub use context::*;
+pub use event::*;
 pub use object::*;
 
 /// `application/activity+json`, the type Weft serves and sends.

@@ -129,7 +129,7 @@ impl PostObject {
 }
 
 /// `tag` may be one object, an array, or hold entries of unknown shape: keep what parses.
-fn lenient_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
+pub(crate) fn lenient_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(d)?;
     let items = match value {
         Some(serde_json::Value::Array(items)) => items,

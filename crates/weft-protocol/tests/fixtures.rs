@@ -135,3 +135,26 @@ fn every_fixture_reads_as_an_envelope_or_actor() {
     }
     assert!(seen >= 15, "only {seen} fixtures found");
 }
+
+#[test]
+fn mobilizon_events() {
+    let create: Activity<EventObject> = round_trip("mobilizon/create_event.json");
+    let event = create.object;
+    assert_eq!(event.name, "My first event");
+    assert_eq!(event.start_time.to_rfc3339(), "2018-02-12T14:08:20+00:00");
+    let place = event.place().expect("a Place");
+    assert_eq!(place.name.as_deref(), Some("Locaux de Framasoft"));
+    assert_eq!(
+        place.address_text().as_deref(),
+        Some("10 Rue Jangot, 69007, Lyon, Auvergne Rhône Alpes, France"),
+        "a PostalAddress reads as one line"
+    );
+    assert!(event.online_url().is_none() && !event.is_cancelled());
+    // A group's event: organised by the group, no location at all.
+    let by_group: Activity<EventObject> = round_trip("mobilizon/create_event_group.json");
+    assert_eq!(
+        by_group.object.attributed_to.as_ref().map(|u| u.as_str()),
+        Some("http://mobilizon1.com/@group")
+    );
+    assert!(by_group.object.location.is_empty());
+}

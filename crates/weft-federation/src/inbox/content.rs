@@ -1,6 +1,7 @@
-//! Create, Update, Delete of posts, and a community's Announce of them.
+//! Create, Update, Delete of posts, and a community's Announce of them (and of events,
+//! handed to `events`).
 
-use super::{Outcome, once};
+use super::{Outcome, events, once};
 use crate::{Ctx, FedError, fetch_actor, fetch_object};
 use serde_json::Value;
 use url::Url;
@@ -10,7 +11,7 @@ use weft_db::models::ActorRow;
 use weft_protocol::{Envelope, POST_TYPES, PostObject};
 
 /// Runs a post service once for this activity (see `once`) and says what it did.
-async fn acted<F>(ctx: &Ctx, activity: &Envelope, f: F) -> Result<Outcome, FedError>
+pub(super) async fn acted<F>(ctx: &Ctx, activity: &Envelope, f: F) -> Result<Outcome, FedError>
 where
     F: FnOnce(&mut weft_db::AnyConnection) -> Result<Received, weft_core::CoreError>
         + Send
@@ -58,7 +59,31 @@ async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, F
     }
 }
 
+/// What a `Create` or `Update` carries that is not a post: an RSVP poll of a Weft
+/// community (its peers read the event itself), or an event sent outside a community.
+fn not_a_post(activity: &Envelope) -> Option<Outcome> {
+    if activity.object.get("rsvpFor").is_some() {
+        return Some(Outcome::Ignored(
+            "an event's RSVP poll: Weft reads the event itself".into(),
+        ));
+    }
+    None
+}
+
 pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    if let Some(item_id) = events::vote_target(ctx, activity) {
+        return events::vote(ctx, actor, activity, item_id).await;
+    }
+    if let Some(outcome) = not_a_post(activity) {
+        return Ok(outcome);
+    }
+    if activity.object_kind() == Some("Event") {
+        return Ok(Outcome::Ignored(
+            "Weft takes events from the community they belong to (its Announce); \
+             a community's events are scheduled by its leads on its own instance"
+                .into(),
+        ));
+    }
     let Some(object) = post_of(ctx, activity).await? else {
         return Ok(Outcome::Ignored(format!(
             "Weft does not store {:?} objects",
@@ -87,6 +112,18 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         let fresh = crate::refetch_actor(&id, ctx).await?;
         ctx.keys.remember(&fresh);
         return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));
+    }
+    if let Some(outcome) = not_a_post(activity) {
+        return Ok(outcome);
+    }
+    if activity.object_kind() == Some("Event") {
+        let event: weft_protocol::EventObject = serde_json::from_value(activity.object.clone())
+            .map_err(|e| FedError::bad_request(format!("the updated event: {e}")))?;
+        let author = actor.clone();
+        return acted(ctx, activity, move |c| {
+            weft_core::events::received::receive_event_update(c, &author, &event)
+        })
+        .await;
     }
     let Some(object) = post_of(ctx, activity).await? else {
         return Ok(Outcome::Ignored(
@@ -133,16 +170,26 @@ pub async fn announce(
     let group_host = host_port(&Url::parse(&group.ap_id).expect("stored"));
     let inner = &activity.object;
     let inner_kind = activity.object_kind().unwrap_or("");
+    if inner_kind == "Event" {
+        let trusted = activity.object_id().and_then(|id| host_port(&id)) == group_host;
+        let event = events::announced_event(ctx, inner, trusted).await?;
+        return events::store_announced(ctx, group, activity, event, false).await;
+    }
     if inner.is_string() || POST_TYPES.contains(&inner_kind) {
         let id = activity
             .object_id()
             .ok_or_else(|| FedError::bad_request("Announce has no object"))?;
-        let object = if inner.is_object() && host_port(&id) == group_host {
-            serde_json::from_value(inner.clone())
-                .map_err(|e| FedError::bad_request(format!("announced object: {e}")))?
+        let value: Value = if inner.is_object() && host_port(&id) == group_host {
+            inner.clone()
         } else {
-            fetch_object(&id, ctx).await?
+            crate::fetch_as(&id, ctx).await?
         };
+        if value.get("type").and_then(Value::as_str) == Some("Event") {
+            let event = events::announced_event(ctx, &value, true).await?;
+            return events::store_announced(ctx, group, activity, event, false).await;
+        }
+        let object = serde_json::from_value(value)
+            .map_err(|e| FedError::bad_request(format!("announced object: {e}")))?;
         return store_announced(ctx, group, activity, object).await;
     }
     let inner: Envelope = serde_json::from_value(inner.clone())
@@ -151,6 +198,12 @@ pub async fn announce(
         .object_id()
         .ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
     match inner.kind.as_str() {
+        "Create" | "Update" if inner.object_kind() == Some("Event") => {
+            let trusted =
+                host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
+            let event = events::announced_event(ctx, &inner.object, trusted).await?;
+            events::store_announced(ctx, group, activity, event, inner.kind == "Update").await
+        }
         "Create" | "Update" => {
             let trusted =
                 host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;

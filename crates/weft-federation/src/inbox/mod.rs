@@ -3,6 +3,7 @@
 
 pub mod batch;
 mod content;
+mod events;
 mod following;
 pub mod verify;
 
@@ -112,7 +113,11 @@ async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedE
     match activity.kind.as_str() {
         "Follow" => following::follow(ctx, &actor, &activity).await,
         "Undo" => following::undo(ctx, &actor, &activity).await,
+        "Accept" | "Reject" if events::answers_join(ctx, &activity).await? => {
+            events::join_answer(ctx, &actor, &activity).await
+        }
         "Accept" | "Reject" => following::answer(ctx, &actor, &activity).await,
+        "Join" | "TentativeAccept" | "Leave" => events::rsvp(ctx, &actor, &activity).await,
         "Create" => content::create(ctx, &actor, &activity).await,
         "Update" => content::update(ctx, &actor, &activity).await,
         "Delete" => content::delete(ctx, &actor, &activity).await,

@@ -1,0 +1,197 @@
+//! Event rows → `Event` and RSVP-poll `Question` JSON (`event_into_json`,
+//! `poll_into_json`), and a received `Event` → its row (`event_from_json`).
+
+use crate::wire::utc;
+use crate::{Urls, sanitize};
+use chrono::NaiveDateTime;
+use url::Url;
+use weft_db::events::Counts;
+use weft_db::models::{ActorRow, EventRow, ItemRow, event_status};
+use weft_protocol::{
+    EventObject, Location, POLL_OPTIONS, PUBLIC, PollOption, QuestionObject, Source,
+};
+
+fn url(s: &str) -> Url {
+    Url::parse(s).expect("stored ids are URLs")
+}
+
+/// An event item with its details, author, community and settled RSVPs.
+pub struct EventParts<'a> {
+    pub item: &'a ItemRow,
+    pub event: &'a EventRow,
+    pub author: &'a ActorRow,
+    pub community: &'a ActorRow,
+    pub counts: Counts,
+}
+
+impl EventParts<'_> {
+    /// Places left, when the event has a capacity.
+    pub fn remaining(&self) -> Option<i64> {
+        self.event
+            .capacity
+            .map(|c| (i64::from(c) - self.counts.going).max(0))
+    }
+}
+
+/// The event as served and sent: addressed to its community and Public, with the
+/// community as `audience` (where RSVPs go).
+pub fn event_into_json(parts: &EventParts) -> EventObject {
+    let (item, event) = (parts.item, parts.event);
+    let community = url(&parts.community.ap_id);
+    let mut location = vec![];
+    if event.place_name.is_some() || event.place_address.is_some() {
+        location.push(Location::place(
+            event.place_name.clone(),
+            event.place_address.clone(),
+        ));
+    }
+    if let Some(online) = event.online_url.as_deref().and_then(|u| Url::parse(u).ok()) {
+        location.push(Location::online(online));
+    }
+    EventObject {
+        kind: "Event".into(),
+        id: url(&item.ap_id),
+        attributed_to: Some(url(&parts.author.ap_id)),
+        to: vec![community.to_string(), PUBLIC.to_string()],
+        cc: vec![],
+        audience: Some(community),
+        name: item.title.clone().unwrap_or_default(),
+        content: item.content.clone(),
+        media_type: Some("text/html".into()),
+        source: item.source.clone().map(Source::markdown),
+        start_time: utc(event.starts_at),
+        end_time: event.ends_at.map(utc),
+        timezone: event.timezone.clone(),
+        location,
+        join_mode: Some("free".into()),
+        maximum_attendee_capacity: event.capacity.map(i64::from),
+        remaining_attendee_capacity: parts.remaining(),
+        participant_count: Some(parts.counts.going),
+        event_status: Some(
+            if event.status == event_status::CANCELLED {
+                "CANCELLED"
+            } else {
+                "CONFIRMED"
+            }
+            .into(),
+        ),
+        published: Some(utc(item.published_at)),
+        updated: item.updated_at.map(utc),
+        url: item.url.as_deref().map(url),
+        tag: vec![],
+    }
+}
+
+/// "2026-12-10 14:00–15:30 UTC": the times as stored (UTC), with the event's zone named.
+pub fn when_text(event: &EventRow) -> String {
+    let start = event.starts_at.format("%Y-%m-%d %H:%M");
+    let end = match event.ends_at {
+        Some(end) if end.date() == event.starts_at.date() => {
+            format!("–{}", end.format("%H:%M"))
+        }
+        Some(end) => format!(" – {}", end.format("%Y-%m-%d %H:%M")),
+        None => String::new(),
+    };
+    let zone = event
+        .timezone
+        .as_deref()
+        .map(|z| format!(" (held in {})", sanitize::escape(z)))
+        .unwrap_or_default();
+    format!("{start}{end} UTC{zone}")
+}
+
+/// The RSVP poll of a local event, for Mastodon: the community asks "will you come?",
+/// one vote each, closing when the event starts. Its text stands on its own, since
+/// Mastodon shows a `Question`'s content but only a link for an `Event`.
+pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> QuestionObject {
+    let (item, event, community) = (parts.item, parts.event, parts.community);
+    let title = item.title.clone().unwrap_or_default();
+    let mut content = format!("<p><strong>{title}</strong></p><p>{}", when_text(event));
+    for place in [&event.place_name, &event.place_address]
+        .into_iter()
+        .flatten()
+    {
+        // Stored as plain text already escaped for HTML (`sanitize::title`).
+        content.push_str(&format!(" · {place}"));
+    }
+    if event.online_url.is_some() {
+        content.push_str(" · online");
+    }
+    content.push_str("</p>");
+    content.push_str(&item.content);
+    if let Some(remaining) = parts.remaining() {
+        content.push_str(&format!("<p>{remaining} places left.</p>"));
+    }
+    let link = item.url.clone().unwrap_or_else(|| item.ap_id.clone());
+    content.push_str(&format!(
+        "<p>Vote to RSVP: <a href=\"{0}\">{0}</a></p>",
+        sanitize::escape(&link)
+    ));
+    let counts = parts.counts;
+    let votes = [counts.going, counts.maybe, counts.declined];
+    let cancelled = event.status == event_status::CANCELLED;
+    let closed = if cancelled {
+        Some(item.updated_at.unwrap_or(now))
+    } else {
+        (now >= event.starts_at).then_some(event.starts_at)
+    };
+    QuestionObject {
+        kind: "Question".into(),
+        id: urls.rsvp_poll(item.id),
+        attributed_to: Some(url(&community.ap_id)),
+        to: vec![PUBLIC.to_string()],
+        cc: community.followers_url.clone().into_iter().collect(),
+        audience: Some(url(&community.ap_id)),
+        content,
+        media_type: Some("text/html".into()),
+        one_of: POLL_OPTIONS
+            .iter()
+            .zip(votes)
+            .map(|((name, _), n)| PollOption::new(name, n))
+            .collect(),
+        end_time: Some(utc(event.starts_at)),
+        closed: closed.map(utc),
+        voters_count: Some(votes.iter().sum()),
+        rsvp_for: url(&item.ap_id),
+        published: Some(utc(item.published_at)),
+        url: Some(url(&link)),
+    }
+}
+
+/// Longest time-zone name and place text kept from a remote event.
+const MAX_TEXT: usize = 300;
+
+/// A received event's details, as stored (text cleaned, only http(s) meeting links).
+pub fn event_from_json(item_id: i64, object: &EventObject) -> EventRow {
+    let place = object.place();
+    let clean = |s: Option<String>| {
+        s.map(|s| sanitize::title(&s))
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(MAX_TEXT).collect::<String>())
+    };
+    EventRow {
+        item_id,
+        starts_at: object.start_time.naive_utc(),
+        ends_at: object
+            .end_time
+            .map(|e| e.naive_utc())
+            .filter(|e| *e >= object.start_time.naive_utc()),
+        timezone: clean(object.timezone.clone()),
+        online_url: object
+            .online_url()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(Url::to_string),
+        place_name: clean(place.and_then(|p| p.name.clone())),
+        place_address: clean(place.and_then(Location::address_text)),
+        capacity: object
+            .maximum_attendee_capacity
+            .filter(|c| *c > 0)
+            .map(|c| c.min(i64::from(i32::MAX)) as i32),
+        status: if object.is_cancelled() {
+            event_status::CANCELLED
+        } else {
+            event_status::CONFIRMED
+        }
+        .into(),
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE rsvps;
+DROP TABLE events;
