@@ -52,7 +52,7 @@ pub struct EventObject {
     pub timezone: Option<String>,
     #[serde(
         default,
-        deserialize_with = "lenient_locations",
+        deserialize_with = "crate::object::lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub location: Vec<Location>,
@@ -85,7 +85,7 @@ pub struct EventObject {
     pub url: Option<Url>,
     #[serde(
         default,
-        deserialize_with = "crate::object::lenient_tags",
+        deserialize_with = "crate::object::lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tag: Vec<Tag>,
@@ -179,20 +179,6 @@ impl Location {
             _ => None,
         }
     }
-}
-
-/// `location` may be one object or an array: keep the entries that parse.
-fn lenient_locations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Location>, D::Error> {
-    let value = Option::<Value>::deserialize(d)?;
-    let items = match value {
-        Some(Value::Array(items)) => items,
-        Some(v @ Value::Object(_)) => vec![v],
-        _ => vec![],
-    };
-    Ok(items
-        .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
 }
 
 /// The names of the RSVP poll's options, as Mastodon shows them, and the answer each is.

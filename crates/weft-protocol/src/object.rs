@@ -98,7 +98,7 @@ pub struct PostObject {
     pub url: Option<Url>,
     #[serde(
         default,
-        deserialize_with = "lenient_tags",
+        deserialize_with = "lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tag: Vec<Tag>,
@@ -128,8 +128,13 @@ impl PostObject {
     }
 }
 
-/// `tag` may be one object, an array, or hold entries of unknown shape: keep what parses.
-pub(crate) fn lenient_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
+/// A field that may be one object, an array, or hold entries of unknown shape (`tag`,
+/// `location`): keep the entries that parse.
+pub(crate) fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
     let value = Option::<serde_json::Value>::deserialize(d)?;
     let items = match value {
         Some(serde_json::Value::Array(items)) => items,
