@@ -132,11 +132,13 @@ pub fn create(
         return Err(CoreError::Invalid("the post replied to was deleted".into()));
     }
     let now = weft_db::now();
-    let placeholder = format!("{}pending/{}", urls.base(), uuid::Uuid::new_v4());
-    let item = weft_db::items::insert(
+    let item = store_local(
         conn,
-        &NewItem {
-            ap_id: placeholder,
+        urls,
+        author,
+        &community,
+        NewItem {
+            ap_id: String::new(),
             kind: "post".into(),
             object_type: if new.in_reply_to.is_some() {
                 "Note"
@@ -162,10 +164,6 @@ pub fn create(
             updated_at: None,
         },
     )?;
-    let ap_id = urls.item(item.id);
-    weft_db::items::set_ap_id(conn, item.id, ap_id.as_str(), ap_id.as_str())?;
-    let item = weft_db::items::by_id(conn, item.id)?.expect("just stored");
-    weft_db::items::place(conn, &created_placement(&item, author, &community, now))?;
     let object = object_json(conn, &item)?;
     send_from_author(
         conn,
@@ -177,6 +175,34 @@ pub fn create(
         serde_json::to_value(&object).expect("json"),
     )?;
     Ok(item)
+}
+
+/// Stores a local item (its `ap_id` is ignored): named by its row id (`/items/{id}`,
+/// which is also its `url`) and placed in the community it was created in.
+pub(crate) fn store_local(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    author: &ActorRow,
+    community: &ActorRow,
+    item: NewItem,
+) -> CoreResult<ItemRow> {
+    let placed_at = item.published_at;
+    let placeholder = format!("{}pending/{}", urls.base(), uuid::Uuid::new_v4());
+    let stored = weft_db::items::insert(
+        conn,
+        &NewItem {
+            ap_id: placeholder,
+            ..item
+        },
+    )?;
+    let ap_id = urls.item(stored.id);
+    weft_db::items::set_ap_id(conn, stored.id, ap_id.as_str(), ap_id.as_str())?;
+    let stored = weft_db::items::by_id(conn, stored.id)?.expect("just stored");
+    weft_db::items::place(
+        conn,
+        &created_placement(&stored, author, community, placed_at),
+    )?;
+    Ok(stored)
 }
 
 /// Sends an author's `Create`/`Update`/`Delete`: into a local community it is stored in

@@ -7,7 +7,7 @@ pub mod received;
 pub mod wire;
 
 use crate::outbox::{Outgoing, queue};
-use crate::posts::{announce, created_placement};
+use crate::posts::{announce, store_local};
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use serde_json::Value;
@@ -207,11 +207,13 @@ pub fn schedule(
     let title = sanitize::title(&required_text("title", new.title, 300)?);
     let description = new.description.trim();
     let mut event = validated(&new, now)?;
-    let placeholder = format!("{}pending/{}", urls.base(), uuid::Uuid::new_v4());
-    let item = weft_db::items::insert(
+    let item = store_local(
         conn,
-        &NewItem {
-            ap_id: placeholder,
+        urls,
+        author,
+        new.community,
+        NewItem {
+            ap_id: String::new(),
             kind: "event".into(),
             object_type: "Event".into(),
             author_id: author.id,
@@ -228,12 +230,8 @@ pub fn schedule(
             updated_at: None,
         },
     )?;
-    let ap_id = urls.item(item.id);
-    weft_db::items::set_ap_id(conn, item.id, ap_id.as_str(), ap_id.as_str())?;
     event.item_id = item.id;
     weft_db::events::insert(conn, &event)?;
-    let item = weft_db::items::by_id(conn, item.id)?.expect("just stored");
-    weft_db::items::place(conn, &created_placement(&item, author, new.community, now))?;
     let details = details(conn, item, Some(author))?;
     send(conn, urls, &details, "Create")?;
     Ok(details)
