@@ -120,6 +120,8 @@ impl Instance {
         config.delivery.max_backoff = Duration::from_secs(2);
         // A "crashed" instance's lease on a queue runs out quickly in tests.
         config.delivery.lease = Duration::from_secs(2);
+        // RSVP polls are sent again soon after their counts change.
+        config.poll_update_gap = Duration::from_millis(300);
         config
     }
 

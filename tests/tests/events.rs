@@ -200,6 +200,19 @@ async fn events(backend: Backend) {
         ],
         "{served_poll}"
     );
+    // The community sends the poll again with the new counts (Mastodon shows what it was
+    // last sent).
+    eventually("A to send the poll's new counts", WAIT, || async {
+        outbox_bodies(&a)
+            .iter()
+            .any(|b| {
+                b["type"] == "Update"
+                    && b["object"]["type"] == "Question"
+                    && b["object"]["oneOf"][1]["replies"]["totalItems"] == 2
+            })
+            .then_some(())
+    })
+    .await;
     // A vote for an option the poll does not have is refused.
     let stranger = c.user("stranger");
     let body = mastodon_vote(&stranger.actor.ap_id, 1, &poll, &community.ap_id, "Perhaps");
@@ -240,6 +253,36 @@ async fn events(backend: Backend) {
     assert_eq!(feed_b.len(), 1, "{feed_b:?}");
     assert_eq!(feed_b[0].post.ap_id, event_ap_id);
 
+    // The lead moves it an hour later and renames it: followers see the change, and the
+    // answers stay.
+    let mut moved = meeting.clone();
+    moved["title"] = json!("Monthly practice circle (moved)");
+    moved["starts_at"] = json!((starts + Days::hours(1)).to_rfc3339());
+    moved["ends_at"] = json!((starts + Days::hours(2)).to_rfc3339());
+    let (status, edited) = lead
+        .raw(
+            reqwest::Method::PUT,
+            &format!("/api/v1/events/{event_id}"),
+            Some(moved.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["going"], 1, "answers are kept: {edited}");
+    let (status, _) = dana
+        .raw(
+            reqwest::Method::PUT,
+            &format!("/api/v1/events/{event_id}"),
+            Some(moved.clone()),
+        )
+        .await;
+    assert_eq!(status, 403, "only the organiser or a moderator edits");
+    eventually("B to see the new time and title", WAIT, || async {
+        let e = bob.event(on_b["id"].as_i64().unwrap()).await;
+        (e["title"] == "Monthly practice circle (moved)" && e["starts_at"] == edited["starts_at"])
+            .then_some(())
+    })
+    .await;
+
     // The lead cancels: followers see it, and it takes no more answers.
     let (status, answer) = lead
         .raw(
@@ -263,6 +306,36 @@ async fn events(backend: Backend) {
         served_poll["closed"].is_string(),
         "the poll closed: {served_poll}"
     );
+    let (status, _) = lead
+        .raw(
+            reqwest::Method::PUT,
+            &format!("/api/v1/events/{event_id}"),
+            Some(moved),
+        )
+        .await;
+    assert_eq!(status, 409, "a cancelled event is not edited");
+
+    // Deleting the event deletes its poll too, so Mastodon stops showing it.
+    let (status, _) = lead
+        .raw(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/posts/{event_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(
+        outbox_bodies(&a)
+            .iter()
+            .any(|b| b["type"] == "Delete" && b["object"] == poll.as_str()),
+        "the community deleted the poll"
+    );
+    assert_eq!(get_activity_json(&poll).await.0, 404);
+    assert_eq!(get_activity_json(&event_ap_id).await.0, 410);
+    eventually("B to drop the deleted event", WAIT, || async {
+        bob.events(&cop).await.is_empty().then_some(())
+    })
+    .await;
     for instance in [&a, &b, &c] {
         eventually("queues to drain", WAIT, || async {
             (instance.queued() == 0).then_some(())

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use weft_core::events::NewEvent;
+use weft_core::events::EventFields;
 use weft_federation::{Ctx, resolve_actor};
 
 pub fn router() -> Router {
@@ -18,7 +18,7 @@ pub fn router() -> Router {
             "/api/v1/communities/{handle}/events",
             get(upcoming).post(schedule),
         )
-        .route("/api/v1/events/{id}", get(event))
+        .route("/api/v1/events/{id}", get(event).put(edit))
         .route("/api/v1/events/{id}/rsvp", post(rsvp))
         .route("/api/v1/events/{id}/cancel", post(cancel))
 }
@@ -34,30 +34,45 @@ async fn schedule(
     let urls = ctx.urls.clone();
     let details = ctx
         .db
-        .write(move |c| {
-            let place = body.place.clone().unwrap_or_default();
-            weft_core::events::schedule(
-                c,
-                &urls,
-                &me,
-                NewEvent {
-                    community: &community,
-                    title: &body.title,
-                    description: &body.description,
-                    starts_at: body.starts_at,
-                    ends_at: body.ends_at,
-                    timezone: body.timezone.as_deref(),
-                    online_url: body.online_url.as_deref(),
-                    place_name: place.name.as_deref(),
-                    place_address: place.address.as_deref(),
-                    capacity: body.capacity,
-                },
-            )
-        })
+        .write(move |c| weft_core::events::schedule(c, &urls, &me, &community, fields(&body)))
         .await
         .map_err(core)?;
     ctx.delivery.wake();
     Ok((StatusCode::CREATED, Json(EventView::from_details(&details))))
+}
+
+/// The request as the service's fields.
+fn fields(body: &NewEventRequest) -> EventFields<'_> {
+    let place = body.place.as_ref();
+    EventFields {
+        title: &body.title,
+        description: &body.description,
+        starts_at: body.starts_at,
+        ends_at: body.ends_at,
+        timezone: body.timezone.as_deref(),
+        online_url: body.online_url.as_deref(),
+        place_name: place.and_then(|p| p.name.as_deref()),
+        place_address: place.and_then(|p| p.address.as_deref()),
+        capacity: body.capacity,
+    }
+}
+
+/// Replaces what an event says (the same body as scheduling it).
+async fn edit(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(id): Path<i64>,
+    body: Result<Json<NewEventRequest>, JsonRejection>,
+) -> Result<Json<EventView>, ApiError> {
+    let Json(body) = body.map_err(json_rejection)?;
+    let urls = ctx.urls.clone();
+    let details = ctx
+        .db
+        .write(move |c| weft_core::events::edit(c, &urls, &me, id, fields(&body)))
+        .await
+        .map_err(core)?;
+    ctx.delivery.wake();
+    Ok(Json(EventView::from_details(&details)))
 }
 
 #[derive(Deserialize)]

@@ -401,6 +401,7 @@ pub fn delete(
     let object = object_json(conn, item)?;
     weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
     let community = community_of(conn, item)?;
+    crate::events::withdraw_poll(conn, urls, &community, item)?;
     send_from_author(
         conn,
         urls,
@@ -703,6 +704,7 @@ pub fn receive_delete(
     }
     weft_db::items::mark_deleted(conn, item.id, weft_db::now())?;
     let community = community_of(conn, &item)?;
+    crate::events::withdraw_poll(conn, urls, &community, &item)?;
     if community.is_local {
         let delete: Activity<Value> = Activity::new(
             "Delete",

@@ -154,3 +154,55 @@ pub fn counts(conn: &mut AnyConnection, event_id: i64) -> DbResult<Counts> {
     }
     Ok(counts)
 }
+
+/// Notes that a local event's RSVP counts changed (its poll is to be sent again).
+pub fn mark_poll_changed(
+    conn: &mut AnyConnection,
+    item_id: i64,
+    at: NaiveDateTime,
+) -> DbResult<()> {
+    diesel::update(events::table.find(item_id))
+        .set(events::poll_changed_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Notes that a local event's poll was just sent with its counts as they stand.
+pub fn mark_poll_sent(conn: &mut AnyConnection, item_id: i64, at: NaiveDateTime) -> DbResult<()> {
+    diesel::update(events::table.find(item_id))
+        .set((
+            events::poll_changed_at.eq(None::<NaiveDateTime>),
+            events::poll_sent_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Live local events whose poll changed and was last sent no later than `sent_before`
+/// (or never); `only` narrows the look to one event.
+pub fn polls_due(
+    conn: &mut AnyConnection,
+    sent_before: NaiveDateTime,
+    only: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<i64>> {
+    let mut query = events::table
+        .inner_join(items::table)
+        .filter(events::poll_changed_at.is_not_null())
+        .filter(
+            events::poll_sent_at
+                .is_null()
+                .or(events::poll_sent_at.le(sent_before)),
+        )
+        .filter(items::is_local)
+        .filter(items::deleted_at.is_null())
+        .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(events::item_id.eq(id));
+    }
+    Ok(query
+        .order(events::poll_changed_at.asc())
+        .limit(limit)
+        .select(events::item_id)
+        .load(conn)?)
+}

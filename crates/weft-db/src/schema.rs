@@ -160,6 +160,8 @@ diesel::table! {
         place_address -> Nullable<Text>,
         capacity -> Nullable<Integer>,
         status -> Text,
+        poll_changed_at -> Nullable<Timestamp>,
+        poll_sent_at -> Nullable<Timestamp>,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub dev: bool,
     /// Delivery tuning (first retry delay etc.).
     pub delivery: weft_delivery::Settings,
+    /// Least time between two updates of an event's RSVP poll (votes coming in).
+    pub poll_update_gap: std::time::Duration,
 }
 
 impl Config {
@@ -86,6 +88,7 @@ impl Config {
             data_dir,
             dev,
             delivery,
+            poll_update_gap: std::time::Duration::from_secs(60),
         })
     }
 }

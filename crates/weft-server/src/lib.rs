@@ -79,6 +79,12 @@ pub async fn start(
         .map_err(|e| e.to_string())?;
     let client = http_client(config.dev)?;
     let delivery = weft_delivery::spawn(db.clone(), client.clone(), config.delivery.clone());
+    tokio::spawn(send_poll_updates(
+        db.clone(),
+        urls.clone(),
+        delivery.clone(),
+        config.poll_update_gap,
+    ));
     let state = AppState {
         db: db.clone(),
         urls: urls.clone(),
@@ -116,4 +122,39 @@ pub async fn start(
         urls,
         server,
     })
+}
+
+/// Sends events' RSVP polls again as their counts change, at most once per `gap` each
+/// (Mastodon shows the counts it was last sent). Looks every `gap / 4`; writes only when
+/// a poll is due.
+async fn send_poll_updates(
+    db: Db,
+    urls: Urls,
+    delivery: weft_delivery::DeliveryHandle,
+    gap: Duration,
+) {
+    let chrono_gap = chrono::Duration::from_std(gap).unwrap_or(chrono::Duration::seconds(60));
+    let mut tick = tokio::time::interval((gap / 4).max(Duration::from_millis(50)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let due = db
+            .read(move |c| weft_core::events::poll::updates_due(c, chrono_gap))
+            .await;
+        if !matches!(due, Ok(true)) {
+            continue;
+        }
+        let u = urls.clone();
+        match db
+            .write(move |c| weft_core::events::poll::send_updates(c, &u, chrono_gap))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!("sent {n} RSVP poll updates");
+                delivery.wake();
+            }
+            Err(e) => tracing::warn!("RSVP poll updates: {e}"),
+        }
+    }
 }

@@ -11,8 +11,13 @@ CREATE TABLE events (
     place_name TEXT,
     place_address TEXT,
     capacity INTEGER,
-    status TEXT NOT NULL DEFAULT 'confirmed'
+    status TEXT NOT NULL DEFAULT 'confirmed',
+    -- The RSVP poll's counts changed since they were last sent (local events), and when
+    -- they were last sent: updates go out at most once a minute.
+    poll_changed_at TIMESTAMP,
+    poll_sent_at TIMESTAMP
 );
+CREATE INDEX events_poll_changed ON events (poll_changed_at);
 CREATE INDEX events_starts ON events (starts_at);
 
 -- One answer per person per event: going, maybe or declined. On the hosting instance

@@ -3,6 +3,7 @@
 //! RSVP poll for Mastodon. The community answers RSVPs: members here record theirs
 //! directly, members elsewhere send `Join`/`TentativeAccept`/`Leave` (see `received`).
 
+pub mod poll;
 pub mod received;
 pub mod wire;
 
@@ -10,21 +11,21 @@ use crate::outbox::{Outgoing, queue};
 use crate::posts::{announce, store_local};
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+pub(crate) use poll::withdraw_poll;
 use serde_json::Value;
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::events::Counts;
 use weft_db::models::*;
-use weft_protocol::{Activity, PUBLIC};
-use wire::{EventParts, event_into_json, poll_into_json};
+use weft_protocol::Activity;
+use wire::{EventParts, event_into_json};
 
 fn url(s: &str) -> Url {
     Url::parse(s).expect("stored ids are URLs")
 }
 
-/// What a lead writes when scheduling an event.
-pub struct NewEvent<'a> {
-    pub community: &'a ActorRow,
+/// What a lead writes when scheduling (or editing) an event.
+pub struct EventFields<'a> {
     pub title: &'a str,
     /// Markdown; stored beside its HTML.
     pub description: &'a str,
@@ -125,7 +126,7 @@ fn whole_seconds(at: DateTime<Utc>) -> NaiveDateTime {
 }
 
 /// Checks what a lead wrote and turns it into the event's row (item id filled in later).
-fn validated(new: &NewEvent, now: NaiveDateTime) -> CoreResult<EventRow> {
+fn validated(new: &EventFields, now: NaiveDateTime) -> CoreResult<EventRow> {
     // Whole seconds: a meeting time needs no more, and both backends then agree.
     let starts_at = whole_seconds(new.starts_at);
     if starts_at < now {
@@ -200,27 +201,27 @@ pub fn schedule(
     conn: &mut AnyConnection,
     urls: &Urls,
     author: &ActorRow,
-    new: NewEvent,
+    community: &ActorRow,
+    new: EventFields,
 ) -> CoreResult<EventDetails> {
-    rules::may_schedule_event(conn, new.community, author)?;
+    rules::may_schedule_event(conn, community, author)?;
     let now = weft_db::now();
-    let title = sanitize::title(&required_text("title", new.title, 300)?);
-    let description = new.description.trim();
+    let (title, description) = texts(&new)?;
     let mut event = validated(&new, now)?;
     let item = store_local(
         conn,
         urls,
         author,
-        new.community,
+        community,
         NewItem {
             ap_id: String::new(),
             kind: "event".into(),
             object_type: "Event".into(),
             author_id: author.id,
-            origin_community_id: Some(new.community.id),
+            origin_community_id: Some(community.id),
             title: Some(title),
-            content: sanitize::text_to_html(description),
-            source: Some(description.to_string()).filter(|d| !d.is_empty()),
+            content: sanitize::text_to_html(&description),
+            source: Some(description).filter(|d| !d.is_empty()),
             url: None,
             in_reply_to_id: None,
             in_reply_to_ap_id: None,
@@ -237,6 +238,67 @@ pub fn schedule(
     Ok(details)
 }
 
+/// The title (plain text) and description (markdown) as stored.
+fn texts(new: &EventFields) -> CoreResult<(String, String)> {
+    Ok((
+        sanitize::title(&required_text("title", new.title, 300)?),
+        new.description.trim().to_string(),
+    ))
+}
+
+/// A local event, read for a change by `actor` (its organiser or a moderator of its
+/// community) while it can still change.
+fn changeable(conn: &mut AnyConnection, actor: &ActorRow, item_id: i64) -> CoreResult<ItemRow> {
+    let item = weft_db::items::by_id(conn, item_id)?
+        .filter(|i| i.kind == "event" && i.deleted_at.is_none())
+        .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
+    rules::may_change_item(conn, &item, actor)?;
+    if !item.is_local {
+        return Err(CoreError::Invalid(
+            "only the event's own instance can change it".into(),
+        ));
+    }
+    Ok(item)
+}
+
+/// The organiser or a moderator changes an event (title, description, time, place,
+/// capacity). Its answers stay; a lower capacity turns nobody away who is going already.
+/// Followers get `Update(Event)` and the poll's `Update(Question)`.
+pub fn edit(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    actor: &ActorRow,
+    item_id: i64,
+    new: EventFields,
+) -> CoreResult<EventDetails> {
+    let item = changeable(conn, actor, item_id)?;
+    let old = weft_db::events::by_item_for_update(conn, item.id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
+    if old.status == event_status::CANCELLED {
+        return Err(CoreError::Conflict(
+            "the event was cancelled: schedule a new one instead".into(),
+        ));
+    }
+    let (title, description) = texts(&new)?;
+    let event = EventRow {
+        item_id: item.id,
+        ..validated(&new, weft_db::now())?
+    };
+    weft_db::events::update(conn, &event)?;
+    weft_db::items::update_content(
+        conn,
+        item.id,
+        Some(&title),
+        &sanitize::text_to_html(&description),
+        Some(description.as_str()).filter(|d| !d.is_empty()),
+        weft_db::now(),
+    )?;
+    let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
+    let details = details(conn, item, Some(actor))?;
+    send(conn, urls, &details, "Update")?;
+    Ok(details)
+}
+
 /// The author or a moderator cancels an event: it stays listed as cancelled, takes no
 /// more RSVPs, and its poll closes.
 pub fn cancel(
@@ -245,14 +307,7 @@ pub fn cancel(
     actor: &ActorRow,
     item_id: i64,
 ) -> CoreResult<EventDetails> {
-    let item = weft_db::items::by_id(conn, item_id)?
-        .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
-    rules::may_change_item(conn, &item, actor)?;
-    if !item.is_local {
-        return Err(CoreError::Invalid(
-            "only the event's own instance can cancel it".into(),
-        ));
-    }
+    let item = changeable(conn, actor, item_id)?;
     let mut event = weft_db::events::by_item(conn, item.id)?
         .ok_or_else(|| CoreError::NotFound(format!("{item_id} is not an event")))?;
     if event.status == event_status::CANCELLED {
@@ -315,31 +370,7 @@ fn send(
         serde_json::to_value(&activity).expect("json"),
         bare,
     )?;
-    let poll = poll_into_json(urls, &parts, weft_db::now());
-    let poll_id = urls.activity();
-    let poll_activity: Activity<Value> = Activity::new(
-        verb,
-        poll_id.clone(),
-        url(&community.ap_id),
-        serde_json::to_value(&poll).expect("json"),
-    )
-    .to([PUBLIC.to_string()])
-    .cc(poll.cc.clone())
-    .audience(poll.audience.clone());
-    let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
-    queue(
-        conn,
-        urls,
-        Outgoing {
-            sender: community,
-            activity: &poll_activity,
-            kind: verb,
-            activity_id: &poll_id,
-            object_id: Some(poll.id.as_str()),
-            public: true,
-            inboxes,
-        },
-    )?;
+    poll::send(conn, urls, &parts, verb)?;
     Ok(())
 }
 
@@ -396,6 +427,7 @@ pub(crate) fn settle(
             updated_at: now,
         },
     )?;
+    weft_db::events::mark_poll_changed(conn, item.id, now)?;
     Ok(Settled::Recorded)
 }
 
