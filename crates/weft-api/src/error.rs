@@ -30,11 +30,13 @@ pub fn core(e: CoreError) -> ApiError {
     ApiError(e.into())
 }
 
+/// A body that is not the JSON asked for: 400, or 413 when it is over the size limit.
 pub fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        format!("the request body: {}", e.body_text()),
-    )
+    let status = match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    ApiError::new(status, format!("the request body: {}", e.body_text()))
 }
 
 #[allow(dead_code)]

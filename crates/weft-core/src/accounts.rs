@@ -99,12 +99,16 @@ pub fn ensure_instance_actor(
     Ok(weft_db::actors::insert(conn, &actor)?)
 }
 
+/// The stored form of an API token: its SHA-256, in lower-case hex.
 pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A new random API token (256 bits, URL-safe base64).
+fn new_token() -> String {
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
 }
 
 /// Creates a local person; returns the row and the API token (shown once, stored hashed).
@@ -129,9 +133,7 @@ pub fn create_user(
             keys,
         ),
     )?;
-    let mut secret = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut secret);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let token = new_token();
     weft_db::actors::insert_local_user(
         conn,
         &LocalUserRow {
@@ -142,6 +144,60 @@ pub fn create_user(
         },
     )?;
     Ok((actor, token))
+}
+
+/// The local person named `username`, or a refusal that says how to make one.
+pub fn local_person(conn: &mut AnyConnection, username: &str) -> CoreResult<ActorRow> {
+    weft_db::actors::local_by_username(conn, username)?
+        .filter(|a| a.kind == actor_kind::PERSON)
+        .ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "no local person {username:?}: create one with `weft user create {username}`"
+            ))
+        })
+}
+
+/// The local community named `name`.
+pub fn local_community(conn: &mut AnyConnection, name: &str) -> CoreResult<ActorRow> {
+    weft_db::actors::local_by_username(conn, name)?
+        .filter(|a| a.kind == actor_kind::GROUP)
+        .ok_or_else(|| CoreError::NotFound(format!("no local community {name:?}")))
+}
+
+/// Gives a local person a new API token (shown once); the old one stops working.
+pub fn reset_token(conn: &mut AnyConnection, username: &str) -> CoreResult<(ActorRow, String)> {
+    let person = local_person(conn, username)?;
+    let token = new_token();
+    weft_db::actors::set_token_hash(conn, person.id, &hash_token(&token))?;
+    Ok((person, token))
+}
+
+/// Gives a local person a role in a local community, replacing any role they held there.
+/// Run by the instance's operator (the CLI); the moderators collection follows at once.
+pub fn set_role(
+    conn: &mut AnyConnection,
+    community: &str,
+    username: &str,
+    new_role: &str,
+) -> CoreResult<(ActorRow, ActorRow)> {
+    if !role::ALL.contains(&new_role) {
+        return Err(CoreError::Invalid(format!(
+            "{new_role:?} is not a role: use one of {}",
+            role::ALL.join(", ")
+        )));
+    }
+    let community = local_community(conn, community)?;
+    let person = local_person(conn, username)?;
+    weft_db::actors::set_membership(
+        conn,
+        &MembershipRow {
+            community_id: community.id,
+            person_id: person.id,
+            role: new_role.to_string(),
+            created_at: weft_db::now(),
+        },
+    )?;
+    Ok((community, person))
 }
 
 /// The local person an API token belongs to.

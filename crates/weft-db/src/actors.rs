@@ -169,3 +169,62 @@ pub fn with_details(
     })?);
     Ok(found)
 }
+
+/// Local people with their account rows, by username (for `weft user list`).
+pub fn local_users(conn: &mut AnyConnection) -> DbResult<Vec<(ActorRow, LocalUserRow)>> {
+    Ok(local_users::table
+        .inner_join(actors::table)
+        .order(actors::username.asc())
+        .select((ActorRow::as_select(), LocalUserRow::as_select()))
+        .load(conn)?)
+}
+
+/// Replaces a local person's API token hash; the old token stops working at once.
+pub fn set_token_hash(conn: &mut AnyConnection, actor_id: i64, token_hash: &str) -> DbResult<()> {
+    diesel::update(local_users::table.find(actor_id))
+        .set(local_users::api_token_hash.eq(token_hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Local communities with their details and member counts (for `weft community list`).
+pub fn local_communities(conn: &mut AnyConnection) -> DbResult<Vec<(ActorRow, CommunityRow, i64)>> {
+    let rows: Vec<(ActorRow, CommunityRow)> = actors::table
+        .inner_join(communities::table)
+        .filter(actors::is_local)
+        .order(actors::username.asc())
+        .select((ActorRow::as_select(), CommunityRow::as_select()))
+        .load(conn)?;
+    let counts: Vec<(i64, i64)> = memberships::table
+        .group_by(memberships::community_id)
+        .select((memberships::community_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|(a, c)| {
+            let n = counts.get(&a.id).copied().unwrap_or(0);
+            (a, c, n)
+        })
+        .collect())
+}
+
+/// Local actors whose ids name another domain than `domain` (the instance was first run
+/// under another `WEFT_DOMAIN`): how many, and one of those domains.
+pub fn local_on_other_domain(
+    conn: &mut AnyConnection,
+    domain: &str,
+) -> DbResult<(i64, Option<String>)> {
+    let count = actors::table
+        .filter(actors::is_local)
+        .filter(actors::domain.ne(domain))
+        .count()
+        .get_result(conn)?;
+    let other = actors::table
+        .filter(actors::is_local)
+        .filter(actors::domain.ne(domain))
+        .select(actors::domain)
+        .first(conn)
+        .optional()?;
+    Ok((count, other))
+}

@@ -17,26 +17,33 @@ pub struct SigningKey(RsaKeyPair);
 /// A parsed RSA public key; parse once per key and keep it.
 pub struct VerifyingKey(ParsedPublicKey);
 
-/// The DER inside a PEM block (any label).
+/// The DER inside a PEM block (any label). Keys reach Weft from many servers' PEM
+/// writers, so line breaks are normalised first (CRLF, other wrap widths, stray spaces).
 fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
-    let body: String = pem
+    let not_pem = || "the key is not PEM (base64 between BEGIN/END lines)".to_string();
+    let lines: Vec<&str> = pem
         .lines()
         .map(str::trim)
-        .filter(|l| !l.starts_with("-----") && !l.is_empty())
+        .filter(|l| !l.is_empty())
         .collect();
-    B64.decode(body.as_bytes())
-        .map_err(|_| "the key is not PEM (base64 between BEGIN/END lines)".to_string())
+    let [begin, body @ .., end] = lines.as_slice() else {
+        return Err(not_pem());
+    };
+    let body: String = body.concat();
+    let wrapped: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    let normalised = format!("{begin}\n{}\n{end}\n", wrapped.join("\n"));
+    pem_rfc7468::decode_vec(normalised.as_bytes())
+        .map(|(_, der)| der)
+        .map_err(|_| not_pem())
 }
 
 fn der_to_pem(label: &str, der: &[u8]) -> String {
-    let b64 = B64.encode(der);
-    let mut pem = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        pem.push('\n');
-    }
-    pem.push_str(&format!("-----END {label}-----\n"));
-    pem
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
+        .expect("PEM encoding of a key")
 }
 
 /// A new RSA-2048 key pair as (PKCS#8 private PEM, SPKI public PEM).
@@ -114,13 +121,12 @@ pub fn digest_matches(header: &str, body: &[u8]) -> bool {
 
 /// An HTTP date (`Sun, 22 Nov 2026 02:46:33 GMT`).
 pub fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    httpdate::fmt_http_date(at.into())
 }
 
+/// An HTTP date in any of the three forms RFC 9110 allows.
 pub fn parse_http_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::NaiveDateTime::parse_from_str(s.trim(), "%a, %d %b %Y %H:%M:%S GMT")
-        .ok()
-        .map(|n| n.and_utc())
+    httpdate::parse_http_date(s.trim()).ok().map(Into::into)
 }
 
 /// A parsed `Signature` header.
@@ -342,8 +348,36 @@ mod tests {
     }
 
     #[test]
+    fn pem_from_other_writers_is_read() {
+        let (_, public_pem) = generate_key_pair();
+        let lines: Vec<&str> = public_pem.lines().collect();
+        let body = lines[1..lines.len() - 1].concat();
+        // CRLF line ends, 76-column lines, and one unwrapped line: all seen in the wild.
+        for width in [76, 64, 10_000] {
+            let wrapped: Vec<String> = body
+                .as_bytes()
+                .chunks(width)
+                .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                .collect();
+            let pem = format!(
+                "{}\r\n{}\r\n{}\r\n",
+                lines[0],
+                wrapped.join("\r\n"),
+                lines[lines.len() - 1]
+            );
+            assert!(VerifyingKey::from_pem(&pem).is_ok(), "width {width}");
+        }
+        assert!(
+            VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\n@@@\n-----END PUBLIC KEY-----")
+                .is_err()
+        );
+    }
+
+    #[test]
     fn http_dates_round_trip() {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         assert_eq!(parse_http_date(&http_date(now)), Some(now));
+        assert_eq!(http_date(now), "Fri, 15 Jan 2027 08:00:00 GMT");
+        assert_eq!(parse_http_date("not a date"), None);
     }
 }

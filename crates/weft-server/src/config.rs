@@ -36,8 +36,15 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| format!("the config file {} is not valid: {e}", path.display()))?
+                let mut parsed = toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("the config file {} is not valid: {e}", path.display()))?;
+                // A relative data_dir in a file means "beside this file", wherever weft runs.
+                if let Some(dir) = parsed.data_dir.as_mut()
+                    && dir.is_relative()
+                {
+                    *dir = path.parent().unwrap_or(Path::new(".")).join(&*dir);
+                }
+                parsed
             }
             None => FileConfig::default(),
         };
@@ -52,6 +59,8 @@ impl Config {
             .map(PathBuf::from)
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./data"));
+        // Absolute from here on, so every log line and message names the real place.
+        let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
         let database_url = env("WEFT_DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("weft.db").display()));
@@ -109,6 +118,22 @@ mod tests {
         assert_eq!(c.domain, "localhost:8080");
         assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("weft.db"));
         assert!(c.dev, "localhost is development mode");
+        assert!(c.data_dir.is_absolute(), "{:?}", c.data_dir);
+    }
+
+    #[test]
+    fn a_relative_data_dir_in_a_file_is_beside_the_file() {
+        let dir = std::env::temp_dir().join(format!("weft-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("weft.toml");
+        std::fs::write(&file, "data_dir = \"state\"\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.data_dir, dir.join("state"));
+        assert_eq!(
+            c.database_url,
+            format!("sqlite://{}", dir.join("state").join("weft.db").display())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

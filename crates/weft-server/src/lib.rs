@@ -13,6 +13,11 @@ use weft_core::Urls;
 use weft_db::Db;
 use weft_federation::AppState;
 
+/// The largest request body Weft reads, on every route (inbox and API). A reverse proxy
+/// in front must allow exactly this much (`client_max_body_size 256k` in
+/// `deploy/nginx.conf`), or larger requests end as 502s instead of Weft's 413.
+pub const MAX_REQUEST_BODY: usize = weft_federation::inbox::MAX_BODY;
+
 /// A running instance.
 pub struct Running {
     pub addr: SocketAddr,
@@ -98,7 +103,8 @@ pub async fn start(
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
     let app = weft_federation::router(federation.clone())
-        .merge(weft_api::router().layer(FederationMiddleware::new(federation)));
+        .merge(weft_api::router().layer(FederationMiddleware::new(federation)))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY));
     let listener = match listener {
         Some(l) => l,
         None => tokio::net::TcpListener::bind(&config.listen)
@@ -156,5 +162,31 @@ async fn send_poll_updates(
             }
             Err(e) => tracing::warn!("RSVP poll updates: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The example proxy configuration allows exactly the body size Weft reads.
+    #[test]
+    fn the_proxy_body_limit_matches_weft() {
+        let conf = include_str!("../../../deploy/nginx.conf");
+        let line = conf
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("client_max_body_size"))
+            .expect("deploy/nginx.conf sets client_max_body_size");
+        let value = line
+            .trim_start_matches("client_max_body_size")
+            .trim()
+            .trim_end_matches(';');
+        let bytes = match value.strip_suffix('k') {
+            Some(k) => k.parse::<usize>().unwrap() * 1024,
+            None => match value.strip_suffix('m') {
+                Some(m) => m.parse::<usize>().unwrap() * 1024 * 1024,
+                None => value.parse::<usize>().unwrap(),
+            },
+        };
+        assert_eq!(bytes, super::MAX_REQUEST_BODY, "{line}");
     }
 }

@@ -1,20 +1,100 @@
-//! `weft`: run an instance, migrate its database, create users and communities.
+//! `weft`: run an instance, migrate its database, manage members and communities.
 
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use weft_core::CoreError;
+use weft_db::Db;
 use weft_server::{Config, open_db, start, urls};
 
-const USAGE: &str = "usage:
-  weft serve                       run the instance (SQLite in ./data by default)
-  weft migrate                     create or upgrade the database, then exit
-  weft user create NAME [--display-name TEXT] [--admin]
-                                   create a local member; prints their API token
-  weft community create NAME --title TEXT [--lead USER] [--domain TEXT] [--mods-only]
-                                   create a community (an ActivityPub Group)
-options: --config FILE (TOML); environment: WEFT_DATABASE_URL, WEFT_LISTEN, WEFT_DOMAIN,
-WEFT_DATA_DIR, WEFT_DEV";
+/// Weft: a federated ActivityPub server for networks of communities of practice.
+#[derive(Parser)]
+#[command(
+    name = "weft",
+    version,
+    after_help = "Configuration: defaults, then --config FILE (TOML), then the environment: \
+WEFT_DATABASE_URL, WEFT_LISTEN, WEFT_DOMAIN, WEFT_DATA_DIR, WEFT_DEV, WEFT_LOG. \
+Set WEFT_DOMAIN before creating anything: ids are stored as URLs under that name."
+)]
+struct Cli {
+    /// A TOML configuration file (see deploy/weft.toml.example).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the instance (SQLite under WEFT_DATA_DIR by default).
+    Serve,
+    /// Create or upgrade the database, then exit.
+    Migrate,
+    /// Local members.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Local communities.
+    #[command(subcommand)]
+    Community(CommunityCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a local member and print their API token (shown once).
+    Create {
+        /// The username: 1 to 64 characters from a-z, 0-9 and _.
+        name: String,
+        /// The name shown to people.
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+        /// Make them an administrator of this instance.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Give a member a new API token (for a lost one); the old token stops working.
+    Token {
+        /// The member's username.
+        name: String,
+    },
+    /// List the local members.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CommunityCommand {
+    /// Create a community (an ActivityPub Group).
+    Create {
+        /// Its name in addresses (name@domain): 1 to 64 characters from a-z, 0-9 and _.
+        name: String,
+        /// Its title, shown to people.
+        #[arg(long, value_name = "TEXT")]
+        title: String,
+        /// Its first lead: a local member's username.
+        #[arg(long, value_name = "USER")]
+        lead: Option<String>,
+        /// The domain statement: what the community is about (markdown).
+        #[arg(long, value_name = "TEXT")]
+        about: Option<String>,
+        /// Only leads and facilitators may start threads.
+        #[arg(long)]
+        mods_only: bool,
+    },
+    /// List the local communities.
+    List,
+    /// Give a local member a role in a community (replacing the role they had there).
+    SetRole {
+        /// The community's name.
+        community: String,
+        /// The member's username.
+        user: String,
+        /// lead, facilitator, weaver or member.
+        role: String,
+    },
+}
 
 fn main() -> ExitCode {
+    // Usage errors exit 2 with clap's hint; --help and --version exit 0.
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
@@ -22,43 +102,20 @@ fn main() -> ExitCode {
         )
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match runtime.block_on(run(std::env::args().skip(1).collect())) {
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("weft: {message}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }
 
-/// Pulls `--name VALUE` out of the arguments.
-fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>, String> {
-    let Some(at) = args.iter().position(|a| a == name) else {
-        return Ok(None);
-    };
-    if at + 1 >= args.len() {
-        return Err(format!("{name} needs a value"));
-    }
-    let value = args.remove(at + 1);
-    args.remove(at);
-    Ok(Some(value))
-}
-
-fn take_flag(args: &mut Vec<String>, name: &str) -> bool {
-    let found = args.iter().position(|a| a == name);
-    if let Some(at) = found {
-        args.remove(at);
-    }
-    found.is_some()
-}
-
-async fn run(mut args: Vec<String>) -> Result<(), String> {
-    let config_file = take_option(&mut args, "--config")?.map(PathBuf::from);
-    let config = Config::load(config_file.as_deref())?;
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        ["serve"] | [] => serve(config).await,
-        ["migrate"] => {
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
             open_db(&config).await?;
             println!(
                 "database ready: {}",
@@ -66,16 +123,57 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             );
             Ok(())
         }
-        ["user", "create", ..] => {
-            let mut rest: Vec<String> = args[2..].to_vec();
-            let display = take_option(&mut rest, "--display-name")?;
-            let admin = take_flag(&mut rest, "--admin");
-            let [name] = rest.as_slice() else {
-                return Err(format!("weft user create takes one NAME\n{USAGE}"));
-            };
-            let db = open_db(&config).await?;
-            let urls = urls(&config)?;
-            let name = name.clone();
+        Command::User(command) => user(config, command).await,
+        Command::Community(command) => community(config, command).await,
+    }
+}
+
+/// Opens the database for an administrative command, warning when it is not the one a
+/// running `weft serve` would use (a new, empty file, or one made under another domain).
+async fn open_for_admin(config: &Config) -> Result<Db, String> {
+    let sqlite_file = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(PathBuf::from);
+    let existed = sqlite_file.as_ref().is_none_or(|f| f.exists());
+    let db = open_db(config).await?;
+    let domain = weft_server::urls(config)?.domain().to_string();
+    let d = domain.clone();
+    let (instance, (elsewhere, other)) = db
+        .read(move |c| {
+            let instance =
+                weft_db::actors::count_local(c, weft_db::models::actor_kind::APPLICATION)?;
+            Ok::<_, weft_db::DbError>((instance, weft_db::actors::local_on_other_domain(c, &d)?))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let place = weft_db::redact_url(&config.database_url);
+    if !existed || instance == 0 {
+        eprintln!(
+            "weft: note: {place} is a new database that `weft serve` has not used yet. If your \
+             instance runs with another working directory, --config, WEFT_DATA_DIR or \
+             WEFT_DATABASE_URL, it will not see what this command writes."
+        );
+    }
+    if elsewhere > 0 {
+        eprintln!(
+            "weft: warning: {place} holds {elsewhere} local actors made under the domain {}, \
+             but WEFT_DOMAIN is now {domain}; ids are stored as URLs, so set WEFT_DOMAIN back.",
+            other.unwrap_or_default()
+        );
+    }
+    Ok(db)
+}
+
+async fn user(config: Config, command: UserCommand) -> Result<(), String> {
+    let db = open_for_admin(&config).await?;
+    let urls = urls(&config)?;
+    match command {
+        UserCommand::Create {
+            name,
+            display_name,
+            admin,
+        } => {
             let keys = weft_core::keys::generate();
             let (actor, token) = db
                 .write(move |c| {
@@ -83,7 +181,7 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
                         c,
                         &urls,
                         &name,
-                        display.as_deref(),
+                        display_name.as_deref(),
                         admin,
                         keys,
                     )
@@ -91,32 +189,56 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("created {}\nAPI token (shown once): {token}", actor.ap_id);
-            Ok(())
         }
-        ["community", "create", ..] => {
-            let mut rest: Vec<String> = args[2..].to_vec();
-            let title = take_option(&mut rest, "--title")?
-                .ok_or("weft community create needs --title TEXT")?;
-            let lead = take_option(&mut rest, "--lead")?;
-            let domain = take_option(&mut rest, "--domain")?.unwrap_or_default();
-            let mods_only = take_flag(&mut rest, "--mods-only");
-            let [name] = rest.as_slice() else {
-                return Err(format!("weft community create takes one NAME\n{USAGE}"));
-            };
-            let db = open_db(&config).await?;
-            let urls = urls(&config)?;
-            let name = name.clone();
+        UserCommand::Token { name } => {
+            let (actor, token) = db
+                .write(move |c| weft_core::accounts::reset_token(c, &name))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "new API token for {} (shown once; the old one no longer works): {token}",
+                actor.ap_id
+            );
+        }
+        UserCommand::List => {
+            let users = db
+                .read(weft_db::actors::local_users)
+                .await
+                .map_err(|e| e.to_string())?;
+            if users.is_empty() {
+                println!("no members yet: create one with `weft user create NAME`");
+            }
+            for (actor, account) in users {
+                println!(
+                    "{}@{}\t{}{}\tsince {}",
+                    actor.username,
+                    actor.domain,
+                    actor.display_name.as_deref().unwrap_or("-"),
+                    if account.is_admin { "\tadmin" } else { "" },
+                    account.created_at.format("%Y-%m-%d"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn community(config: Config, command: CommunityCommand) -> Result<(), String> {
+    let db = open_for_admin(&config).await?;
+    let urls = urls(&config)?;
+    match command {
+        CommunityCommand::Create {
+            name,
+            title,
+            lead,
+            about,
+            mods_only,
+        } => {
             let keys = weft_core::keys::generate();
             let actor = db
-                .write(move |c| -> Result<_, weft_core::CoreError> {
+                .write(move |c| -> Result<_, CoreError> {
                     let lead = match &lead {
-                        Some(l) => {
-                            Some(weft_db::actors::local_by_username(c, l)?.ok_or_else(|| {
-                                weft_core::CoreError::NotFound(format!(
-                                    "no local user {l}: create it with `weft user create {l}`"
-                                ))
-                            })?)
-                        }
+                        Some(l) => Some(weft_core::accounts::local_person(c, l)?),
                         None => None,
                     };
                     weft_core::accounts::create_community(
@@ -125,7 +247,7 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
                         &weft_core::accounts::NewCommunity {
                             name: &name,
                             title: &title,
-                            domain_statement: &domain,
+                            domain_statement: about.as_deref().unwrap_or_default(),
                             terms_of_reference: "",
                             posting_restricted_to_mods: mods_only,
                             lead: lead.as_ref(),
@@ -136,25 +258,62 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("created community {}", actor.ap_id);
-            Ok(())
         }
-        _ => Err(format!("unknown command {:?}\n{USAGE}", args.join(" "))),
+        CommunityCommand::List => {
+            let communities = db
+                .read(weft_db::actors::local_communities)
+                .await
+                .map_err(|e| e.to_string())?;
+            if communities.is_empty() {
+                println!(
+                    "no communities yet: create one with `weft community create NAME --title TEXT`"
+                );
+            }
+            for (actor, details, members) in communities {
+                println!(
+                    "{}@{}\t{}\t{}\t{members} member{}",
+                    actor.username,
+                    actor.domain,
+                    actor.display_name.as_deref().unwrap_or("-"),
+                    details.lifecycle,
+                    if members == 1 { "" } else { "s" },
+                );
+            }
+        }
+        CommunityCommand::SetRole {
+            community,
+            user,
+            role,
+        } => {
+            let wanted = role.clone();
+            let (community, person) = db
+                .write(move |c| weft_core::accounts::set_role(c, &community, &user, &wanted))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{} is now {role} of {}",
+                person.username, community.username
+            );
+        }
     }
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), String> {
     let domain = config.domain.clone();
     let dev = config.dev;
+    let database = weft_db::redact_url(&config.database_url);
     let running = start(config, None).await?;
     tracing::info!(
-        "Weft serving {} on http://{} ({})",
+        "Weft serving {} on http://{} ({}), database {}",
         domain,
         running.addr,
         if dev {
             "development mode: plain http allowed"
         } else {
             "production mode"
-        }
+        },
+        database,
     );
     tokio::select! {
         _ = running.server => Err("the server stopped".into()),
