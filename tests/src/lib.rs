@@ -186,13 +186,22 @@ impl Instance {
 
     /// Creates a local member; returns their API client.
     pub fn user(&self, name: &str) -> Member {
+        self.person(name, false)
+    }
+
+    /// Creates an administrator of this instance; returns their API client.
+    pub fn admin(&self, name: &str) -> Member {
+        self.person(name, true)
+    }
+
+    fn person(&self, name: &str, admin: bool) -> Member {
         let urls = self.urls();
         let name = name.to_string();
         let keys = weft_core::keys::generate();
         let (actor, token) = self
             .db
             .write_blocking(|c| {
-                weft_core::accounts::create_user(c, &urls, &name, None, false, keys)
+                weft_core::accounts::create_user(c, &urls, &name, None, admin, keys)
             })
             .unwrap();
         Member {

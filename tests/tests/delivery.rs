@@ -130,7 +130,10 @@ async fn a_fan_out_to_more_instances_than_one_claim_takes_reaches_each_once() {
     })
     .await;
     // Once the queue is empty nothing more can be sent: any repeat has arrived by then.
-    eventually("the queue to drain", WAIT, || async { (a.queued() == 0).then_some(()) }).await;
+    eventually("the queue to drain", WAIT, || async {
+        (a.queued() == 0).then_some(())
+    })
+    .await;
     let log = log.lock().unwrap();
     let mut pairs: Vec<(&str, &str)> = log
         .iter()

@@ -1,16 +1,15 @@
 //! Routes and handlers of `/api/v1`.
 
+pub use crate::accounts::Member;
 use crate::error::{ApiError, core, json_rejection};
 use crate::views::*;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use weft_core::posts::NewPost;
-use weft_db::models::ActorRow;
 use weft_federation::{Ctx, resolve_actor};
 
 pub fn router() -> Router {
@@ -26,41 +25,7 @@ pub fn router() -> Router {
         .route("/api/v1/lookup", get(lookup))
         .route("/api/v1/communities/{handle}/feed", get(feed))
         .merge(crate::events::router())
-}
-
-/// The local person behind `Authorization: Bearer <token>`.
-pub struct Member(pub ActorRow);
-
-impl<S: Send + Sync> FromRequestParts<S> for Member {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let ctx = Ctx::from_request_parts(parts, state)
-            .await
-            .map_err(|(s, m)| ApiError::new(s, m))?;
-        let token = parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "send Authorization: Bearer <token> (from `weft user create`)",
-                )
-            })?
-            .trim()
-            .to_string();
-        let actor = ctx
-            .db
-            .read(move |c| weft_core::accounts::authenticate(c, &token))
-            .await
-            .map_err(|e| match e {
-                weft_core::CoreError::Forbidden(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
-                other => core(other),
-            })?;
-        Ok(Member(actor))
-    }
+        .merge(crate::accounts::router())
 }
 
 async fn me(Member(me): Member) -> Json<ActorView> {

@@ -2,11 +2,13 @@
 //! Handlers parse and authenticate, then call `weft-core` services; remote actors named
 //! in a request are resolved through `weft-federation` first.
 
+mod accounts;
 mod error;
 mod events;
 mod handlers;
 mod views;
 
+pub use accounts::views::*;
 pub use error::ApiError;
 pub use handlers::router;
 pub use views::*;

@@ -3,9 +3,6 @@
 
 use crate::keys::KeyPair;
 use crate::{CoreError, CoreResult, Urls, sanitize};
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use weft_db::AnyConnection;
 use weft_db::models::*;
 
@@ -99,31 +96,18 @@ pub fn ensure_instance_actor(
     Ok(weft_db::actors::insert(conn, &actor)?)
 }
 
-/// The stored form of an API token: its SHA-256, in lower-case hex.
-pub fn hash_token(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
-
-/// A new random API token (256 bits, URL-safe base64).
-fn new_token() -> String {
-    let mut secret = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut secret);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-}
-
-/// Creates a local person; returns the row and the API token (shown once, stored hashed).
-/// `keys` come from [`crate::keys::generate`], called before the transaction.
-pub fn create_user(
+/// Creates a local person's actor (the account row is the caller's). `keys` come from
+/// [`crate::keys::generate`], called before the transaction.
+pub(crate) fn insert_person(
     conn: &mut AnyConnection,
     urls: &Urls,
     username: &str,
     display_name: Option<&str>,
-    is_admin: bool,
     keys: KeyPair,
-) -> CoreResult<(ActorRow, String)> {
+) -> CoreResult<ActorRow> {
     check_username(username)?;
     ensure_name_free(conn, username)?;
-    let actor = weft_db::actors::insert(
+    Ok(weft_db::actors::insert(
         conn,
         &new_local_actor(
             urls,
@@ -132,17 +116,34 @@ pub fn create_user(
             display_name.map(sanitize::title),
             keys,
         ),
-    )?;
-    let token = new_token();
+    )?)
+}
+
+/// Creates a local person from the command line; returns the row and an API token
+/// (shown once, stored hashed). They log in with a password once they set one.
+pub fn create_user(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    username: &str,
+    display_name: Option<&str>,
+    is_admin: bool,
+    keys: KeyPair,
+) -> CoreResult<(ActorRow, String)> {
+    let actor = insert_person(conn, urls, username, display_name, keys)?;
     weft_db::actors::insert_local_user(
         conn,
         &LocalUserRow {
             actor_id: actor.id,
-            api_token_hash: hash_token(&token),
+            email: None,
+            password_hash: None,
             is_admin,
+            status: account_status::ACTIVE.into(),
+            application: None,
             created_at: weft_db::now(),
         },
     )?;
+    let (_, token) =
+        crate::auth::create_token(conn, &actor, crate::auth::COMMAND_LINE_TOKEN, None)?;
     Ok((actor, token))
 }
 
@@ -162,14 +163,6 @@ pub fn local_community(conn: &mut AnyConnection, name: &str) -> CoreResult<Actor
     weft_db::actors::local_by_username(conn, name)?
         .filter(|a| a.kind == actor_kind::GROUP)
         .ok_or_else(|| CoreError::NotFound(format!("no local community {name:?}")))
-}
-
-/// Gives a local person a new API token (shown once); the old one stops working.
-pub fn reset_token(conn: &mut AnyConnection, username: &str) -> CoreResult<(ActorRow, String)> {
-    let person = local_person(conn, username)?;
-    let token = new_token();
-    weft_db::actors::set_token_hash(conn, person.id, &hash_token(&token))?;
-    Ok((person, token))
 }
 
 /// Gives a local person a role in a local community, replacing any role they held there.
@@ -198,12 +191,6 @@ pub fn set_role(
         },
     )?;
     Ok((community, person))
-}
-
-/// The local person an API token belongs to.
-pub fn authenticate(conn: &mut AnyConnection, token: &str) -> CoreResult<ActorRow> {
-    weft_db::actors::by_token_hash(conn, &hash_token(token))?
-        .ok_or_else(|| CoreError::Forbidden("the API token is not valid".into()))
 }
 
 pub struct NewCommunity<'a> {

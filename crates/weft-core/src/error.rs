@@ -11,6 +11,12 @@ pub enum CoreError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// Not who they say: no credentials, or wrong ones.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Asked too often (failed log-ins); try again later.
+    #[error("{0}")]
+    TooMany(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

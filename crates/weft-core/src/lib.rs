@@ -4,6 +4,7 @@
 //! delivery row per remote inbox) in the same database transaction.
 
 pub mod accounts;
+pub mod auth;
 mod error;
 pub mod events;
 pub mod feed;
@@ -12,6 +13,7 @@ pub mod keys;
 pub mod outbox;
 pub mod posts;
 pub mod received;
+pub mod registration;
 pub mod rules;
 pub mod sanitize;
 pub mod urls;

@@ -100,3 +100,15 @@ pub fn may_schedule_event(
     }
     Ok(())
 }
+
+/// May `actor` administer this instance (registrations, its policy, invitations)? Its
+/// admins may, while their account is active.
+pub fn may_administer(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<()> {
+    let account = weft_db::accounts::local_user(conn, actor.id)?;
+    match account {
+        Some(a) if a.is_admin && a.status == weft_db::models::account_status::ACTIVE => Ok(()),
+        _ => Err(CoreError::Forbidden(
+            "only an administrator of this instance may do this".into(),
+        )),
+    }
+}

@@ -90,16 +90,6 @@ pub fn insert_local_user(conn: &mut AnyConnection, row: &LocalUserRow) -> DbResu
     Ok(())
 }
 
-/// The local person whose API token hashes to `token_hash`.
-pub fn by_token_hash(conn: &mut AnyConnection, token_hash: &str) -> DbResult<Option<ActorRow>> {
-    Ok(local_users::table
-        .inner_join(actors::table)
-        .filter(local_users::api_token_hash.eq(token_hash))
-        .select(ActorRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn set_membership(conn: &mut AnyConnection, row: &MembershipRow) -> DbResult<()> {
     with_backend!(conn, c => diesel::insert_into(memberships::table)
         .values(row)
@@ -177,14 +167,6 @@ pub fn local_users(conn: &mut AnyConnection) -> DbResult<Vec<(ActorRow, LocalUse
         .order(actors::username.asc())
         .select((ActorRow::as_select(), LocalUserRow::as_select()))
         .load(conn)?)
-}
-
-/// Replaces a local person's API token hash; the old token stops working at once.
-pub fn set_token_hash(conn: &mut AnyConnection, actor_id: i64, token_hash: &str) -> DbResult<()> {
-    diesel::update(local_users::table.find(actor_id))
-        .set(local_users::api_token_hash.eq(token_hash))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Local communities with their details and member counts (for `weft community list`).

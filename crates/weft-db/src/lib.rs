@@ -6,6 +6,7 @@ mod grouped;
 pub mod models;
 pub mod schema;
 
+pub mod accounts;
 pub mod actors;
 pub mod events;
 pub mod follows;

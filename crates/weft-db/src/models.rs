@@ -149,9 +149,95 @@ pub struct CommunityRow {
 #[diesel(table_name = local_users)]
 pub struct LocalUserRow {
     pub actor_id: i64,
-    pub api_token_hash: String,
+    /// Lower-cased; unique when present.
+    pub email: Option<String>,
+    /// An argon2id PHC string; none for accounts made by the command line until set.
+    pub password_hash: Option<String>,
     pub is_admin: bool,
+    /// One of [`account_status`].
+    pub status: String,
+    /// "Why I want to join", on instances that approve registrations.
+    pub application: Option<String>,
     pub created_at: NaiveDateTime,
+}
+
+/// Where a local account stands.
+pub mod account_status {
+    pub const ACTIVE: &str = "active";
+    /// Registered on an instance that approves registrations; waiting for an admin.
+    pub const PENDING: &str = "pending";
+    pub const REJECTED: &str = "rejected";
+    pub const SUSPENDED: &str = "suspended";
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub actor_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiToken {
+    pub actor_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: i64,
+    pub actor_id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub actor_id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = invitations)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub code_hash: String,
+    /// None: an invitation to register on this instance.
+    pub community_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = invitations)]
+pub struct NewInvitation {
+    pub code_hash: String,
+    pub community_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub max_uses: Option<i32>,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]

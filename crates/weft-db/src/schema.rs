@@ -40,9 +40,64 @@ diesel::table! {
 diesel::table! {
     local_users (actor_id) {
         actor_id -> BigInt,
-        api_token_hash -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
         is_admin -> Bool,
+        status -> Text,
+        application -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        community_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
     }
 }
 
@@ -182,6 +237,8 @@ diesel::joinable!(communities -> actors (actor_id));
 diesel::joinable!(events -> items (item_id));
 diesel::joinable!(rsvps -> actors (person_id));
 diesel::joinable!(local_users -> actors (actor_id));
+diesel::joinable!(api_tokens -> actors (actor_id));
+diesel::joinable!(sessions -> actors (actor_id));
 diesel::joinable!(placements -> items (item_id));
 diesel::joinable!(items -> actors (author_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
@@ -201,4 +258,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     events,
     rsvps,
+    api_tokens,
+    sessions,
+    login_failures,
+    instance_settings,
+    invitations,
 );

@@ -47,6 +47,8 @@ impl From<CoreError> for FedError {
             CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::Invalid(_) => StatusCode::BAD_REQUEST,
             CoreError::Conflict(_) => StatusCode::CONFLICT,
+            CoreError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            CoreError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             CoreError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

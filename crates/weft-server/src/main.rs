@@ -192,11 +192,11 @@ async fn user(config: Config, command: UserCommand) -> Result<(), String> {
         }
         UserCommand::Token { name } => {
             let (actor, token) = db
-                .write(move |c| weft_core::accounts::reset_token(c, &name))
+                .write(move |c| weft_core::auth::reset_command_line_token(c, &name))
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "new API token for {} (shown once; the old one no longer works): {token}",
+                "new API token for {} (shown once; the command line's earlier tokens no longer work): {token}",
                 actor.ap_id
             );
         }
