@@ -291,6 +291,15 @@ pub fn reset_command_line_token(
     Ok((person, token))
 }
 
+/// Sets a local person's password (hashed beforehand with [`hash_password`]) and ends
+/// their sessions.
+pub fn set_password(conn: &mut AnyConnection, username: &str, hash: &str) -> CoreResult<ActorRow> {
+    let person = crate::accounts::local_person(conn, username)?;
+    weft_db::accounts::set_password(conn, person.id, hash)?;
+    weft_db::accounts::delete_sessions_of(conn, person.id)?;
+    Ok(person)
+}
+
 /// Starts a browser session; returns it and its secret (for the cookie, shown once).
 pub fn start_session(
     conn: &mut AnyConnection,

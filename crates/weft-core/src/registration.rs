@@ -61,6 +61,11 @@ pub fn set_policy(
     policy: RegistrationPolicy,
 ) -> CoreResult<()> {
     rules::may_administer(conn, admin)?;
+    store_policy(conn, policy)
+}
+
+/// Stores the registration policy (the command line, run by the instance's operator).
+pub fn store_policy(conn: &mut AnyConnection, policy: RegistrationPolicy) -> CoreResult<()> {
     weft_db::accounts::set_setting(conn, POLICY_SETTING, policy.as_str())?;
     Ok(())
 }

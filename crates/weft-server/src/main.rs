@@ -36,6 +36,9 @@ enum Command {
     /// Local communities.
     #[command(subcommand)]
     Community(CommunityCommand),
+    /// The instance's settings.
+    #[command(subcommand)]
+    Instance(InstanceCommand),
 }
 
 #[derive(Subcommand)]
@@ -58,6 +61,21 @@ enum UserCommand {
     },
     /// List the local members.
     List,
+    /// Set a member's password (read from standard input, one line); ends their sessions.
+    Password {
+        /// The member's username.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum InstanceCommand {
+    /// Show or set who may register: open, approval (an admin approves) or closed
+    /// (invitations only).
+    Registration {
+        /// open, approval or closed; omit to show the current policy.
+        policy: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +143,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::User(command) => user(config, command).await,
         Command::Community(command) => community(config, command).await,
+        Command::Instance(command) => instance(config, command).await,
     }
 }
 
@@ -198,6 +217,23 @@ async fn user(config: Config, command: UserCommand) -> Result<(), String> {
             println!(
                 "new API token for {} (shown once; the command line's earlier tokens no longer work): {token}",
                 actor.ap_id
+            );
+        }
+        UserCommand::Password { name } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            weft_core::auth::check_password(&password, &name).map_err(|e| e.to_string())?;
+            let hash = weft_core::auth::hash_password(&password);
+            let person = db
+                .write(move |c| weft_core::auth::set_password(c, &name, &hash))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "password set for {}; they log in with POST /api/v1/login",
+                person.ap_id
             );
         }
         UserCommand::List => {
@@ -294,6 +330,28 @@ async fn community(config: Config, command: CommunityCommand) -> Result<(), Stri
                 "{} is now {role} of {}",
                 person.username, community.username
             );
+        }
+    }
+    Ok(())
+}
+
+async fn instance(config: Config, command: InstanceCommand) -> Result<(), String> {
+    let db = open_for_admin(&config).await?;
+    match command {
+        InstanceCommand::Registration { policy: None } => {
+            let policy = db
+                .read(weft_core::registration::policy)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("registration: {}", policy.as_str());
+        }
+        InstanceCommand::Registration { policy: Some(p) } => {
+            let policy = weft_core::registration::RegistrationPolicy::parse(&p)
+                .map_err(|e| e.to_string())?;
+            db.write(move |c| weft_core::registration::store_policy(c, policy))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("registration: {}", policy.as_str());
         }
     }
     Ok(())

@@ -125,6 +125,33 @@ fn members_and_communities_are_managed_from_the_command_line() {
     let o = weft(&dir, &["community", "set-role", "nowhere", "bob", "member"]);
     assert!(text(&o).1.contains("no local community"));
 
+    // A password set from the command line; a weak one is refused with the reason.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["user", "password", "alice"])
+        .current_dir(&dir)
+        .env_remove("WEFT_DATA_DIR")
+        .env_remove("WEFT_DATABASE_URL")
+        .env_remove("WEFT_DOMAIN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("too short"), "{}", text(&o).1);
+
+    let o = weft(&dir, &["instance", "registration"]);
+    assert_eq!(text(&o).0.trim(), "registration: approval");
+    let o = weft(&dir, &["instance", "registration", "open"]);
+    assert!(o.status.success());
+    let o = weft(&dir, &["instance", "registration"]);
+    assert_eq!(text(&o).0.trim(), "registration: open");
+    let o = weft(&dir, &["instance", "registration", "everyone"]);
+    assert_eq!(o.status.code(), Some(1));
+
     let (out, _) = text(&weft(&dir, &["user", "list"]));
     assert!(out.contains("alice@localhost:8080\tAlice A"), "{out}");
     assert!(out.contains("bob@localhost:8080"), "{out}");
