@@ -113,6 +113,13 @@ async fn consistent_events(backend: Backend) {
         "{text}"
     );
     assert!(text.contains("2 places left."), "{text}");
+    // So does the event's summary, which Mastodon shows under its name.
+    let (_, served) = get_activity_json(&ap_id).await;
+    assert_eq!(
+        served["summary"],
+        "Thu 1 Jul 2027, 10:00–11:30 BST (Europe/London) · 09:00–10:30 UTC · Room 2, \
+         1 High Street, Leeds · online · 2 places left."
+    );
 
     // B shows the counts A publishes: Bea (B) going, Bob (B) maybe, Dana (A) going.
     let on_b = eventually("B to receive the event", WAIT, || async {
@@ -131,6 +138,25 @@ async fn consistent_events(backend: Backend) {
     assert_eq!(status, 200, "{answer}");
     eventually("A to accept Bea's Join", WAIT, || async {
         (bea.event(id_b).await["my_rsvp"]["state"] == "accepted").then_some(())
+    })
+    .await;
+    let (_, served) = get_activity_json(&ap_id).await;
+    assert!(
+        served["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("· 1 place left."),
+        "{served}"
+    );
+    eventually("the poll to say 1 place is left", WAIT, || async {
+        polls_sent(&a)
+            .last()
+            .is_some_and(|p| {
+                p["object"]["content"]
+                    .to_string()
+                    .contains("<p>1 place left.</p>")
+            })
+            .then_some(())
     })
     .await;
     let (status, answer) = dana.rsvp(id_a, "going").await;

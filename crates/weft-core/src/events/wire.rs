@@ -58,6 +58,7 @@ pub fn event_into_json(parts: &EventParts) -> EventObject {
         audience: Some(community),
         name: item.title.clone().unwrap_or_default(),
         content: item.content.clone(),
+        summary: Some(summary_text(parts)),
         media_type: Some("text/html".into()),
         source: item.source.clone().map(Source::markdown),
         start_time: utc(event.starts_at),
@@ -145,6 +146,33 @@ pub fn when_text(event: &EventRow) -> String {
         tz.name(),
         span(start, end, utc_needs_date)
     )
+}
+
+/// The event in a line of plain text, for readers that show an `Event` as its name,
+/// summary and link (Mastodon): "Thu 10 Dec 2026, 14:00–16:00 GMT (Europe/London) ·
+/// 14:00–16:00 UTC · Room 2, 1 High Street, Leeds · online · 30 places left."
+pub fn summary_text(parts: &EventParts) -> String {
+    let event = parts.event;
+    let mut bits = vec![];
+    if event.status == event_status::CANCELLED {
+        bits.push("Cancelled".to_string());
+    }
+    bits.push(when_text(event));
+    let place: Vec<&str> = [&event.place_name, &event.place_address]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !place.is_empty() {
+        bits.push(place.join(", "));
+    }
+    if event.online_url.is_some() {
+        bits.push("online".into());
+    }
+    if let Some(remaining) = parts.remaining() {
+        bits.push(places_left_text(remaining));
+    }
+    bits.join(" · ")
 }
 
 /// The RSVP poll of a local event, for Mastodon: the community asks "will you come?",
