@@ -177,6 +177,39 @@ async fn consistent_events(backend: Backend) {
         json!({ "answer": "maybe", "state": "accepted" })
     );
     assert_eq!(seen["counts_published"], true);
+
+    // Counts are taken only from the community that hosts the event: a poll update from
+    // anyone else is refused (403) and changes nothing.
+    let real = polls_sent(&a).last().cloned().unwrap();
+    let inbox = format!("{}/inbox", b.base);
+    let signer = signer_of(&a, &dana.actor);
+    for (n, attributed_to, says) in [
+        (1, real["actor"].clone(), "only from the community"),
+        (2, json!(dana.actor.ap_id), "does not host"),
+    ] {
+        let mut forged = real.clone();
+        forged["id"] = json!(format!("{}#forged/{n}", dana.actor.ap_id));
+        forged["actor"] = json!(dana.actor.ap_id);
+        forged["object"]["attributedTo"] = attributed_to;
+        forged["object"]["oneOf"][0]["replies"]["totalItems"] = json!(99);
+        let body = forged.to_string();
+        let (status, answer) = deliver(
+            &inbox,
+            &body,
+            signed(&signer, &inbox, &body, chrono::Utc::now()),
+        )
+        .await;
+        assert_eq!(status, 403, "forged poll {n}: {answer}");
+        assert!(
+            answer.to_string().contains(says),
+            "forged poll {n}: {answer}"
+        );
+    }
+    assert_eq!(
+        counts(&bob.event(id_b).await),
+        counts(&on_a),
+        "nothing changed"
+    );
     eventually("the poll to say no places are left", WAIT, || async {
         polls_sent(&a)
             .last()
