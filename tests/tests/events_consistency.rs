@@ -47,7 +47,7 @@ async fn consistent_events(backend: Backend) {
     let a = Instance::start("a", &backend);
     let b = Instance::start("b", &backend);
     let lead = a.user("lead");
-    a.community("cop", &lead, false);
+    let cop_row = a.community("cop", &lead, false);
     let dana = a.user("dana");
     let bob = b.user("bob");
     let bea = b.user("bea");
@@ -300,6 +300,29 @@ async fn consistent_events(backend: Backend) {
         )
         .await;
     assert_eq!(status, 403, "B does not know every answer");
+    // A facilitator of the community (a moderator) sees it too; a plain member does not.
+    let fran = a.user("fran");
+    for (who, role, expected) in [(&fran, "facilitator", 200), (&dana, "member", 403)] {
+        let row = weft_db::models::MembershipRow {
+            community_id: cop_row.id,
+            person_id: who.actor.id,
+            role: role.into(),
+            created_at: weft_db::now(),
+        };
+        a.db.write_blocking(move |c| weft_db::actors::set_membership(c, &row))
+            .unwrap();
+        let (status, list) = who
+            .raw(
+                Method::GET,
+                &format!("/api/v1/events/{id_a}/attendees"),
+                None,
+            )
+            .await;
+        assert_eq!(status, expected, "{role}: {list}");
+        if expected == 200 {
+            assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+        }
+    }
 
     // PATCH changes only what the body names; `null` clears.
     let patch = |body: Value| {
