@@ -1,15 +1,15 @@
-//! `/api/v1` routes for events: scheduling, listing, RSVPs, cancelling.
+//! `/api/v1` routes for events: scheduling, listing, editing (PATCH), RSVPs, the attendee
+//! list, cancelling.
 
 use crate::error::{ApiError, core, json_rejection};
 use crate::handlers::Member;
-use crate::views::{EventView, NewEventRequest, RsvpRequest};
+use crate::views::{AttendeeView, EditEventRequest, EventView, NewEventRequest, RsvpRequest};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use weft_core::events::EventFields;
 use weft_federation::{Ctx, resolve_actor};
 
 pub fn router() -> Router {
@@ -18,7 +18,9 @@ pub fn router() -> Router {
             "/api/v1/communities/{handle}/events",
             get(upcoming).post(schedule),
         )
-        .route("/api/v1/events/{id}", get(event).put(edit))
+        // PUT is kept as an alias of PATCH: both change only the fields the body names.
+        .route("/api/v1/events/{id}", get(event).patch(edit).put(edit))
+        .route("/api/v1/events/{id}/attendees", get(attendees))
         .route("/api/v1/events/{id}/rsvp", post(rsvp))
         .route("/api/v1/events/{id}/cancel", post(cancel))
 }
@@ -34,45 +36,52 @@ async fn schedule(
     let urls = ctx.urls.clone();
     let details = ctx
         .db
-        .write(move |c| weft_core::events::schedule(c, &urls, &me, &community, fields(&body)))
+        .write(move |c| weft_core::events::schedule(c, &urls, &me, &community, body.fields()))
         .await
         .map_err(core)?;
     ctx.delivery.wake();
     Ok((StatusCode::CREATED, Json(EventView::from_details(&details))))
 }
 
-/// The request as the service's fields.
-fn fields(body: &NewEventRequest) -> EventFields<'_> {
-    let place = body.place.as_ref();
-    EventFields {
-        title: &body.title,
-        description: &body.description,
-        starts_at: body.starts_at,
-        ends_at: body.ends_at,
-        timezone: body.timezone.as_deref(),
-        online_url: body.online_url.as_deref(),
-        place_name: place.and_then(|p| p.name.as_deref()),
-        place_address: place.and_then(|p| p.address.as_deref()),
-        capacity: body.capacity,
-    }
-}
-
-/// Replaces what an event says (the same body as scheduling it).
+/// Changes what the body names (PATCH semantics; `null` clears an optional field).
 async fn edit(
     ctx: Ctx,
     Member(me): Member,
     Path(id): Path<i64>,
-    body: Result<Json<NewEventRequest>, JsonRejection>,
+    body: Result<Json<EditEventRequest>, JsonRejection>,
 ) -> Result<Json<EventView>, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
+    body.changes()
+        .map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, why))?;
     let urls = ctx.urls.clone();
     let details = ctx
         .db
-        .write(move |c| weft_core::events::edit(c, &urls, &me, id, fields(&body)))
+        .write(move |c| {
+            let changes = body.changes().expect("checked above");
+            weft_core::events::edit(c, &urls, &me, id, changes)
+        })
         .await
         .map_err(core)?;
     ctx.delivery.wake();
     Ok(Json(EventView::from_details(&details)))
+}
+
+/// Who answered, with each answer (the organiser and the community's moderators only).
+async fn attendees(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<AttendeeView>>, ApiError> {
+    let list = ctx
+        .db
+        .read(move |c| weft_core::events::attendees(c, &me, id))
+        .await
+        .map_err(core)?;
+    Ok(Json(
+        list.iter()
+            .map(|(rsvp, person)| AttendeeView::from_row(rsvp, person))
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -103,11 +112,7 @@ async fn event(
 ) -> Result<Json<EventView>, ApiError> {
     let details = ctx
         .db
-        .read(move |c| -> Result<_, weft_core::CoreError> {
-            let item = weft_db::items::by_id(c, id)?
-                .ok_or_else(|| weft_core::CoreError::NotFound(format!("no event {id}")))?;
-            weft_core::events::details(c, item, Some(&me))
-        })
+        .read(move |c| weft_core::events::shown(c, id, Some(&me)))
         .await
         .map_err(core)?;
     Ok(Json(EventView::from_details(&details)))

@@ -124,14 +124,103 @@ pub struct NewEventRequest {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    /// RFC 3339, e.g. `2026-12-10T14:00:00Z`.
-    pub starts_at: chrono::DateTime<chrono::Utc>,
-    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// RFC 3339 with the UTC offset, e.g. `2026-12-10T14:00:00Z`, `2026-05-01T10:00:00+01:00`.
+    pub starts_at: String,
+    pub ends_at: Option<String>,
     /// An IANA zone name such as `Europe/London`.
     pub timezone: Option<String>,
     pub online_url: Option<String>,
     pub place: Option<PlaceRequest>,
     pub capacity: Option<i64>,
+}
+
+impl NewEventRequest {
+    pub fn fields(&self) -> weft_core::events::EventFields<'_> {
+        weft_core::events::EventFields {
+            title: &self.title,
+            description: &self.description,
+            starts_at: &self.starts_at,
+            ends_at: self.ends_at.as_deref(),
+            timezone: self.timezone.as_deref(),
+            online_url: self.online_url.as_deref(),
+            place: self.place.as_ref().map(PlaceRequest::place),
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl PlaceRequest {
+    fn place(&self) -> weft_core::events::Place<'_> {
+        weft_core::events::Place {
+            name: self.name.as_deref(),
+            address: self.address.as_deref(),
+        }
+    }
+}
+
+/// Reads a field that is present (`null` included) as `Some`, so an absent field (left as
+/// `None` by `default`) and an explicit `null` (`Some(None)`) differ.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// An edit of an event (PATCH): a field left out stays as it is; a field given replaces
+/// it; `null` clears an optional one (`ends_at`, `timezone`, `online_url`, `place`,
+/// `capacity`, `description`). `place` is replaced as a whole (name and address).
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EditEventRequest {
+    #[serde(default, deserialize_with = "present")]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub starts_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub ends_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub online_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub place: Option<Option<PlaceRequest>>,
+    #[serde(default, deserialize_with = "present")]
+    pub capacity: Option<Option<i64>>,
+}
+
+/// `Some(None)` (clear) or `Some(Some(text))` (set), borrowed.
+fn inner(value: &Option<Option<String>>) -> Option<Option<&str>> {
+    value.as_ref().map(|v| v.as_deref())
+}
+
+impl EditEventRequest {
+    /// The changes it names; `Err` names a required field sent as `null`.
+    pub fn changes(&self) -> Result<weft_core::events::EventChanges<'_>, String> {
+        let required = |field: &str, value: &Option<Option<String>>| match value {
+            Some(None) => Err(format!("{field} cannot be cleared: an event needs one")),
+            _ => Ok(()),
+        };
+        required("title", &self.title)?;
+        required("starts_at", &self.starts_at)?;
+        Ok(weft_core::events::EventChanges {
+            title: self.title.as_ref().and_then(|t| t.as_deref()),
+            description: self
+                .description
+                .as_ref()
+                .map(|d| d.as_deref().unwrap_or("")),
+            starts_at: self.starts_at.as_ref().and_then(|t| t.as_deref()),
+            ends_at: inner(&self.ends_at),
+            timezone: inner(&self.timezone),
+            online_url: inner(&self.online_url),
+            place: self
+                .place
+                .as_ref()
+                .map(|p| p.as_ref().map(PlaceRequest::place)),
+            capacity: self.capacity,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -163,11 +252,13 @@ pub struct EventView {
     pub place_address: Option<String>,
     pub capacity: Option<i32>,
     pub cancelled: bool,
-    /// Settled answers known to this instance (all of them where the event is hosted).
+    /// All settled answers where the event is hosted; elsewhere the counts the hosting
+    /// instance published (`counts_published`), or, until it has, the answers known here.
     pub going: i64,
     pub maybe: i64,
     pub declined: i64,
     pub places_left: Option<i64>,
+    pub counts_published: bool,
     pub local: bool,
     /// The viewer's own answer.
     pub my_rsvp: Option<RsvpView>,
@@ -194,12 +285,47 @@ impl EventView {
             going: d.counts.going,
             maybe: d.counts.maybe,
             declined: d.counts.declined,
-            places_left: d.parts().remaining(),
+            places_left: d.places_left,
+            counts_published: d.counts_published,
             local: d.item.is_local,
             my_rsvp: d.mine.as_ref().map(|r| RsvpView {
                 answer: r.answer.clone(),
                 state: r.state.clone(),
             }),
+        }
+    }
+}
+
+/// One person's answer to an event, as its organiser sees it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AttendeeView {
+    pub ap_id: String,
+    /// `name@host`.
+    pub handle: String,
+    pub name: String,
+    pub local: bool,
+    /// `going`, `maybe` or `declined`.
+    pub answer: String,
+    /// `accepted`, or `refused` (a `Join` turned away: the event was full or closed).
+    pub state: String,
+    /// When the answer was given (RFC 3339).
+    pub since: String,
+}
+
+impl AttendeeView {
+    pub fn from_row(rsvp: &weft_db::models::RsvpRow, person: &ActorRow) -> Self {
+        AttendeeView {
+            ap_id: person.ap_id.clone(),
+            handle: format!("{}@{}", person.username, person.domain),
+            name: person
+                .display_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| person.username.clone()),
+            local: person.is_local,
+            answer: rsvp.answer.clone(),
+            state: rsvp.state.clone(),
+            since: rsvp.updated_at.and_utc().to_rfc3339(),
         }
     }
 }

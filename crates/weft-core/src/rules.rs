@@ -112,3 +112,30 @@ pub fn may_administer(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<
         )),
     }
 }
+
+/// May `viewer` see who answered the event `item` of `community`? Its organiser and the
+/// community's leads and facilitators may, on the community's own instance (which alone
+/// knows every answer).
+pub fn may_see_attendees(
+    conn: &mut AnyConnection,
+    item: &weft_db::models::ItemRow,
+    community: &ActorRow,
+    viewer: &ActorRow,
+) -> CoreResult<()> {
+    if !community.is_local {
+        return Err(CoreError::Forbidden(format!(
+            "who is coming is known to {}, which hosts the event",
+            community.domain
+        )));
+    }
+    if item.author_id == viewer.id {
+        return Ok(());
+    }
+    let role = weft_db::actors::role_of(conn, community.id, viewer.id)?;
+    if role.as_deref().is_some_and(role::is_moderator) {
+        return Ok(());
+    }
+    Err(CoreError::Forbidden(
+        "only the organiser and the community's leads and facilitators see who is coming".into(),
+    ))
+}

@@ -206,3 +206,51 @@ pub fn polls_due(
         .select(events::item_id)
         .load(conn)?)
 }
+
+/// The counts a remote event's hosting instance published (all `None` until it did).
+#[derive(Queryable, Selectable, Debug, Clone, Default, PartialEq, Eq)]
+#[diesel(table_name = events)]
+pub struct Published {
+    #[diesel(column_name = published_going)]
+    pub going: Option<i64>,
+    #[diesel(column_name = published_maybe)]
+    pub maybe: Option<i64>,
+    #[diesel(column_name = published_declined)]
+    pub declined: Option<i64>,
+    #[diesel(column_name = published_remaining)]
+    pub remaining: Option<i64>,
+    /// `event` or `poll`: which object they came in.
+    #[diesel(column_name = published_from)]
+    pub from: Option<String>,
+}
+
+pub fn published(conn: &mut AnyConnection, item_id: i64) -> DbResult<Option<Published>> {
+    Ok(events::table
+        .find(item_id)
+        .select(Published::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_published(conn: &mut AnyConnection, item_id: i64, p: &Published) -> DbResult<()> {
+    diesel::update(events::table.find(item_id))
+        .set((
+            events::published_going.eq(p.going),
+            events::published_maybe.eq(p.maybe),
+            events::published_declined.eq(p.declined),
+            events::published_remaining.eq(p.remaining),
+            events::published_from.eq(&p.from),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Everyone who answered an event, with their answer, most recent first.
+pub fn attendees(conn: &mut AnyConnection, event_id: i64) -> DbResult<Vec<(RsvpRow, ActorRow)>> {
+    Ok(rsvps::table
+        .inner_join(actors::table)
+        .filter(rsvps::event_id.eq(event_id))
+        .order((rsvps::updated_at.desc(), rsvps::id.desc()))
+        .select((RsvpRow::as_select(), ActorRow::as_select()))
+        .load(conn)?)
+}

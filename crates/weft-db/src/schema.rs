@@ -217,6 +217,11 @@ diesel::table! {
         status -> Text,
         poll_changed_at -> Nullable<Timestamp>,
         poll_sent_at -> Nullable<Timestamp>,
+        published_going -> Nullable<BigInt>,
+        published_maybe -> Nullable<BigInt>,
+        published_declined -> Nullable<BigInt>,
+        published_remaining -> Nullable<BigInt>,
+        published_from -> Nullable<Text>,
     }
 }
 

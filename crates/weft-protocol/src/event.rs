@@ -40,6 +40,10 @@ pub struct EventObject {
     pub name: String,
     #[serde(default)]
     pub content: String,
+    /// When, where and how many places are left, in plain text: Mastodon shows an `Event`
+    /// as its name, this and a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

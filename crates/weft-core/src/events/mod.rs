@@ -3,6 +3,7 @@
 //! RSVP poll for Mastodon. The community answers RSVPs: members here record theirs
 //! directly, members elsewhere send `Join`/`TentativeAccept`/`Leave` (see `received`).
 
+pub mod fields;
 pub mod poll;
 pub mod received;
 pub mod wire;
@@ -10,7 +11,8 @@ pub mod wire;
 use crate::outbox::{Outgoing, queue};
 use crate::posts::{announce, store_local};
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::NaiveDateTime;
+pub use fields::{EventChanges, EventFields, Place};
 pub(crate) use poll::withdraw_poll;
 use serde_json::Value;
 use url::Url;
@@ -24,21 +26,6 @@ fn url(s: &str) -> Url {
     Url::parse(s).expect("stored ids are URLs")
 }
 
-/// What a lead writes when scheduling (or editing) an event.
-pub struct EventFields<'a> {
-    pub title: &'a str,
-    /// Markdown; stored beside its HTML.
-    pub description: &'a str,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: Option<DateTime<Utc>>,
-    /// An IANA zone name (`Europe/London`) the times are shown in.
-    pub timezone: Option<&'a str>,
-    pub online_url: Option<&'a str>,
-    pub place_name: Option<&'a str>,
-    pub place_address: Option<&'a str>,
-    pub capacity: Option<i64>,
-}
-
 /// An event with what is shown about it, and the viewer's own answer.
 #[derive(Debug, Clone)]
 pub struct EventDetails {
@@ -46,7 +33,12 @@ pub struct EventDetails {
     pub event: EventRow,
     pub author: ActorRow,
     pub community: ActorRow,
+    /// All answers where the event is hosted; elsewhere the counts its hosting instance
+    /// published, or (until it has) the answers known here.
     pub counts: Counts,
+    /// The counts are the hosting instance's (a remote event).
+    pub counts_published: bool,
+    pub places_left: Option<i64>,
     pub mine: Option<RsvpRow>,
 }
 
@@ -75,7 +67,22 @@ pub fn details(
         .ok_or_else(|| CoreError::Invalid("the event is in no community".into()))?;
     let community = weft_db::actors::by_id(conn, community_id)?;
     let author = weft_db::actors::by_id(conn, item.author_id)?;
-    let counts = weft_db::events::counts(conn, item.id)?;
+    let published = match community.is_local {
+        true => None,
+        false => weft_db::events::published(conn, item.id)?.filter(|p| p.from.is_some()),
+    };
+    let counts = match &published {
+        Some(p) => Counts {
+            going: p.going.unwrap_or(0),
+            maybe: p.maybe.unwrap_or(0),
+            declined: p.declined.unwrap_or(0),
+        },
+        None => weft_db::events::counts(conn, item.id)?,
+    };
+    let places_left = published
+        .as_ref()
+        .and_then(|p| p.remaining)
+        .or_else(|| event.capacity.map(|c| (i64::from(c) - counts.going).max(0)));
     let mine = match viewer {
         Some(v) => weft_db::events::rsvp_of(conn, item.id, v.id)?,
         None => None,
@@ -86,8 +93,35 @@ pub fn details(
         author,
         community,
         counts,
+        counts_published: published.is_some(),
+        places_left,
         mine,
     })
+}
+
+/// An event as a member sees it: gone (404) once deleted, here and on every instance that
+/// heard of the deletion.
+pub fn shown(
+    conn: &mut AnyConnection,
+    item_id: i64,
+    viewer: Option<&ActorRow>,
+) -> CoreResult<EventDetails> {
+    let item = weft_db::items::by_id(conn, item_id)?
+        .filter(|i| i.kind == "event" && i.deleted_at.is_none())
+        .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
+    details(conn, item, viewer)
+}
+
+/// Who answered a local event (people here and elsewhere), for its organiser and the
+/// community's moderators.
+pub fn attendees(
+    conn: &mut AnyConnection,
+    viewer: &ActorRow,
+    item_id: i64,
+) -> CoreResult<Vec<(RsvpRow, ActorRow)>> {
+    let shown = shown(conn, item_id, None)?;
+    rules::may_see_attendees(conn, &shown.item, &shown.community, viewer)?;
+    Ok(weft_db::events::attendees(conn, item_id)?)
 }
 
 /// A community's events that are not over yet, soonest first.
@@ -103,97 +137,6 @@ pub fn upcoming(
         .collect()
 }
 
-fn required_text(what: &str, value: &str, max: usize) -> CoreResult<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(CoreError::Invalid(format!("an event needs a {what}")));
-    }
-    if value.chars().count() > max {
-        return Err(CoreError::Invalid(format!(
-            "the {what} is longer than {max} characters"
-        )));
-    }
-    Ok(value.to_string())
-}
-
-fn optional_text(value: Option<&str>) -> Option<String> {
-    value.map(sanitize::title).filter(|v| !v.is_empty())
-}
-
-fn whole_seconds(at: DateTime<Utc>) -> NaiveDateTime {
-    let at = at.naive_utc();
-    at.with_nanosecond(0).unwrap_or(at)
-}
-
-/// Checks what a lead wrote and turns it into the event's row (item id filled in later).
-fn validated(new: &EventFields, now: NaiveDateTime) -> CoreResult<EventRow> {
-    // Whole seconds: a meeting time needs no more, and both backends then agree.
-    let starts_at = whole_seconds(new.starts_at);
-    if starts_at < now {
-        return Err(CoreError::Invalid(
-            "the event starts in the past: give a start time still to come".into(),
-        ));
-    }
-    let ends_at = new.ends_at.map(whole_seconds);
-    if ends_at.is_some_and(|e| e <= starts_at) {
-        return Err(CoreError::Invalid(
-            "the event must end after it starts".into(),
-        ));
-    }
-    if let Some(zone) = new.timezone
-        && (zone.is_empty()
-            || zone.len() > 64
-            || !zone
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)))
-    {
-        return Err(CoreError::Invalid(format!(
-            "{zone:?} is not a time-zone name such as Europe/London"
-        )));
-    }
-    let online_url = match new.online_url.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => {
-            let parsed = Url::parse(u)
-                .map_err(|e| CoreError::Invalid(format!("the online link {u:?}: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(CoreError::Invalid(
-                    "the online link must be an http or https address".into(),
-                ));
-            }
-            Some(parsed.to_string())
-        }
-        None => None,
-    };
-    let capacity = match new.capacity {
-        Some(c) if !(1..=1_000_000).contains(&c) => {
-            return Err(CoreError::Invalid(
-                "capacity must be between 1 and 1,000,000 (or left out)".into(),
-            ));
-        }
-        c => c.map(|c| c as i32),
-    };
-    let (place_name, place_address) = (
-        optional_text(new.place_name),
-        optional_text(new.place_address),
-    );
-    if online_url.is_none() && place_name.is_none() && place_address.is_none() {
-        return Err(CoreError::Invalid(
-            "say where the event is: an online link, a place, or both".into(),
-        ));
-    }
-    Ok(EventRow {
-        item_id: 0,
-        starts_at,
-        ends_at,
-        timezone: new.timezone.map(str::to_string),
-        online_url,
-        place_name,
-        place_address,
-        capacity,
-        status: event_status::CONFIRMED.into(),
-    })
-}
-
 /// A lead or facilitator schedules an event in their (local) community. The author's
 /// `Create(Event)` goes in their outbox; the community announces it to its followers
 /// and sends its RSVP poll.
@@ -206,8 +149,9 @@ pub fn schedule(
 ) -> CoreResult<EventDetails> {
     rules::may_schedule_event(conn, community, author)?;
     let now = weft_db::now();
-    let (title, description) = texts(&new)?;
-    let mut event = validated(&new, now)?;
+    let title = fields::title(new.title)?;
+    let description = new.description.trim().to_string();
+    let mut event = fields::new_row(&new.into(), now)?;
     let item = store_local(
         conn,
         urls,
@@ -238,14 +182,6 @@ pub fn schedule(
     Ok(details)
 }
 
-/// The title (plain text) and description (markdown) as stored.
-fn texts(new: &EventFields) -> CoreResult<(String, String)> {
-    Ok((
-        sanitize::title(&required_text("title", new.title, 300)?),
-        new.description.trim().to_string(),
-    ))
-}
-
 /// A local event, read for a change by `actor` (its organiser or a moderator of its
 /// community) while it can still change.
 fn changeable(conn: &mut AnyConnection, actor: &ActorRow, item_id: i64) -> CoreResult<ItemRow> {
@@ -261,37 +197,46 @@ fn changeable(conn: &mut AnyConnection, actor: &ActorRow, item_id: i64) -> CoreR
     Ok(item)
 }
 
-/// The organiser or a moderator changes an event (title, description, time, place,
-/// capacity). Its answers stay; a lower capacity turns nobody away who is going already.
+/// The organiser or a moderator changes an event: what `changes` names (title,
+/// description, time, zone, place, link, capacity) replaces what is stored, the rest
+/// stays. Its answers stay; a lower capacity turns nobody away who is going already.
 /// Followers get `Update(Event)` and the poll's `Update(Question)`.
 pub fn edit(
     conn: &mut AnyConnection,
     urls: &Urls,
     actor: &ActorRow,
     item_id: i64,
-    new: EventFields,
+    changes: EventChanges,
 ) -> CoreResult<EventDetails> {
     let item = changeable(conn, actor, item_id)?;
-    let old = weft_db::events::by_item_for_update(conn, item.id)?
+    let mut event = weft_db::events::by_item_for_update(conn, item.id)?
         .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
-    if old.status == event_status::CANCELLED {
+    if event.status == event_status::CANCELLED {
         return Err(CoreError::Conflict(
             "the event was cancelled: schedule a new one instead".into(),
         ));
     }
-    let (title, description) = texts(&new)?;
-    let event = EventRow {
-        item_id: item.id,
-        ..validated(&new, weft_db::now())?
+    let now = weft_db::now();
+    fields::apply(&mut event, &changes, now)?;
+    let title = match changes.title {
+        Some(t) => Some(fields::title(t)?),
+        None => item.title.clone(),
+    };
+    let (content, source) = match changes.description.map(str::trim) {
+        Some(d) => (
+            sanitize::text_to_html(d),
+            Some(d.to_string()).filter(|d| !d.is_empty()),
+        ),
+        None => (item.content.clone(), item.source.clone()),
     };
     weft_db::events::update(conn, &event)?;
     weft_db::items::update_content(
         conn,
         item.id,
-        Some(&title),
-        &sanitize::text_to_html(&description),
-        Some(description.as_str()).filter(|d| !d.is_empty()),
-        weft_db::now(),
+        title.as_deref(),
+        &content,
+        source.as_deref(),
+        now,
     )?;
     let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
     let details = details(conn, item, Some(actor))?;
@@ -414,6 +359,20 @@ pub(crate) fn settle(
             return Ok(Settled::Full(capacity));
         }
     }
+    record(conn, item, person, answer, rsvp::ACCEPTED, activity_id)?;
+    Ok(Settled::Recorded)
+}
+
+/// Writes `person`'s answer in `state` on the hosting instance, replacing an earlier one;
+/// its poll is then due to be sent again.
+pub(crate) fn record(
+    conn: &mut AnyConnection,
+    item: &ItemRow,
+    person: &ActorRow,
+    answer: &str,
+    state: &str,
+    activity_id: Option<&str>,
+) -> CoreResult<()> {
     let now = weft_db::now();
     weft_db::events::set_rsvp(
         conn,
@@ -421,14 +380,14 @@ pub(crate) fn settle(
             event_id: item.id,
             person_id: person.id,
             answer: answer.into(),
-            state: rsvp::ACCEPTED.into(),
+            state: state.into(),
             activity_ap_id: activity_id.map(str::to_string),
             created_at: now,
             updated_at: now,
         },
     )?;
     weft_db::events::mark_poll_changed(conn, item.id, now)?;
-    Ok(Settled::Recorded)
+    Ok(())
 }
 
 /// The verb that carries an answer to a remote community.
@@ -455,9 +414,7 @@ pub fn rsvp(
             "answer {answer:?}: say going, maybe or declined"
         )));
     }
-    let item = weft_db::items::by_id(conn, item_id)?
-        .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
-    let shown = details(conn, item, Some(person))?;
+    let shown = shown(conn, item_id, Some(person))?;
     if let Some(why) = closed_reason(&shown.item, &shown.event, weft_db::now()) {
         return Err(CoreError::Conflict(format!("{why}: it takes no RSVPs")));
     }
@@ -465,7 +422,11 @@ pub fn rsvp(
     if community.is_local {
         if let Settled::Full(capacity) = settle(conn, &shown.item, person, answer, None)? {
             return Err(CoreError::Conflict(format!(
-                "the event is full: all {capacity} places are taken"
+                "the event is full: {} taken",
+                match capacity {
+                    1 => "its only place is".to_string(),
+                    n => format!("all {n} places are"),
+                }
             )));
         }
     } else {

@@ -2,15 +2,17 @@
 //! `TentativeAccept`, `Leave`, a Mastodon poll vote), a remote community's answer to a
 //! member's `Join`, and events announced by followed remote communities.
 
-use super::{Settled, closed_reason, details, settle, url};
+use super::wire::places;
+use super::{Settled, closed_reason, details, record, settle, url};
 use crate::outbox::{Outgoing, queue};
 use crate::posts::{Received, check_event_authorship, created_placement};
 use crate::{CoreError, CoreResult, Urls, sanitize};
 use serde_json::{Value, json};
 use url::Url;
 use weft_db::AnyConnection;
+use weft_db::events::Published;
 use weft_db::models::*;
-use weft_protocol::{Activity, EventObject, answer_for_option, same_id};
+use weft_protocol::{Activity, EventObject, QuestionObject, answer_for_option, same_id};
 
 /// What became of a received RSVP.
 #[derive(Debug)]
@@ -80,9 +82,21 @@ pub fn receive_rsvp(
             Some(activity.id.as_str()),
         )? {
             Settled::Recorded => None,
-            Settled::Full(capacity) => Some(format!("the event is full ({capacity} places)")),
+            Settled::Full(capacity) => Some(format!("the event is full ({})", places(capacity))),
         },
     };
+    if refusal.is_some() && activity.kind == "Join" && shown.item.deleted_at.is_none() {
+        // The refused answer replaces the earlier one (as it does on the sender's side,
+        // which marks its `Join` refused): counted nowhere, shown to the organiser.
+        record(
+            conn,
+            &shown.item,
+            person,
+            answer,
+            rsvp::REFUSED,
+            Some(activity.id.as_str()),
+        )?;
+    }
     if activity.kind == "Join" {
         let verb = if refusal.is_some() {
             "Reject"
@@ -198,7 +212,7 @@ pub fn receive_vote(
                 voter.ap_id, shown.item.ap_id
             )),
             Settled::Full(capacity) => {
-                RsvpOutcome::Refused(format!("the event is full ({capacity} places)"))
+                RsvpOutcome::Refused(format!("the event is full ({})", places(capacity)))
             }
         },
     )
@@ -250,6 +264,7 @@ pub fn receive_announced_event(
         },
     )?;
     weft_db::events::insert(conn, &super::wire::event_from_json(item.id, object))?;
+    take_event_counts(conn, item.id, object)?;
     weft_db::items::place(conn, &created_placement(&item, author, community, now))?;
     Ok(Received::Stored(item))
 }
@@ -284,6 +299,88 @@ pub fn receive_event_update(
             .unwrap_or_else(weft_db::now),
     )?;
     weft_db::events::update(conn, &super::wire::event_from_json(item.id, object))?;
+    take_event_counts(conn, item.id, object)?;
     let item = weft_db::items::by_id(conn, item.id)?.expect("exists");
     Ok(Received::Stored(item))
+}
+
+/// Where a remote event's published counts came from.
+const FROM_EVENT: &str = "event";
+const FROM_POLL: &str = "poll";
+
+/// Keeps the counts a received `Event` carries (`participantCount`,
+/// `remainingAttendeeCapacity`), unless its community's RSVP poll has given them: the poll
+/// is sent again with every change, so its counts are never older than an `Event`'s.
+fn take_event_counts(
+    conn: &mut AnyConnection,
+    item_id: i64,
+    object: &EventObject,
+) -> CoreResult<()> {
+    if object.participant_count.is_none() && object.remaining_attendee_capacity.is_none() {
+        return Ok(());
+    }
+    let known = weft_db::events::published(conn, item_id)?.unwrap_or_default();
+    if known.from.as_deref() == Some(FROM_POLL) {
+        return Ok(());
+    }
+    let published = Published {
+        going: object.participant_count.map(|n| n.max(0)),
+        maybe: None,
+        declined: None,
+        remaining: object.remaining_attendee_capacity.map(|n| n.max(0)),
+        from: Some(FROM_EVENT.into()),
+    };
+    weft_db::events::set_published(conn, item_id, &published)?;
+    Ok(())
+}
+
+/// A remote community's RSVP poll (`Create`/`Update` of a `Question` with `rsvpFor`): the
+/// counts of its event as the hosting instance has them, shown here in place of the
+/// answers only this instance's members gave.
+pub fn receive_poll(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    poll: &QuestionObject,
+) -> CoreResult<RsvpOutcome> {
+    if poll.attributed_to.as_ref().map(Url::as_str) != Some(community.ap_id.as_str()) {
+        return Err(CoreError::Forbidden(
+            "an RSVP poll is taken only from the community that holds it".into(),
+        ));
+    }
+    let Some(item) = weft_db::items::by_ap_id(conn, poll.rsvp_for.as_str())? else {
+        return Ok(RsvpOutcome::Ignored(format!(
+            "{} is not known here",
+            poll.rsvp_for
+        )));
+    };
+    if item.kind != "event" || item.is_local || item.origin_community_id != Some(community.id) {
+        return Err(CoreError::Forbidden(format!(
+            "{} does not host the event {}",
+            community.ap_id, item.ap_id
+        )));
+    }
+    if item.deleted_at.is_some() {
+        return Ok(RsvpOutcome::Ignored(format!("{} was deleted", item.ap_id)));
+    }
+    let mut published = Published {
+        from: Some(FROM_POLL.into()),
+        ..Published::default()
+    };
+    for option in &poll.one_of {
+        let votes = Some(option.replies.total_items.max(0));
+        match answer_for_option(&option.name) {
+            Some(rsvp::GOING) => published.going = votes,
+            Some(rsvp::MAYBE) => published.maybe = votes,
+            Some(rsvp::DECLINED) => published.declined = votes,
+            _ => {}
+        }
+    }
+    weft_db::events::set_published(conn, item.id, &published)?;
+    Ok(RsvpOutcome::Recorded(format!(
+        "{}: {} going, {} maybe, {} can't go",
+        item.ap_id,
+        published.going.unwrap_or(0),
+        published.maybe.unwrap_or(0),
+        published.declined.unwrap_or(0)
+    )))
 }

@@ -3,7 +3,8 @@
 
 use crate::wire::utc;
 use crate::{Urls, sanitize};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
 use url::Url;
 use weft_db::events::Counts;
 use weft_db::models::{ActorRow, EventRow, ItemRow, event_status};
@@ -57,6 +58,7 @@ pub fn event_into_json(parts: &EventParts) -> EventObject {
         audience: Some(community),
         name: item.title.clone().unwrap_or_default(),
         content: item.content.clone(),
+        summary: Some(summary_text(parts)),
         media_type: Some("text/html".into()),
         source: item.source.clone().map(Source::markdown),
         start_time: utc(event.starts_at),
@@ -82,22 +84,95 @@ pub fn event_into_json(parts: &EventParts) -> EventObject {
     }
 }
 
-/// "2026-12-10 14:00–15:30 UTC": the times as stored (UTC), with the event's zone named.
-pub fn when_text(event: &EventRow) -> String {
-    let start = event.starts_at.format("%Y-%m-%d %H:%M");
-    let end = match event.ends_at {
-        Some(end) if end.date() == event.starts_at.date() => {
-            format!("–{}", end.format("%H:%M"))
-        }
-        Some(end) => format!(" – {}", end.format("%Y-%m-%d %H:%M")),
-        None => String::new(),
+/// "1 place", "2 places".
+pub fn places(n: impl Into<i64>) -> String {
+    match n.into() {
+        1 => "1 place".into(),
+        n => format!("{n} places"),
+    }
+}
+
+/// "No places left.", "1 place left.", "12 places left."
+pub fn places_left_text(n: i64) -> String {
+    match n {
+        0 => "No places left.".into(),
+        n => format!("{} left.", places(n)),
+    }
+}
+
+/// A start and optional end in one zone: "Thu 10 Dec 2026, 14:00–16:00 GMT", the end's
+/// date named only when it differs; `with_date` false leaves out the start's date too.
+fn span<T: TimeZone>(start: DateTime<T>, end: Option<DateTime<T>>, with_date: bool) -> String
+where
+    T::Offset: std::fmt::Display,
+{
+    let day = "%a %-d %b %Y";
+    let mut text = match with_date {
+        true => start.format(&format!("{day}, %H:%M")).to_string(),
+        false => start.format("%H:%M").to_string(),
     };
+    if let Some(end) = &end {
+        if end.date_naive() == start.date_naive() {
+            text.push_str(&end.format("–%H:%M").to_string());
+        } else {
+            text.push_str(&end.format(&format!(" – {day}, %H:%M")).to_string());
+        }
+    }
+    text.push_str(&start.format(" %Z").to_string());
+    text
+}
+
+/// When the event is, in its own time zone and in UTC: "Thu 10 Dec 2026, 14:00–16:00 GMT
+/// (Europe/London) · 14:00–16:00 UTC"; in UTC alone when it has no (known) zone. Plain
+/// text that needs no escaping.
+pub fn when_text(event: &EventRow) -> String {
+    let (start, end) = (
+        event.starts_at.and_utc(),
+        event.ends_at.map(|e| e.and_utc()),
+    );
     let zone = event
         .timezone
         .as_deref()
-        .map(|z| format!(" (held in {})", sanitize::escape(z)))
-        .unwrap_or_default();
-    format!("{start}{end} UTC{zone}")
+        .and_then(|z| z.parse::<Tz>().ok())
+        .filter(|tz| !matches!(tz.name(), "UTC" | "Etc/UTC" | "Etc/Universal" | "Universal"));
+    let Some(tz) = zone else {
+        return span(start, end, true);
+    };
+    let local = start.with_timezone(&tz);
+    let utc_needs_date = local.date_naive() != start.date_naive();
+    format!(
+        "{} ({}) · {}",
+        span(local, end.map(|e| e.with_timezone(&tz)), true),
+        tz.name(),
+        span(start, end, utc_needs_date)
+    )
+}
+
+/// The event in a line of plain text, for readers that show an `Event` as its name,
+/// summary and link (Mastodon): "Thu 10 Dec 2026, 14:00–16:00 GMT (Europe/London) ·
+/// 14:00–16:00 UTC · Room 2, 1 High Street, Leeds · online · 30 places left."
+pub fn summary_text(parts: &EventParts) -> String {
+    let event = parts.event;
+    let mut bits = vec![];
+    if event.status == event_status::CANCELLED {
+        bits.push("Cancelled".to_string());
+    }
+    bits.push(when_text(event));
+    let place: Vec<&str> = [&event.place_name, &event.place_address]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !place.is_empty() {
+        bits.push(place.join(", "));
+    }
+    if event.online_url.is_some() {
+        bits.push("online".into());
+    }
+    if let Some(remaining) = parts.remaining() {
+        bits.push(places_left_text(remaining));
+    }
+    bits.join(" · ")
 }
 
 /// The RSVP poll of a local event, for Mastodon: the community asks "will you come?",
@@ -120,7 +195,7 @@ pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> Qu
     content.push_str("</p>");
     content.push_str(&item.content);
     if let Some(remaining) = parts.remaining() {
-        content.push_str(&format!("<p>{remaining} places left.</p>"));
+        content.push_str(&format!("<p>{}</p>", places_left_text(remaining)));
     }
     let link = item.url.clone().unwrap_or_else(|| item.ap_id.clone());
     content.push_str(&format!(
@@ -193,5 +268,56 @@ pub fn event_from_json(item_id: i64, object: &EventObject) -> EventRow {
             event_status::CONFIRMED
         }
         .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(starts: &str, ends: Option<&str>, zone: Option<&str>) -> EventRow {
+        let at = |s: &str| s.parse::<DateTime<chrono::Utc>>().unwrap().naive_utc();
+        EventRow {
+            item_id: 1,
+            starts_at: at(starts),
+            ends_at: ends.map(at),
+            timezone: zone.map(str::to_string),
+            online_url: None,
+            place_name: None,
+            place_address: None,
+            capacity: None,
+            status: event_status::CONFIRMED.into(),
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_the_events_zone_and_in_utc() {
+        let summer = event(
+            "2027-07-01T09:00:00Z",
+            Some("2027-07-01T10:30:00Z"),
+            Some("Europe/London"),
+        );
+        assert_eq!(
+            when_text(&summer),
+            "Thu 1 Jul 2027, 10:00–11:30 BST (Europe/London) · 09:00–10:30 UTC"
+        );
+        let late = event("2027-01-15T23:30:00Z", None, Some("Asia/Tokyo"));
+        assert_eq!(
+            when_text(&late),
+            "Sat 16 Jan 2027, 08:30 JST (Asia/Tokyo) · Fri 15 Jan 2027, 23:30 UTC"
+        );
+        let two_days = event("2027-01-15T09:00:00Z", Some("2027-01-16T17:00:00Z"), None);
+        assert_eq!(
+            when_text(&two_days),
+            "Fri 15 Jan 2027, 09:00 – Sat 16 Jan 2027, 17:00 UTC"
+        );
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(places_left_text(1), "1 place left.");
+        assert_eq!(places_left_text(0), "No places left.");
+        assert_eq!(places_left_text(30), "30 places left.");
+        assert_eq!(places(1), "1 place");
     }
 }

@@ -59,23 +59,12 @@ async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, F
     }
 }
 
-/// What a `Create` or `Update` carries that is not a post: an RSVP poll of a Weft
-/// community (its peers read the event itself), or an event sent outside a community.
-fn not_a_post(activity: &Envelope) -> Option<Outcome> {
-    if activity.object.get("rsvpFor").is_some() {
-        return Some(Outcome::Ignored(
-            "an event's RSVP poll: Weft reads the event itself".into(),
-        ));
-    }
-    None
-}
-
 pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
     if let Some(item_id) = events::vote_target(ctx, activity) {
         return events::vote(ctx, actor, activity, item_id).await;
     }
-    if let Some(outcome) = not_a_post(activity) {
-        return Ok(outcome);
+    if activity.object.get("rsvpFor").is_some() {
+        return events::poll(ctx, actor, activity).await;
     }
     if activity.object_kind() == Some("Event") {
         return Ok(Outcome::Ignored(
@@ -113,8 +102,8 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         ctx.keys.remember(&fresh);
         return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));
     }
-    if let Some(outcome) = not_a_post(activity) {
-        return Ok(outcome);
+    if activity.object.get("rsvpFor").is_some() {
+        return events::poll(ctx, actor, activity).await;
     }
     if activity.object_kind() == Some("Event") {
         let event: weft_protocol::EventObject = serde_json::from_value(activity.object.clone())

@@ -1,5 +1,6 @@
 //! Events: RSVPs (`Join`, `TentativeAccept`, `Leave`, a Mastodon poll vote), a
-//! community's `Accept`/`Reject` of a member's `Join`, and announced events.
+//! community's `Accept`/`Reject` of a member's `Join`, announced events, and the RSVP
+//! polls that carry a remote event's counts.
 
 use super::{Outcome, once};
 use crate::{Ctx, FedError, fetch_actor};
@@ -7,7 +8,7 @@ use serde_json::Value;
 use url::Url;
 use weft_core::events::received::RsvpOutcome;
 use weft_db::models::ActorRow;
-use weft_protocol::{Envelope, EventObject, PostObject};
+use weft_protocol::{Envelope, EventObject, PostObject, QuestionObject};
 
 fn outcome(result: Option<RsvpOutcome>, activity: &Envelope) -> Outcome {
     match result {
@@ -160,4 +161,17 @@ pub async fn store_announced(
         }
     })
     .await
+}
+
+/// A `Create`/`Update` of a Weft community's RSVP poll (a `Question` with `rsvpFor`): the
+/// counts its event has on the hosting instance.
+pub async fn poll(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    let poll: QuestionObject = serde_json::from_value(activity.object.clone())
+        .map_err(|e| FedError::bad_request(format!("the RSVP poll: {e}")))?;
+    let community = actor.clone();
+    let result = once(ctx, activity, move |c| {
+        weft_core::events::received::receive_poll(c, &community, &poll)
+    })
+    .await?;
+    Ok(outcome(result, activity))
 }
