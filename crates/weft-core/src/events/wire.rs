@@ -8,7 +8,7 @@ use url::Url;
 use weft_db::events::Counts;
 use weft_db::models::{ActorRow, EventRow, ItemRow, event_status};
 use weft_protocol::{
-    EventObject, Location, POLL_OPTIONS, PUBLIC, PollOption, QuestionObject, Source,
+    Addressing, EventObject, Location, POLL_OPTIONS, PUBLIC, PollOption, QuestionObject, Source,
 };
 
 fn url(s: &str) -> Url {
@@ -52,9 +52,11 @@ pub fn event_into_json(parts: &EventParts) -> EventObject {
         kind: "Event".into(),
         id: url(&item.ap_id),
         attributed_to: Some(url(&parts.author.ap_id)),
-        to: vec![community.to_string(), PUBLIC.to_string()],
-        cc: vec![],
-        audience: Some(community),
+        addressing: Addressing::new(
+            vec![community.to_string(), PUBLIC.to_string()],
+            vec![],
+            Some(community),
+        ),
         name: item.title.clone().unwrap_or_default(),
         content: item.content.clone(),
         media_type: Some("text/html".into()),
@@ -106,13 +108,17 @@ pub fn when_text(event: &EventRow) -> String {
 pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> QuestionObject {
     let (item, event, community) = (parts.item, parts.event, parts.community);
     let title = item.title.clone().unwrap_or_default();
-    let mut content = format!("<p><strong>{title}</strong></p><p>{}", when_text(event));
+    let mut content = format!(
+        "<p><strong>{}</strong></p><p>{}",
+        sanitize::escape(&title),
+        when_text(event)
+    );
     for place in [&event.place_name, &event.place_address]
         .into_iter()
         .flatten()
     {
-        // Stored as plain text already escaped for HTML (`sanitize::title`).
-        content.push_str(&format!(" · {place}"));
+        // Stored as plain text (`sanitize::title`): escaped for HTML here.
+        content.push_str(&format!(" · {}", sanitize::escape(place)));
     }
     if event.online_url.is_some() {
         content.push_str(" · online");
@@ -139,9 +145,11 @@ pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> Qu
         kind: "Question".into(),
         id: urls.rsvp_poll(item.id),
         attributed_to: Some(url(&community.ap_id)),
-        to: vec![PUBLIC.to_string()],
-        cc: community.followers_url.clone().into_iter().collect(),
-        audience: Some(url(&community.ap_id)),
+        addressing: Addressing::new(
+            vec![PUBLIC.to_string()],
+            community.followers_url.clone().into_iter().collect(),
+            Some(url(&community.ap_id)),
+        ),
         content,
         media_type: Some("text/html".into()),
         one_of: POLL_OPTIONS
