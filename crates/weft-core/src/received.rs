@@ -289,7 +289,13 @@ fn decide(
             placed.push(Ok(Decision::Known(existing.clone())));
             continue;
         }
-        if !addresses_public(object.addressing.to.iter().chain(object.addressing.cc.iter())) {
+        if !addresses_public(
+            object
+                .addressing
+                .to
+                .iter()
+                .chain(object.addressing.cc.iter()),
+        ) {
             // A community re-announces publicly what it takes in: a followers-only or
             // direct post must not be widened that way.
             placed.push(Ok(Decision::Ignored(format!(

@@ -167,7 +167,9 @@ mod tests {
     #[test]
     fn text_of_html() {
         assert_eq!(
-            html_to_text("<p>Q&amp;A: <strong>three</strong> &lt;groups&gt;</p><p>Next<br>line</p>"),
+            html_to_text(
+                "<p>Q&amp;A: <strong>three</strong> &lt;groups&gt;</p><p>Next<br>line</p>"
+            ),
             "Q&A: three <groups> Next line"
         );
     }
@@ -181,6 +183,9 @@ mod tests {
             Some("one two…")
         );
         let long = excerpt(&format!("<p>{}</p>", "word ".repeat(200)), 400).unwrap();
-        assert!(long.chars().count() <= 400 && long.ends_with("word…"), "{long}");
+        assert!(
+            long.chars().count() <= 400 && long.ends_with("word…"),
+            "{long}"
+        );
     }
 }

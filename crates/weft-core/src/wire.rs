@@ -5,9 +5,7 @@ use crate::Urls;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use url::Url;
 use weft_db::models::{ActorRow, ItemRow, NewActor, actor_kind};
-use weft_protocol::{
-    ActorJson, Addressing, Endpoints, PUBLIC, PostObject, PublicKeyJson, Source,
-};
+use weft_protocol::{ActorJson, Addressing, Endpoints, PUBLIC, PostObject, PublicKeyJson, Source};
 
 /// Longest summary of a thread, in characters: a paragraph a Mastodon reader can take in.
 pub const SUMMARY_CHARS: usize = 400;

@@ -69,14 +69,20 @@ fn create_note_from_mastodon_and_lemmy() {
     assert_eq!(create.object.attributed_to.as_ref(), Some(&create.actor));
     assert!(create.object.in_reply_to.is_some());
     assert!(addresses_public(
-        create.object.addressing.to.iter().chain(&create.object.addressing.cc)
+        create
+            .object
+            .addressing
+            .to
+            .iter()
+            .chain(&create.object.addressing.cc)
     ));
 
     let create: CreateOrUpdate = round_trip("lemmy/create_note.json");
     assert_eq!(create.object.kind, "Note");
     // Older Lemmy names the community in the activity's cc, newer in `audience`.
     assert!(
-        create.object.addressing.audience.is_some() || create.addressing.cc.iter().any(|c| c.contains("/c/")),
+        create.object.addressing.audience.is_some()
+            || create.addressing.cc.iter().any(|c| c.contains("/c/")),
         "Lemmy names the community"
     );
 
