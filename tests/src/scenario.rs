@@ -93,6 +93,15 @@ pub async fn record(backend: &Backend) -> Recorded {
         (lead.event(event["id"].as_i64().unwrap()).await["declined"] == 1).then_some(())
     })
     .await;
+    // The poll goes out again with the new counts (before the cancellation closes it),
+    // so both shapes of `Update(Question)` are sent in every run.
+    eventually("A sends the poll's new counts", WAIT, || async {
+        outbox_bodies(&a)
+            .iter()
+            .any(|s| s["type"] == "Update" && s["object"]["type"] == "Question")
+            .then_some(())
+    })
+    .await;
     let (status, _) = lead
         .raw(
             reqwest::Method::POST,
