@@ -54,6 +54,8 @@ fn the_rules_accept_what_lemmy_itself_sends() {
         "create_note.json",
         "delete_page.json",
         "announce_create_page.json",
+        "announce_create_page_0_19.json",
+        "remove_note.json",
         "follow.json",
         "accept_follow.json",
         "undo_follow.json",
