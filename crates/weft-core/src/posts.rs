@@ -591,7 +591,7 @@ pub(crate) fn new_remote_item(
         author_id: author.id,
         origin_community_id: Some(community.id),
         title: if is_thread {
-            object.name.as_deref().map(sanitize::title)
+            object.name.as_deref().map(sanitize::remote_title)
         } else {
             None
         },
@@ -649,7 +649,7 @@ pub fn receive_update(
         return Ok(Received::Ignored("the post was deleted".into()));
     }
     let title = if item.in_reply_to_id.is_none() {
-        object.name.as_deref().map(sanitize::title)
+        object.name.as_deref().map(sanitize::remote_title)
     } else {
         None
     };

@@ -2,8 +2,8 @@
 //! - HTML from elsewhere is cleaned ([`html`]).
 //! - Markdown a member writes is rendered, then cleaned ([`markdown_to_html`]); the
 //!   markdown itself is kept beside it as `source`.
-//! - Titles and names are plain text ([`title`]): stored as written, escaped only where
-//!   they are put into HTML ([`escape`]).
+//! - Titles and names are plain text: a member's stored as written ([`title`]), another
+//!   server's made text ([`remote_title`]); escaped only where put into HTML ([`escape`]).
 //! - A summary is plain text cut from the rendered HTML ([`excerpt`]).
 
 use pulldown_cmark::{Event, Options, Parser};
@@ -62,7 +62,14 @@ pub fn title(input: &str) -> String {
         .collect()
 }
 
-/// The text of (already cleaned) HTML: tags dropped, blocks and line breaks become
+/// A title or name from another server, as stored: made text even if the sender put
+/// markup or entities in it (`Q&amp;A <b>x</b>` → `Q&A x`), then as [`title`]. No HTML
+/// is ever stored in a title.
+pub fn remote_title(input: &str) -> String {
+    title(&html_to_text(input))
+}
+
+/// The text of HTML: tags dropped, blocks and line breaks become
 /// spaces, entities decoded, whitespace collapsed.
 pub fn html_to_text(input: &str) -> String {
     // Ends of blocks and breaks separate words; inline tags do not.
@@ -162,6 +169,13 @@ mod tests {
         assert_eq!(title("  Q&A   <b>x</b>\n next "), "Q&A <b>x</b> next");
         assert_eq!(title("a\u{0}b"), "ab");
         assert_eq!(title(&"x".repeat(400)).len(), 300);
+    }
+
+    #[test]
+    fn remote_titles_become_text() {
+        assert_eq!(remote_title("Q&amp;A <b>x</b>"), "Q&A x");
+        assert_eq!(remote_title("Q&A: a < b, <3"), "Q&A: a < b, <3");
+        assert_eq!(remote_title("<p>One</p><p>two</p>"), "One two");
     }
 
     #[test]

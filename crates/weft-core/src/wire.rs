@@ -63,7 +63,7 @@ pub fn actor_from_json(json: &ActorJson, domain: &str) -> NewActor {
         kind: json.kind.clone(),
         username: json.username().chars().take(MAX_USERNAME).collect(),
         domain: domain.to_string(),
-        display_name: json.name.clone().map(|n| crate::sanitize::title(&n)),
+        display_name: json.name.as_deref().map(crate::sanitize::remote_title),
         summary: json.summary.as_deref().map(crate::sanitize::html),
         summary_source: json.source.as_ref().map(|s| s.content.clone()),
         inbox_url: json.inbox.to_string(),

@@ -173,7 +173,7 @@ const MAX_TEXT: usize = 300;
 pub fn event_from_json(item_id: i64, object: &EventObject) -> EventRow {
     let place = object.place();
     let clean = |s: Option<String>| {
-        s.map(|s| sanitize::title(&s))
+        s.map(|s| sanitize::remote_title(&s))
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(MAX_TEXT).collect::<String>())
     };
