@@ -230,9 +230,20 @@ fn normalised(v: &serde_json::Value, bases: &[(&str, &str)]) -> serde_json::Valu
 /// the `summary` (a plain-text excerpt, cut at a word) and a link. Compared whole with
 /// `tests/fixtures/mastodon_sees/announce_page.json` (`WEFT_BLESS=1` rewrites it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn what_a_mastodon_follower_receives_for_a_thread() {
-    let a = Instance::start("a", &Backend::Sqlite);
-    let b = Instance::start("b", &Backend::Sqlite);
+async fn what_a_mastodon_follower_receives_for_a_thread_sqlite() {
+    mastodon_view_of_a_thread(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_mastodon_follower_receives_for_a_thread_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        mastodon_view_of_a_thread(backend).await;
+    }
+}
+
+async fn mastodon_view_of_a_thread(backend: Backend) {
+    let a = Instance::start("a", &backend);
+    let b = Instance::start("b", &backend);
     let lead = a.user("lead");
     a.community("cop", &lead, false);
     let maria = b.user("maria");
