@@ -11,6 +11,9 @@ use weft_server::Config;
 
 pub use weft_api::{FeedEntryView, PostView, ThreadView};
 
+pub mod lemmy;
+pub mod scenario;
+
 /// Which database backend the instances of a test use.
 #[derive(Clone, Debug)]
 pub enum Backend {

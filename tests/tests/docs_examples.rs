@@ -1,16 +1,22 @@
 //! `docs/federation.md` states every object and activity Weft sends and accepts. This test
-//! runs a small federation (two instances), collects what Weft really sent and served,
-//! and checks the documentation against it:
-//! - every kind of activity Weft sent is documented, with the same fields;
-//! - every documented "serves" example has the fields of the real document;
-//! - every "accepts" example is read by Weft's own parser.
+//! runs a small federation (two instances, see `weft_tests::scenario`), collects what
+//! Weft really sent and served, and checks the documentation against it:
+//! - every shape of every activity Weft sent is documented, and every documented "sends"
+//!   example is one of the shapes sent;
+//! - every documented "serves" example has the shape of the real document;
+//! - every "accepts" example's object is read by the typed reader the inbox uses.
+//!
+//! A *shape* keeps the values that must agree and abstracts the rest: `type`, `mediaType`,
+//! `@context` and booleans exactly; Public in any spelling as `PUBLIC`; Weft's own URLs as
+//! `A:`/`B:` (which instance) plus their path with names, numbers and UUIDs abstracted
+//! (`A:/c/{name}/followers`, `B:/items/{n}`); other URLs as `URL`; dates as `DATETIME`;
+//! other strings as `STRING`; numbers as `NUMBER`. Arrays are compared as sets of shapes
+//! (`to: [community, Public]` in either order, an outbox page of any length).
 
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use weft_tests::scenario::{self, label};
 use weft_tests::*;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 struct Example {
     direction: String,
@@ -56,217 +62,281 @@ fn examples() -> Vec<Example> {
     out
 }
 
-/// `Announce(Create(Page))`: the types, outside in.
-fn label(v: &Value) -> String {
-    let kind = v["type"].as_str().unwrap_or("?").to_string();
-    match v.get("object") {
-        Some(o) if o.is_object() && o.get("type").is_some() => format!("{kind}({})", label(o)),
-        Some(Value::String(_)) => format!("{kind}(link)"),
-        _ => kind,
+/// Which Weft instance a host is: the run's instances, or the docs' `a.example`/`b.example`.
+struct Hosts(Vec<(String, &'static str)>);
+
+impl Hosts {
+    fn of_docs() -> Hosts {
+        Hosts(vec![("a.example".into(), "A"), ("b.example".into(), "B")])
+    }
+
+    fn of_run(run: &scenario::Recorded) -> Hosts {
+        Hosts(vec![
+            (run.a.domain.clone(), "A"),
+            (run.b.domain.clone(), "B"),
+        ])
+    }
+
+    fn name(&self, url: &url::Url) -> Option<&'static str> {
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str()?),
+            None => url.host_str()?.to_string(),
+        };
+        self.0.iter().find(|(h, _)| *h == host).map(|(_, n)| *n)
     }
 }
 
-/// Field names at each level, outside in (`@context` aside).
-fn shape(v: &Value) -> Vec<BTreeSet<String>> {
-    let mut levels = vec![];
-    let mut current = Some(v);
-    while let Some(Value::Object(map)) = current {
-        levels.push(map.keys().filter(|k| *k != "@context").cloned().collect());
-        current = map.get("object");
+/// Keys whose string values must be equal, not only both strings.
+const EXACT: [&str; 4] = ["type", "mediaType", "formerType", "@context"];
+
+fn shape(v: &Value, hosts: &Hosts) -> Value {
+    shape_of(None, v, hosts)
+}
+
+fn shape_of(key: Option<&str>, v: &Value, hosts: &Hosts) -> Value {
+    if key.is_some_and(|k| EXACT.contains(&k)) {
+        return v.clone();
     }
-    levels
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), shape_of(Some(k), v, hosts)))
+                .collect::<Map<_, _>>(),
+        ),
+        Value::Array(items) => {
+            let mut shapes: Vec<Value> = items.iter().map(|i| shape_of(key, i, hosts)).collect();
+            shapes.sort_by_key(|s| s.to_string());
+            shapes.dedup();
+            Value::Array(shapes)
+        }
+        Value::String(s) => Value::String(string_shape(s, hosts)),
+        Value::Number(_) => Value::String("NUMBER".into()),
+        Value::Bool(_) | Value::Null => v.clone(),
+    }
+}
+
+fn string_shape(s: &str, hosts: &Hosts) -> String {
+    if weft_protocol::is_public_iri(s) {
+        return "PUBLIC".into();
+    }
+    if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
+        return "DATETIME".into();
+    }
+    let Ok(url) = url::Url::parse(s) else {
+        return "STRING".into();
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return "STRING".into();
+    }
+    let Some(instance) = hosts.name(&url) else {
+        return "URL".into();
+    };
+    let mut path = String::new();
+    let mut after_prefix = false;
+    for segment in url.path_segments().into_iter().flatten() {
+        path.push('/');
+        path.push_str(&if after_prefix {
+            "{name}".to_string()
+        } else if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            "{n}".to_string()
+        } else if segment.len() >= 16 && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        {
+            "{uuid}".to_string()
+        } else {
+            segment.to_string()
+        });
+        after_prefix = matches!(segment, "c" | "u") && !after_prefix;
+    }
+    if let Some(query) = url.query() {
+        path.push('?');
+        path.push_str(&query.replace(|c: char| c.is_ascii_digit(), "{n}"));
+    }
+    if let Some(fragment) = url.fragment() {
+        path.push('#');
+        path.push_str(fragment);
+    }
+    format!("{instance}:{path}")
+}
+
+/// Where two shapes first differ, for a readable failure.
+fn difference(doc: &Value, real: &Value, at: &str) -> Option<String> {
+    match (doc, real) {
+        (Value::Object(d), Value::Object(r)) => {
+            for k in d.keys().chain(r.keys()) {
+                match (d.get(k), r.get(k)) {
+                    (Some(_), None) => return Some(format!("{at}/{k}: documented, not sent")),
+                    (None, Some(v)) => {
+                        return Some(format!("{at}/{k}: sent ({v}), not documented"));
+                    }
+                    (Some(dv), Some(rv)) => {
+                        if let Some(diff) = difference(dv, rv, &format!("{at}/{k}")) {
+                            return Some(diff);
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+            None
+        }
+        _ if doc == real => None,
+        _ => Some(format!("{at}: documented {doc}, real {real}")),
+    }
+}
+
+/// The closest real shape's difference from a documented one.
+fn nearest_difference(doc: &Value, reals: &[Value]) -> String {
+    reals
+        .iter()
+        .filter_map(|r| difference(doc, r, ""))
+        .min_by_key(String::len)
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn federation_doc_matches_what_weft_sends_and_serves() {
-    let a = Instance::start("a", &Backend::Sqlite);
-    let b = Instance::start("b", &Backend::Sqlite);
-    let lead = a.user("lead");
-    a.community("cop", &lead, false);
-    let bob = b.user("bob");
-    let cop = a.handle("cop");
-    bob.follow(&cop).await;
-    eventually("follow accepted", WAIT, || async {
-        (bob.follow(&cop).await == "accepted").then_some(())
-    })
-    .await;
-    let thread = lead
-        .post(&cop, "Peer supervision", "How do you run yours?")
-        .await;
-    let on_b = eventually("B gets the thread", WAIT, || async {
-        bob.lookup(&thread.ap_id).await
-    })
-    .await;
-    let reply = bob.reply(&on_b.post.ap_id, "Monthly, in threes.").await;
-    eventually("A gets the reply", WAIT, || async {
-        let t = lead.lookup(&thread.ap_id).await?;
-        (!t.replies.is_empty()).then_some(())
-    })
-    .await;
-    bob.edit(reply.id, None, "Monthly, in threes, with a rota.")
-        .await;
-    bob.delete(reply.id).await;
-    lead.edit(
-        thread.id,
-        Some("Peer supervision (how)"),
-        "How do you run it?",
-    )
-    .await;
-    // An event: scheduled, answered from B (Join, TentativeAccept, Leave), cancelled.
-    let starts = chrono::Utc::now() + chrono::Duration::days(2);
-    let (status, event) = lead
-        .schedule(
-            &cop,
-            serde_json::json!({
-                "title": "Supervision skills workshop",
-                "description": "Two hours, with practice in threes.",
-                "starts_at": starts.to_rfc3339(),
-                "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
-                "timezone": "Europe/London",
-                "online_url": "https://meet.example.org/workshop",
-                "place": { "name": "Room 2", "address": "1 High Street, Leeds" },
-                "capacity": 30
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{event}");
-    let event_ap_id = event["ap_id"].as_str().unwrap().to_string();
-    let event_on_b = eventually("B gets the event", WAIT, || async {
-        bob.events(&cop).await.into_iter().next()
-    })
-    .await;
-    let on_b = event_on_b["id"].as_i64().unwrap();
-    bob.rsvp(on_b, "going").await;
-    eventually("A accepts the Join", WAIT, || async {
-        (bob.event(on_b).await["my_rsvp"]["state"] == "accepted").then_some(())
-    })
-    .await;
-    bob.rsvp(on_b, "maybe").await;
-    bob.rsvp(on_b, "declined").await;
-    eventually("A counts the Leave", WAIT, || async {
-        (lead.event(event["id"].as_i64().unwrap()).await["declined"] == 1).then_some(())
-    })
-    .await;
-    let (status, _) = lead
-        .raw(
-            reqwest::Method::POST,
-            &format!("/api/v1/events/{}/cancel", event["id"]),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    bob.unfollow(&cop).await;
-    for i in [&a, &b] {
-        eventually("queues drain", WAIT, || async {
-            (i.queued() == 0).then_some(())
-        })
-        .await;
-    }
+async fn federation_doc_matches_what_weft_sends_and_serves_sqlite() {
+    check_docs(Backend::Sqlite).await;
+}
 
-    // What Weft sent, by label, with every shape it took (an `Update(Question)` has
-    // `closed` once the event is cancelled, not before).
-    let mut sent: BTreeMap<String, Vec<Vec<BTreeSet<String>>>> = BTreeMap::new();
-    for body in outbox_bodies(&a).iter().chain(outbox_bodies(&b).iter()) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn federation_doc_matches_what_weft_sends_and_serves_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        check_docs(backend).await;
+    }
+}
+
+async fn check_docs(backend: Backend) {
+    let run = scenario::record(&backend).await;
+    let hosts = Hosts::of_run(&run);
+    // Every shape each label took (an `Update(Question)` has `closed` once the event is
+    // cancelled, not before).
+    let mut sent: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut first_of: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for body in &run.sent {
+        let this = shape(body, &hosts);
         let shapes = sent.entry(label(body)).or_default();
-        let this = shape(body);
         if !shapes.contains(&this) {
             shapes.push(this);
+            first_of.entry(label(body)).or_default().push(body.clone());
         }
     }
-    // What Weft serves.
-    let mut served: BTreeMap<String, Value> = BTreeMap::new();
-    for (name, url) in [
-        ("Group", format!("{}/c/cop", a.base)),
-        ("Person", format!("{}/u/lead", a.base)),
-        ("Application", format!("{}/actor", a.base)),
-        ("Page", thread.ap_id.clone()),
-        ("Tombstone", reply.ap_id.clone()),
-        ("Event", event_ap_id.clone()),
-        ("Question", format!("{event_ap_id}/rsvp")),
-        ("OrderedCollection", format!("{}/c/cop/followers", a.base)),
-        (
-            "OrderedCollectionPage",
-            format!("{}/c/cop/outbox?page=true", a.base),
-        ),
-    ] {
-        let (_, json) = get_activity_json(&url).await;
-        served.insert(name.to_string(), json);
+    if let Ok(dir) = std::env::var("WEFT_DUMP_WIRE") {
+        dump(&dir, &run, &first_of);
     }
 
-    if std::env::var("WEFT_DUMP_WIRE").is_ok() {
-        for body in outbox_bodies(&a).iter().chain(outbox_bodies(&b).iter()) {
-            println!(
-                "SENT {}\n{}",
-                label(body),
-                serde_json::to_string_pretty(body).unwrap()
-            );
-        }
-        for (name, json) in &served {
-            println!(
-                "SERVED {name}\n{}",
-                serde_json::to_string_pretty(json).unwrap()
-            );
-        }
-    }
     let docs = examples();
-    let documented_sends: BTreeSet<String> = docs
-        .iter()
-        .filter(|e| e.direction == "sends")
-        .map(|e| e.label.clone())
-        .collect();
-    for label in sent.keys() {
-        assert!(
-            documented_sends.contains(label),
-            "Weft sends {label}, which docs/federation.md does not document"
-        );
+    let doc_hosts = Hosts::of_docs();
+    let mut problems = vec![];
+    for (label, shapes) in &sent {
+        for real in shapes {
+            let documented: Vec<Value> = docs
+                .iter()
+                .filter(|e| e.direction == "sends" && &e.label == label)
+                .map(|e| shape(&e.json, &doc_hosts))
+                .collect();
+            if documented.is_empty() {
+                problems.push(format!("Weft sends {label}, which is not documented"));
+            } else if !documented.contains(real) {
+                let nearest = nearest_difference(real, &documented);
+                problems.push(format!(
+                    "a shape of {label} Weft sends is not documented ({nearest})"
+                ));
+            }
+        }
     }
     for example in &docs {
+        let documented = shape(&example.json, &doc_hosts);
         match example.direction.as_str() {
             "sends" => {
-                let real = sent.get(&example.label).unwrap_or_else(|| {
-                    panic!(
+                if label(&example.json) != example.label {
+                    problems.push(format!(
+                        "the example labelled {} is a {}",
+                        example.label,
+                        label(&example.json)
+                    ));
+                }
+                match sent.get(&example.label) {
+                    None => problems.push(format!(
                         "docs say Weft sends {}, but it did not in this run",
                         example.label
-                    )
-                });
-                assert_eq!(
-                    label(&example.json),
-                    example.label,
-                    "the example is labelled {}",
-                    example.label
-                );
-                assert!(
-                    real.contains(&shape(&example.json)),
-                    "fields of {} in docs vs. on the wire: {:?} is not among {real:?}",
-                    example.label,
-                    shape(&example.json)
-                );
+                    )),
+                    Some(real) if !real.contains(&documented) => problems.push(format!(
+                        "the documented {} is not what Weft sends ({})",
+                        example.label,
+                        nearest_difference(&documented, real)
+                    )),
+                    Some(_) => {}
+                }
             }
-            "serves" => {
-                let real = served
-                    .get(&example.label)
-                    .unwrap_or_else(|| panic!("no served {} to compare", example.label));
-                assert_eq!(
-                    shape(&example.json),
-                    shape(real),
-                    "fields of served {} in docs vs. on the wire",
-                    example.label
-                );
-            }
-            "accepts" => {
-                let parsed = match example.json["type"].as_str() {
-                    Some("Person" | "Group" | "Service" | "Application") => {
-                        serde_json::from_value::<weft_protocol::ActorJson>(example.json.clone())
-                            .map(|_| ())
+            "serves" => match run.served.get(&example.label) {
+                None => problems.push(format!("no served {} to compare", example.label)),
+                Some(real) => {
+                    let (mut documented, mut real) = (documented, shape(real, &hosts));
+                    // A page of a collection is documented by some of its items: each
+                    // must be one of the real items' shapes.
+                    let doc_items = documented
+                        .as_object_mut()
+                        .and_then(|m| m.remove("orderedItems"));
+                    let real_items = real.as_object_mut().and_then(|m| m.remove("orderedItems"));
+                    if let (Some(Value::Array(doc)), Some(Value::Array(items))) =
+                        (&doc_items, &real_items)
+                    {
+                        for item in doc.iter().filter(|i| !items.contains(i)) {
+                            problems.push(format!(
+                                "served {}: an item is not like any served ({})",
+                                example.label,
+                                nearest_difference(item, items)
+                            ));
+                        }
+                    } else if doc_items.is_some() != real_items.is_some() {
+                        problems.push(format!("served {}: orderedItems differ", example.label));
                     }
-                    _ => serde_json::from_value::<weft_protocol::Envelope>(example.json.clone())
-                        .map(|_| ()),
-                };
-                parsed.unwrap_or_else(|e| {
-                    panic!("accepted example {} does not parse: {e}", example.label)
-                });
+                    if let Some(diff) = difference(&documented, &real, "") {
+                        problems.push(format!("served {}: {diff}", example.label));
+                    }
+                }
+            },
+            "accepts" => {
+                if let Err(e) = weft_protocol::incoming::read(&example.json) {
+                    problems.push(format!(
+                        "accepted example {} is not read: {e}",
+                        example.label
+                    ));
+                }
             }
-            other => panic!("unknown example direction {other}"),
+            other => problems.push(format!("unknown example direction {other}")),
         }
     }
+    assert!(
+        problems.is_empty(),
+        "docs/federation.md disagrees with the wire:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Writes what was sent (one body per shape) and served, with the run's hosts written as
+/// the docs' `https://a.example` and `https://b.example`, for updating the docs.
+fn dump(dir: &str, run: &scenario::Recorded, first_of: &BTreeMap<String, Vec<Value>>) {
+    let rewrite = |v: &Value| {
+        serde_json::to_string_pretty(v)
+            .unwrap()
+            .replace(&run.a.base, "https://a.example")
+            .replace(&run.b.base, "https://b.example")
+    };
+    let mut out = BTreeMap::new();
+    for (label, bodies) in first_of {
+        let texts: Vec<Value> = bodies
+            .iter()
+            .map(|b| serde_json::from_str(&rewrite(b)).unwrap())
+            .collect();
+        out.insert(format!("sends: {label}"), Value::Array(texts));
+    }
+    for (name, json) in &run.served {
+        let text: Value = serde_json::from_str(&rewrite(json)).unwrap();
+        out.insert(format!("serves: {name}"), Value::Array(vec![text]));
+    }
+    std::fs::write(
+        format!("{dir}/wire.json"),
+        serde_json::to_string_pretty(&out).unwrap(),
+    )
+    .unwrap();
 }

@@ -220,8 +220,8 @@ fn send_from_author(
     let id = urls.activity();
     let mut activity: Activity<Value> =
         Activity::new(verb, id.clone(), url(&author.ap_id), object_value)
-            .to(object.to.clone())
-            .cc(object.cc.clone())
+            .to(object.addressing.to.clone())
+            .cc(object.addressing.cc.clone())
             .audience(Some(url(&community.ap_id)));
     if verb == "Delete" {
         activity = activity.to([community.ap_id.clone(), PUBLIC.to_string()]);
@@ -229,7 +229,7 @@ fn send_from_author(
     let mut inboxes = vec![];
     if !community.is_local {
         inboxes.push(community.delivery_inbox().to_string());
-        for cc in &object.cc {
+        for cc in &object.addressing.cc {
             if let Some(actor) = weft_db::actors::by_ap_id(conn, cc)? {
                 inboxes.push(actor.delivery_inbox().to_string());
             }
@@ -591,7 +591,7 @@ pub(crate) fn new_remote_item(
         author_id: author.id,
         origin_community_id: Some(community.id),
         title: if is_thread {
-            object.name.as_deref().map(sanitize::title)
+            object.name.as_deref().map(sanitize::remote_title)
         } else {
             None
         },
@@ -649,7 +649,7 @@ pub fn receive_update(
         return Ok(Received::Ignored("the post was deleted".into()));
     }
     let title = if item.in_reply_to_id.is_none() {
-        object.name.as_deref().map(sanitize::title)
+        object.name.as_deref().map(sanitize::remote_title)
     } else {
         None
     };
@@ -674,8 +674,8 @@ pub fn receive_update(
             url(&author.ap_id),
             stored.clone(),
         )
-        .to(stored.to.clone())
-        .audience(stored.audience.clone());
+        .to(stored.addressing.to.clone())
+        .audience(stored.addressing.audience.clone());
         announce(
             conn,
             urls,

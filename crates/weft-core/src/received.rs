@@ -289,7 +289,13 @@ fn decide(
             placed.push(Ok(Decision::Known(existing.clone())));
             continue;
         }
-        if !addresses_public(object.to.iter().chain(object.cc.iter())) {
+        if !addresses_public(
+            object
+                .addressing
+                .to
+                .iter()
+                .chain(object.addressing.cc.iter()),
+        ) {
             // A community re-announces publicly what it takes in: a followers-only or
             // direct post must not be widened that way.
             placed.push(Ok(Decision::Ignored(format!(
@@ -440,9 +446,9 @@ fn announcements_of(
             Url::parse(&author.ap_id).expect("stored ids are URLs"),
             stored.clone(),
         )
-        .to(stored.to.clone())
-        .cc(stored.cc.clone())
-        .audience(stored.audience.clone());
+        .to(stored.addressing.to.clone())
+        .cc(stored.addressing.cc.clone())
+        .audience(stored.addressing.audience.clone());
         let inner = serde_json::to_value(&create).expect("json");
         lists.push((
             community,

@@ -5,7 +5,13 @@ use crate::Urls;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use url::Url;
 use weft_db::models::{ActorRow, ItemRow, NewActor, actor_kind};
-use weft_protocol::{ActorJson, Endpoints, PUBLIC, PostObject, PublicKeyJson, Source};
+use weft_protocol::{ActorJson, Addressing, Endpoints, PUBLIC, PostObject, PublicKeyJson, Source};
+
+/// Longest summary of a thread, in characters: a paragraph a Mastodon reader can take in.
+pub const SUMMARY_CHARS: usize = 400;
+
+/// Longest user name kept from a remote actor.
+const MAX_USERNAME: usize = 100;
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(at, Utc)
@@ -23,7 +29,7 @@ pub fn actor_into_json(urls: &Urls, actor: &ActorRow) -> ActorJson {
     ActorJson {
         kind: actor.kind.clone(),
         id: id.clone(),
-        preferred_username: actor.username.clone(),
+        preferred_username: Some(actor.username.clone()),
         name: actor.display_name.clone(),
         summary: actor.summary.clone(),
         source: actor.summary_source.clone().map(Source::markdown),
@@ -55,9 +61,9 @@ pub fn actor_from_json(json: &ActorJson, domain: &str) -> NewActor {
     NewActor {
         ap_id: json.id.to_string(),
         kind: json.kind.clone(),
-        username: json.preferred_username.clone(),
+        username: json.username().chars().take(MAX_USERNAME).collect(),
         domain: domain.to_string(),
-        display_name: json.name.clone().map(|n| crate::sanitize::title(&n)),
+        display_name: json.name.as_deref().map(crate::sanitize::remote_title),
         summary: json.summary.as_deref().map(crate::sanitize::html),
         summary_source: json.source.as_ref().map(|s| s.content.clone()),
         inbox_url: json.inbox.to_string(),
@@ -83,7 +89,8 @@ pub struct PostPlace<'a> {
     pub root: Option<&'a ItemRow>,
 }
 
-/// A post as served and sent: a thread is a `Page` with a `name`; a reply a `Note`.
+/// A post as served and sent: a thread is a `Page` with a `name` and a plain-text
+/// `summary` (Mastodon shows a `Page` as name + summary + link); a reply a `Note`.
 /// Addressed to its community and Public, with `audience` for servers that read that.
 pub fn item_into_json(item: &ItemRow, author: &ActorRow, place: &PostPlace) -> PostObject {
     let community_id = place.community.map(|c| url(&c.ap_id));
@@ -99,14 +106,15 @@ pub fn item_into_json(item: &ItemRow, author: &ActorRow, place: &PostPlace) -> P
         kind: item.object_type.clone(),
         id: url(&item.ap_id),
         attributed_to: Some(url(&author.ap_id)),
-        to,
-        cc,
-        audience: community_id,
+        addressing: Addressing::new(to, cc, community_id),
         name: item.title.clone(),
         content: item.content.clone(),
         media_type: Some("text/html".into()),
         source: item.source.clone().map(Source::markdown),
-        summary: None,
+        summary: item
+            .title
+            .as_ref()
+            .and_then(|_| crate::sanitize::excerpt(&item.content, SUMMARY_CHARS)),
         in_reply_to: place.parent.map(|(p, _)| url(&p.ap_id)),
         context: Some(url(&place.root.unwrap_or(item).ap_id)),
         published: Some(utc(item.published_at)),

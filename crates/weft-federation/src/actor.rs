@@ -2,13 +2,17 @@
 //! instance actor) and cached in the database.
 
 use crate::{Ctx, FedError};
+use activitypub_federation::axum::json::FederationJson;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
 use activitypub_federation::traits::{Actor, Object};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use url::Url;
 use weft_core::urls::host_port;
 use weft_db::models::ActorRow;
+use weft_protocol::WithContext;
 use weft_protocol::{ActorJson, PostObject};
 
 /// An actor row as the federation library sees it.
@@ -189,4 +193,50 @@ where
 {
     let response = activitypub_federation::fetch::fetch_object_http::<_, T>(id, data).await?;
     Ok(response.object)
+}
+
+/// The routes served beside the cached read path: `GET /`, whose answer depends on
+/// `Accept` (the response cache keys by URL alone).
+pub fn root_router(
+    config: activitypub_federation::config::FederationConfig<crate::AppState>,
+) -> axum::Router {
+    axum::Router::new()
+        .route("/", axum::routing::get(root))
+        .layer(activitypub_federation::config::FederationMiddleware::new(
+            config,
+        ))
+}
+
+/// `GET /`: the instance actor for ActivityPub clients (Lemmy looks for a site's actor
+/// at its root), one line of text for anyone else (the web interface comes later).
+async fn root(ctx: Ctx, headers: HeaderMap) -> Result<Response, FedError> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let vary = [(header::VARY, "Accept")];
+    if !wants_activity_json(accept) {
+        let text = format!(
+            "Weft instance {}; see /api/v1 for the API, /actor for the instance actor.\n",
+            ctx.urls.domain()
+        );
+        return Ok((vary, text).into_response());
+    }
+    let id = ctx.urls.instance_actor().to_string();
+    let actor = ctx
+        .db
+        .read(move |c| weft_db::actors::by_ap_id(c, &id))
+        .await?
+        .ok_or_else(|| FedError::not_found("no instance actor"))?;
+    let json = weft_core::wire::actor_into_json(&ctx.urls, &actor);
+    Ok((vary, FederationJson(WithContext::new(json))).into_response())
+}
+
+/// An `Accept` naming ActivityPub's JSON (`application/activity+json`, or JSON-LD).
+fn wants_activity_json(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let media = part.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/activity+json")
+            || media.eq_ignore_ascii_case("application/ld+json")
+    })
 }

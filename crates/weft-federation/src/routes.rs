@@ -41,6 +41,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
             crate::cache::ResponseCache::new(config.db.clone()),
             crate::cache::serve_cached,
         ))
+        .merge(crate::actor::root_router(config))
 }
 
 fn json<T: serde::Serialize>(value: T) -> Response {

@@ -2,6 +2,7 @@
 //! `Activity<Value>` is the envelope every incoming activity is first read as; typed
 //! aliases describe what Weft sends (see `docs/federation.md`).
 
+use crate::addressing::Addressing;
 use crate::object::PostObject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,24 +18,8 @@ pub struct Activity<O> {
     #[serde(deserialize_with = "required_first_url")]
     pub actor: Url,
     pub object: O,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::one_or_many_ids",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub to: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::one_or_many_ids",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub cc: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::first_url",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    #[serde(flatten)]
+    pub addressing: Addressing,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
 }
@@ -61,25 +46,23 @@ impl<O> Activity<O> {
             id,
             actor,
             object,
-            to: vec![],
-            cc: vec![],
-            audience: None,
+            addressing: Addressing::default(),
             published: None,
         }
     }
 
     pub fn to(mut self, to: impl IntoIterator<Item = String>) -> Self {
-        self.to = to.into_iter().collect();
+        self.addressing.to = to.into_iter().collect();
         self
     }
 
     pub fn cc(mut self, cc: impl IntoIterator<Item = String>) -> Self {
-        self.cc = cc.into_iter().collect();
+        self.addressing.cc = cc.into_iter().collect();
         self
     }
 
     pub fn audience(mut self, audience: Option<Url>) -> Self {
-        self.audience = audience;
+        self.addressing.audience = audience;
         self
     }
 
@@ -111,9 +94,7 @@ impl Envelope {
             id: self.id.clone(),
             actor: self.actor.clone(),
             object,
-            to: self.to.clone(),
-            cc: self.cc.clone(),
-            audience: self.audience.clone(),
+            addressing: self.addressing.clone(),
             published: self.published,
         })
     }

@@ -13,7 +13,9 @@ pub struct ActorJson {
     #[serde(rename = "type")]
     pub kind: String,
     pub id: Url,
-    pub preferred_username: String,
+    /// Optional in ActivityPub: an actor without a WebFinger handle may have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +55,24 @@ pub struct ActorJson {
 }
 
 impl ActorJson {
+    /// The name to show and to store: `preferredUsername`, or else the last segment of
+    /// the id's path (`https://h.example/users/7` → `7`), or else the host.
+    pub fn username(&self) -> String {
+        self.preferred_username
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                self.id
+                    .path_segments()
+                    .and_then(|mut segments| segments.rfind(|s| !s.is_empty()))
+                    .map(str::to_string)
+            })
+            .or_else(|| self.id.host_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     pub fn shared_inbox(&self) -> Option<&Url> {
         self.endpoints
             .as_ref()
@@ -89,5 +109,37 @@ fn one_public_key<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKeyJson, D::E
             .into_iter()
             .next()
             .ok_or_else(|| serde::de::Error::custom("publicKey is an empty array")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_actor_without_preferred_username_is_read() {
+        let json = serde_json::json!({
+            "type": "Person",
+            "id": "https://h.example/people/ada/",
+            "inbox": "https://h.example/people/ada/inbox",
+            "publicKey": {
+                "id": "https://h.example/people/ada#key",
+                "owner": "https://h.example/people/ada/",
+                "publicKeyPem": "-----BEGIN PUBLIC KEY-----"
+            }
+        });
+        let actor: ActorJson = serde_json::from_value(json).unwrap();
+        assert_eq!(actor.preferred_username, None);
+        assert_eq!(actor.username(), "ada");
+        let named = ActorJson {
+            preferred_username: Some("Ada".into()),
+            ..actor.clone()
+        };
+        assert_eq!(named.username(), "Ada");
+        let root = ActorJson {
+            id: Url::parse("https://h.example/").unwrap(),
+            ..actor
+        };
+        assert_eq!(root.username(), "h.example");
     }
 }

@@ -1,7 +1,46 @@
 //! Addressing: `to`/`cc`/`audience`, and the several spellings of the public collection.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
+
+/// Who an activity or object is addressed to. Flattened into every protocol type.
+/// Lenient in: each field may be absent, one address, an array, or objects with an `id`.
+/// Complete out: `to` and `cc` are always written, as arrays (Lemmy's activity types
+/// require both and refuse an activity without `cc`); `audience` when there is one.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct Addressing {
+    #[serde(default, deserialize_with = "one_or_many_ids")]
+    pub to: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many_ids")]
+    pub cc: Vec<String>,
+    /// The community the object belongs to (FEP-1b12).
+    #[serde(
+        default,
+        deserialize_with = "first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audience: Option<Url>,
+}
+
+impl Addressing {
+    pub fn new(to: Vec<String>, cc: Vec<String>, audience: Option<Url>) -> Self {
+        Addressing { to, cc, audience }
+    }
+
+    /// Every address: to, cc, then audience.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        self.to
+            .iter()
+            .chain(self.cc.iter())
+            .map(String::as_str)
+            .chain(self.audience.as_ref().map(Url::as_str))
+    }
+
+    /// True when `to` or `cc` holds Public (in any spelling).
+    pub fn is_public(&self) -> bool {
+        addresses_public(self.to.iter().chain(self.cc.iter()))
+    }
+}
 
 /// The public collection, as Weft writes it.
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
@@ -69,6 +108,37 @@ mod tests {
             assert!(is_public_iri(s));
         }
         assert!(!is_public_iri("https://example.com/followers"));
+    }
+
+    #[test]
+    fn addressing_is_lenient_in_and_complete_out() {
+        #[derive(Serialize, Deserialize)]
+        struct Thing {
+            id: String,
+            #[serde(flatten)]
+            addressing: Addressing,
+        }
+        let read: Thing = serde_json::from_value(serde_json::json!({
+            "id": "x",
+            "to": "as:Public",
+            "cc": [{"id": "https://a.example/c/cop", "type": "Group"}, "https://b.example/u/x"],
+            "audience": [{"id": "https://a.example/c/cop"}]
+        }))
+        .unwrap();
+        assert_eq!(read.addressing.to, ["as:Public"]);
+        assert_eq!(
+            read.addressing.cc,
+            ["https://a.example/c/cop", "https://b.example/u/x"]
+        );
+        assert_eq!(
+            read.addressing.audience.as_ref().map(Url::as_str),
+            Some("https://a.example/c/cop")
+        );
+        assert!(read.addressing.is_public());
+        let absent: Thing = serde_json::from_value(serde_json::json!({"id": "y"})).unwrap();
+        assert_eq!(absent.addressing, Addressing::default());
+        let written = serde_json::to_value(&absent).unwrap();
+        assert_eq!(written, serde_json::json!({"id": "y", "to": [], "cc": []}));
     }
 
     #[test]

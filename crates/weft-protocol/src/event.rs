@@ -22,21 +22,8 @@ pub struct EventObject {
     pub id: Url,
     #[serde(default, deserialize_with = "crate::addressing::first_url")]
     pub attributed_to: Option<Url>,
-    #[serde(default, deserialize_with = "crate::addressing::one_or_many_ids")]
-    pub to: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::one_or_many_ids",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub cc: Vec<String>,
-    /// The community the event belongs to, which answers its RSVPs.
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::first_url",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    #[serde(flatten)]
+    pub addressing: crate::addressing::Addressing,
     pub name: String,
     #[serde(default)]
     pub content: String,
@@ -117,11 +104,7 @@ impl EventObject {
 
     /// Every address on the event (to, cc, audience).
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
-        self.to
-            .iter()
-            .chain(self.cc.iter())
-            .map(String::as_str)
-            .chain(self.audience.as_ref().map(Url::as_str))
+        self.addressing.all()
     }
 }
 
@@ -209,20 +192,8 @@ pub struct QuestionObject {
     pub id: Url,
     #[serde(default, deserialize_with = "crate::addressing::first_url")]
     pub attributed_to: Option<Url>,
-    #[serde(default, deserialize_with = "crate::addressing::one_or_many_ids")]
-    pub to: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::one_or_many_ids",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub cc: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::first_url",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    #[serde(flatten)]
+    pub addressing: crate::addressing::Addressing,
     #[serde(default)]
     pub content: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

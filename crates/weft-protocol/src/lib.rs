@@ -9,6 +9,7 @@ pub mod collection;
 pub mod context;
 pub mod event;
 pub mod httpsig;
+pub mod incoming;
 pub mod object;
 pub mod wellknown;
 

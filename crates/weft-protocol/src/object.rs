@@ -47,21 +47,8 @@ pub struct PostObject {
     pub id: Url,
     #[serde(default, deserialize_with = "crate::addressing::first_url")]
     pub attributed_to: Option<Url>,
-    #[serde(default, deserialize_with = "crate::addressing::one_or_many_ids")]
-    pub to: Vec<String>,
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::one_or_many_ids",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub cc: Vec<String>,
-    /// The community this post belongs to (FEP-1b12).
-    #[serde(
-        default,
-        deserialize_with = "crate::addressing::first_url",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    #[serde(flatten)]
+    pub addressing: crate::addressing::Addressing,
     /// The thread title, on a `Page`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -112,11 +99,7 @@ pub const POST_TYPES: [&str; 4] = ["Note", "Page", "Article", "Question"];
 impl PostObject {
     /// Every address (to, cc, audience) on the object.
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
-        self.to
-            .iter()
-            .chain(self.cc.iter())
-            .map(String::as_str)
-            .chain(self.audience.as_ref().map(Url::as_str))
+        self.addressing.all()
     }
 
     /// Hrefs of the `Mention` tags.

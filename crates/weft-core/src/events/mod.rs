@@ -292,8 +292,8 @@ fn send(
         url(&details.author.ap_id),
         serde_json::to_value(&object).expect("json"),
     )
-    .to(object.to.clone())
-    .audience(object.audience.clone());
+    .to(object.addressing.to.clone())
+    .audience(object.addressing.audience.clone());
     queue(
         conn,
         urls,

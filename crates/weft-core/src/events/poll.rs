@@ -30,8 +30,8 @@ pub(crate) fn send(
         serde_json::to_value(&poll).expect("json"),
     )
     .to([PUBLIC.to_string()])
-    .cc(poll.cc.clone())
-    .audience(poll.audience.clone());
+    .cc(poll.addressing.cc.clone())
+    .audience(poll.addressing.audience.clone());
     let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
     queue(
         conn,

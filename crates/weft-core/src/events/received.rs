@@ -251,7 +251,7 @@ pub fn receive_announced_event(
             object_type: "Event".into(),
             author_id: author.id,
             origin_community_id: Some(community.id),
-            title: Some(sanitize::title(&object.name)),
+            title: Some(sanitize::remote_title(&object.name)),
             content: sanitize::html(&object.content),
             source: object.source.as_ref().map(|s| s.content.clone()),
             url: object.url.as_ref().map(Url::to_string),
@@ -290,7 +290,7 @@ pub fn receive_event_update(
     weft_db::items::update_content(
         conn,
         item.id,
-        Some(&sanitize::title(&object.name)),
+        Some(&sanitize::remote_title(&object.name)),
         &sanitize::html(&object.content),
         object.source.as_ref().map(|s| s.content.as_str()),
         object

@@ -9,7 +9,7 @@ use url::Url;
 use weft_db::events::Counts;
 use weft_db::models::{ActorRow, EventRow, ItemRow, event_status};
 use weft_protocol::{
-    EventObject, Location, POLL_OPTIONS, PUBLIC, PollOption, QuestionObject, Source,
+    Addressing, EventObject, Location, POLL_OPTIONS, PUBLIC, PollOption, QuestionObject, Source,
 };
 
 fn url(s: &str) -> Url {
@@ -53,9 +53,11 @@ pub fn event_into_json(parts: &EventParts) -> EventObject {
         kind: "Event".into(),
         id: url(&item.ap_id),
         attributed_to: Some(url(&parts.author.ap_id)),
-        to: vec![community.to_string(), PUBLIC.to_string()],
-        cc: vec![],
-        audience: Some(community),
+        addressing: Addressing::new(
+            vec![community.to_string(), PUBLIC.to_string()],
+            vec![],
+            Some(community),
+        ),
         name: item.title.clone().unwrap_or_default(),
         content: item.content.clone(),
         summary: Some(summary_text(parts)),
@@ -181,13 +183,17 @@ pub fn summary_text(parts: &EventParts) -> String {
 pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> QuestionObject {
     let (item, event, community) = (parts.item, parts.event, parts.community);
     let title = item.title.clone().unwrap_or_default();
-    let mut content = format!("<p><strong>{title}</strong></p><p>{}", when_text(event));
+    let mut content = format!(
+        "<p><strong>{}</strong></p><p>{}",
+        sanitize::escape(&title),
+        when_text(event)
+    );
     for place in [&event.place_name, &event.place_address]
         .into_iter()
         .flatten()
     {
-        // Stored as plain text already escaped for HTML (`sanitize::title`).
-        content.push_str(&format!(" · {place}"));
+        // Stored as plain text (`sanitize::title`): escaped for HTML here.
+        content.push_str(&format!(" · {}", sanitize::escape(place)));
     }
     if event.online_url.is_some() {
         content.push_str(" · online");
@@ -214,9 +220,11 @@ pub fn poll_into_json(urls: &Urls, parts: &EventParts, now: NaiveDateTime) -> Qu
         kind: "Question".into(),
         id: urls.rsvp_poll(item.id),
         attributed_to: Some(url(&community.ap_id)),
-        to: vec![PUBLIC.to_string()],
-        cc: community.followers_url.clone().into_iter().collect(),
-        audience: Some(url(&community.ap_id)),
+        addressing: Addressing::new(
+            vec![PUBLIC.to_string()],
+            community.followers_url.clone().into_iter().collect(),
+            Some(url(&community.ap_id)),
+        ),
         content,
         media_type: Some("text/html".into()),
         one_of: POLL_OPTIONS
@@ -240,7 +248,7 @@ const MAX_TEXT: usize = 300;
 pub fn event_from_json(item_id: i64, object: &EventObject) -> EventRow {
     let place = object.place();
     let clean = |s: Option<String>| {
-        s.map(|s| sanitize::title(&s))
+        s.map(|s| sanitize::remote_title(&s))
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(MAX_TEXT).collect::<String>())
     };
