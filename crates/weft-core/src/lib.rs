@@ -12,6 +12,7 @@ pub mod keys;
 pub mod outbox;
 pub mod posts;
 pub mod received;
+pub mod refusals;
 pub mod rules;
 pub mod sanitize;
 pub mod urls;

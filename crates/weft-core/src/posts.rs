@@ -164,6 +164,10 @@ pub fn create(
             updated_at: None,
         },
     )?;
+    if !community.is_local {
+        // Shown to its author as pending until the community announces it.
+        weft_db::post_states::set(conn, item.id, weft_db::post_states::PENDING, None, now)?;
+    }
     let object = object_json(conn, &item)?;
     send_from_author(
         conn,
@@ -535,6 +539,15 @@ pub fn receive_announced(
     object: &PostObject,
 ) -> CoreResult<Received> {
     check_authorship(object, author)?;
+    if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())?
+        && existing.is_local
+    {
+        // A local member's post, announced by the community it was sent into: published.
+        if existing.origin_community_id == Some(community.id) {
+            weft_db::post_states::publish_pending(conn, existing.id, weft_db::now())?;
+        }
+        return Ok(Received::Known(existing));
+    }
     if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
         return Ok(Received::Ignored(format!(
             "nobody here follows {}",
