@@ -539,15 +539,6 @@ pub fn receive_announced(
     object: &PostObject,
 ) -> CoreResult<Received> {
     check_authorship(object, author)?;
-    if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())?
-        && existing.is_local
-    {
-        // A local member's post, announced by the community it was sent into: published.
-        if existing.origin_community_id == Some(community.id) {
-            weft_db::post_states::publish_pending(conn, existing.id, weft_db::now())?;
-        }
-        return Ok(Received::Known(existing));
-    }
     if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
         return Ok(Received::Ignored(format!(
             "nobody here follows {}",

@@ -138,3 +138,26 @@ pub fn receive_reject(
     weft_db::post_states::set(conn, item.id, REFUSED, Some(&reason), weft_db::now())?;
     Ok(Received::Stored(item.clone()))
 }
+
+/// A remote community's `Announce` of a local member's post (or of its `Create`): the
+/// community took it, so a pending post is published. Announces by other communities,
+/// or of posts not local, change nothing.
+pub fn announced_own_post(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    object_id: &str,
+) -> CoreResult<Received> {
+    let Some(item) = weft_db::items::by_ap_id(conn, object_id)?.filter(|i| i.is_local) else {
+        return Ok(Received::Ignored(format!("{object_id} is not known here")));
+    };
+    if item.origin_community_id != Some(community.id) {
+        return Ok(Received::Ignored(format!(
+            "{} is not in {}",
+            item.ap_id, community.ap_id
+        )));
+    }
+    if weft_db::post_states::publish_pending(conn, item.id, weft_db::now())? {
+        return Ok(Received::Stored(item));
+    }
+    Ok(Received::Known(item))
+}

@@ -209,7 +209,7 @@ fn reply_activity(
         .collect())
 }
 
-/// Every live reply in a thread, oldest first, with its author; none when the thread
+/// Every live reply in a thread, in the order they were written, with its author; none when the thread
 /// itself was deleted. Pending or refused replies only to their author `viewer`.
 pub fn thread_replies(
     conn: &mut AnyConnection,
@@ -231,7 +231,7 @@ pub fn thread_replies(
         .filter(items::id.ne(root_id))
         .filter(items::deleted_at.is_null())
         .filter(diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)))
-        .order(items::id.asc())
+        .order((items::published_at.asc(), items::id.asc()))
         .select((ItemRow::as_select(), ActorRow::as_select()))
         .load(conn)?)
 }

@@ -251,6 +251,9 @@ pub async fn announce(
         let id = activity
             .object_id()
             .ok_or_else(|| FedError::bad_request("Announce has no object"))?;
+        if ctx.urls.is_local(id.as_str()) {
+            return own_post_announced(ctx, group, activity, id).await;
+        }
         let value: Value = if inner.is_object() && host_port(&id) == group_host {
             inner.clone()
         } else {
@@ -276,6 +279,12 @@ pub async fn announce(
             let event = events::announced_event(ctx, &inner.object, trusted).await?;
             events::store_announced(ctx, group, activity, event, inner.kind == "Update").await
         }
+        "Create" if ctx.urls.is_local(object_id.as_str()) => {
+            own_post_announced(ctx, group, activity, object_id).await
+        }
+        "Update" if ctx.urls.is_local(object_id.as_str()) => Ok(Outcome::Ignored(
+            "the community passed on an edit made here".into(),
+        )),
         "Create" | "Update" => {
             let trusted =
                 host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
@@ -306,6 +315,20 @@ pub async fn announce(
             "announced {other} needs no action"
         ))),
     }
+}
+
+/// A community announced a post of ours: nothing to fetch; a pending post is published.
+async fn own_post_announced(
+    ctx: &Ctx,
+    group: &ActorRow,
+    activity: &Envelope,
+    id: Url,
+) -> Result<Outcome, FedError> {
+    let group = group.clone();
+    acted(ctx, activity, move |c| {
+        weft_core::refusals::announced_own_post(c, &group, id.as_str())
+    })
+    .await
 }
 
 async fn store_announced(
