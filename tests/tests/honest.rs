@@ -117,7 +117,10 @@ async fn paging_and_cache(backend: Backend) {
             format!("/api/v1/communities/{cop}/feed?before=9223372036854775807"),
             200,
         ),
-        (format!("/api/v1/communities/{cop}/events?limit=100000"), 200),
+        (
+            format!("/api/v1/communities/{cop}/events?limit=100000"),
+            200,
+        ),
     ] {
         let (status, body) = lead.raw(reqwest::Method::GET, &path, None).await;
         assert_eq!(status, expected, "{path}: {body}");
@@ -209,7 +212,10 @@ async fn pending_and_refused(backend: Backend) {
     })
     .await;
     assert_eq!(seen.post.state, "refused");
-    assert!(lead.lookup(&refused.ap_id).await.is_none(), "A stores nothing");
+    assert!(
+        lead.lookup(&refused.ap_id).await.is_none(),
+        "A stores nothing"
+    );
     let reject = outbox_bodies(&a)
         .into_iter()
         .find(|body| body["type"] == "Reject")
@@ -356,7 +362,10 @@ async fn unknown_and_unreachable_communities() {
             let detail = answer["detail"].as_str().unwrap();
             assert!(detail.contains(host.as_str()), "names the server: {detail}");
             assert!(detail.contains(says), "{handle}: {detail}");
-            assert!(!detail.contains("SECRET"), "echoes nothing fetched: {detail}");
+            assert!(
+                !detail.contains("SECRET"),
+                "echoes nothing fetched: {detail}"
+            );
             assert!(!detail.contains("missing field"), "{detail}");
         }
     }

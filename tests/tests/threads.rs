@@ -48,10 +48,14 @@ async fn feeds_of_threads(backend: Backend) {
     // The feed lists the three threads, newest first, never the replies; the first
     // thread has three replies and its last activity is its last reply.
     for (who, member) in [("A", &lead), ("B", &bob)] {
-        let feed = eventually(&format!("{who} to see three threads, three replies"), WAIT, || async {
-            let feed = member.feed(&cop).await;
-            (feed.len() == 3 && feed.iter().any(|e| e.reply_count == 3)).then_some(feed)
-        })
+        let feed = eventually(
+            &format!("{who} to see three threads, three replies"),
+            WAIT,
+            || async {
+                let feed = member.feed(&cop).await;
+                (feed.len() == 3 && feed.iter().any(|e| e.reply_count == 3)).then_some(feed)
+            },
+        )
         .await;
         // Newest placement first: on B, in the order the Announces arrived.
         let mut titles: Vec<_> = feed.iter().map(|e| e.post.title.clone().unwrap()).collect();
@@ -75,7 +79,11 @@ async fn feeds_of_threads(backend: Backend) {
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
         let replies = member.lookup(&handover.post.ap_id).await.unwrap().replies;
         let latest = replies.iter().map(|r| at(&r.published)).max().unwrap();
-        assert_eq!(at(&handover.last_activity_at), latest, "{who}: {handover:?}");
+        assert_eq!(
+            at(&handover.last_activity_at),
+            latest,
+            "{who}: {handover:?}"
+        );
         // Cursor paging: two, then the rest.
         let (status, page) = member
             .raw(
@@ -103,12 +111,19 @@ async fn feeds_of_threads(backend: Backend) {
     }
     // The thread view lists the replies in order.
     let (status, thread) = lead
-        .raw(reqwest::Method::GET, &format!("/api/v1/posts/{}", first.id), None)
+        .raw(
+            reqwest::Method::GET,
+            &format!("/api/v1/posts/{}", first.id),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{thread}");
     let thread: ThreadView = serde_json::from_value(thread).unwrap();
     let replies: Vec<_> = thread.replies.iter().map(|r| r.ap_id.clone()).collect();
-    assert_eq!(replies, [r1.ap_id.clone(), r2.ap_id.clone(), r3.ap_id.clone()]);
+    assert_eq!(
+        replies,
+        [r1.ap_id.clone(), r2.ap_id.clone(), r3.ap_id.clone()]
+    );
     let on_b = bob.lookup(&first.ap_id).await.unwrap();
     assert_eq!(on_b.replies.len(), 3);
 
@@ -116,10 +131,14 @@ async fn feeds_of_threads(backend: Backend) {
     // replies hidden wherever they are looked for.
     lead.delete(first.id).await;
     for (who, member) in [("A", &lead), ("B", &bob)] {
-        eventually(&format!("{who} to drop the deleted thread"), WAIT, || async {
-            let feed = member.feed(&cop).await;
-            (feed.len() == 2).then_some(())
-        })
+        eventually(
+            &format!("{who} to drop the deleted thread"),
+            WAIT,
+            || async {
+                let feed = member.feed(&cop).await;
+                (feed.len() == 2).then_some(())
+            },
+        )
         .await;
         for reply in [&r1, &r2, &r3] {
             assert!(
@@ -132,11 +151,6 @@ async fn feeds_of_threads(backend: Backend) {
         assert!(thread.post.deleted);
         assert!(thread.replies.is_empty(), "{who}");
     }
-    let titles: Vec<_> = lead
-        .feed(&cop)
-        .await
-        .iter()
-        .map(|e| e.post.id)
-        .collect();
+    let titles: Vec<_> = lead.feed(&cop).await.iter().map(|e| e.post.id).collect();
     assert_eq!(titles, [third.id, second.id]);
 }

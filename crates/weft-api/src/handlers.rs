@@ -208,7 +208,9 @@ async fn edit_post(
         .db
         .read(move |c| weft_db::post_states::of(c, id))
         .await?;
-    Ok(Json(PostView::from_row(&item, &me).with_state(state.as_ref())))
+    Ok(Json(
+        PostView::from_row(&item, &me).with_state(state.as_ref()),
+    ))
 }
 
 async fn delete_post(
@@ -302,8 +304,8 @@ async fn feed(
     let views = ctx
         .db
         .read(move |c| -> Result<_, ApiError> {
-            let entries = weft_core::feed::community_feed(c, &community, &me, before, limit)
-                .map_err(core)?;
+            let entries =
+                weft_core::feed::community_feed(c, &community, &me, before, limit).map_err(core)?;
             let ids: Vec<i64> = entries.iter().map(|e| e.item.id).collect();
             let states = weft_db::post_states::of_items(c, &ids)?;
             Ok(entries

@@ -147,9 +147,7 @@ pub fn feed(
         .filter(placements::community_id.eq(community_id))
         .filter(items::deleted_at.is_null())
         .filter(items::in_reply_to_ap_id.is_null())
-        .filter(
-            diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)),
-        )
+        .filter(diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)))
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(placements::id.lt(before));
@@ -169,7 +167,10 @@ pub fn feed(
         .into_iter()
         .map(|(placement, item, author)| {
             let (reply_count, last) = activity.get(&item.id).copied().unwrap_or((0, None));
-            let own = item.updated_at.unwrap_or(item.published_at).max(item.published_at);
+            let own = item
+                .updated_at
+                .unwrap_or(item.published_at)
+                .max(item.published_at);
             FeedEntry {
                 placement,
                 reply_count,
@@ -192,8 +193,7 @@ fn reply_activity(
             .filter(items::thread_root_id.eq_any(chunk))
             .filter(items::deleted_at.is_null())
             .filter(
-                diesel::dsl::not(items::id.eq_any(unpublished()))
-                    .or(items::author_id.eq(viewer)),
+                diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)),
             )
             .group_by(items::thread_root_id)
             .select((

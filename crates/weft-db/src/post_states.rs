@@ -102,8 +102,7 @@ pub fn refused_by_delivery(
         .select((outbox::kind, outbox::object_ap_id))
         .first(conn)
         .optional()?;
-    let Some(("Create", Some(object))) = sent.as_ref().map(|(k, o)| (k.as_str(), o.clone()))
-    else {
+    let Some(("Create", Some(object))) = sent.as_ref().map(|(k, o)| (k.as_str(), o.clone())) else {
         return Ok(false);
     };
     let found: Option<(i64, Option<i64>)> = items::table

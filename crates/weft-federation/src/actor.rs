@@ -171,7 +171,9 @@ async fn resolve(query: &str, data: &Ctx, what: &str) -> Result<ActorRow, FedErr
                 .ok_or_else(|| FedError::not_found(format!("no {what} {query} here")));
         }
         let host = host_port(&url).unwrap_or_default();
-        return fetch_actor(&url, data).await.map_err(|e| from_server(e, &host));
+        return fetch_actor(&url, data)
+            .await
+            .map_err(|e| from_server(e, &host));
     }
     let handle = query.trim_start_matches("acct:").trim_start_matches('@');
     let Some((name, host)) = handle.split_once('@') else {

@@ -3,10 +3,10 @@
 //! made, and for at most a few seconds (other processes sharing PostgreSQL cannot tell
 //! this one that they wrote). Busy read paths then cost a lookup, not a query.
 
+use axum::body::HttpBody;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::body::HttpBody;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -51,20 +51,19 @@ const KNOWN_PARAMS: &[&str] = &["page", "resource", "rel"];
 /// answer on the shared paths).
 fn cache_key(request: &Request) -> String {
     let uri = request.uri();
-    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(
-        uri.query().unwrap_or_default().as_bytes(),
-    )
-    .filter(|(k, _)| KNOWN_PARAMS.contains(&k.as_ref()))
-    .map(|(k, v)| {
-        let v = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-            let trimmed = v.trim_start_matches('0');
-            if trimmed.is_empty() { "0" } else { trimmed }.to_string()
-        } else {
-            v.into_owned()
-        };
-        (k.into_owned(), v)
-    })
-    .collect();
+    let mut params: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .filter(|(k, _)| KNOWN_PARAMS.contains(&k.as_ref()))
+            .map(|(k, v)| {
+                let v = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    let trimmed = v.trim_start_matches('0');
+                    if trimmed.is_empty() { "0" } else { trimmed }.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
     params.sort();
     let html = request
         .headers()
@@ -74,7 +73,11 @@ fn cache_key(request: &Request) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish();
-    format!("{}?{query}#{}", uri.path(), if html { "html" } else { "json" })
+    format!(
+        "{}?{query}#{}",
+        uri.path(),
+        if html { "html" } else { "json" }
+    )
 }
 
 fn mark(mut response: Response, how: &'static str) -> Response {

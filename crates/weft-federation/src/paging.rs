@@ -11,7 +11,10 @@ pub const MAX_PAGE: i64 = 1_000_000;
 
 fn number(name: &str, raw: &str, max: i64) -> Result<i64, FedError> {
     let value: i64 = raw.trim().parse().map_err(|_| {
-        FedError::bad_request(format!("{name} must be a whole number, not {:?}", clip(raw)))
+        FedError::bad_request(format!(
+            "{name} must be a whole number, not {:?}",
+            clip(raw)
+        ))
     })?;
     if !(1..=max).contains(&value) {
         return Err(FedError::bad_request(format!(
@@ -54,7 +57,15 @@ mod tests {
     fn pages_cursors_and_limits() {
         assert_eq!(page_number("1").unwrap(), (1, 0));
         assert_eq!(page_number("3").unwrap(), (3, 40));
-        for bad in ["0", "-1", "x", "", "1.5", "9223372036854775807", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "-1",
+            "x",
+            "",
+            "1.5",
+            "9223372036854775807",
+            "99999999999999999999",
+        ] {
             let e = page_number(bad).unwrap_err();
             assert_eq!(e.status, 400, "{bad}");
         }

@@ -15,7 +15,6 @@ use url::Url;
 use weft_db::models::{ActorRow, actor_kind, role};
 use weft_protocol::{OrderedCollection, OrderedCollectionPage, Tombstone, WithContext};
 
-
 /// Every federation route, with the library's middleware (which hands handlers `Ctx`).
 pub fn router(config: FederationConfig<AppState>) -> Router {
     Router::new()

@@ -155,14 +155,12 @@ pub async fn reject(
         summary: Option<Value>,
         content: Option<Value>,
     }
-    let reason = serde_json::from_slice::<Reason>(body)
-        .ok()
-        .and_then(|r| {
-            [r.summary, r.content]
-                .into_iter()
-                .flatten()
-                .find_map(|v| v.as_str().map(str::to_string))
-        });
+    let reason = serde_json::from_slice::<Reason>(body).ok().and_then(|r| {
+        [r.summary, r.content]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.as_str().map(str::to_string))
+    });
     let community = community.clone();
     acted(ctx, activity, move |c| {
         weft_core::refusals::receive_reject(c, &community, &item, reason.as_deref())
