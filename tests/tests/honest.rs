@@ -371,3 +371,80 @@ async fn unknown_and_unreachable_communities() {
     }
     assert_eq!(b.item_count(), 0);
 }
+
+/// A community on a server that refuses posts with a 4xx and sends no `Reject` (a peer
+/// that is not Weft): the permanent refusal of the delivery marks the post refused, with
+/// what the server said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_refused_by_the_community_server_on_sqlite() {
+    refused_by_server(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_refused_by_the_community_server_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        refused_by_server(backend).await;
+    }
+}
+
+async fn refused_by_server(backend: Backend) {
+    let b = Instance::start("b", &backend);
+    let bob = b.user("bob");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("localhost:{}", listener.local_addr().unwrap().port());
+    let id = format!("http://{host}/c/strict");
+    let keys = weft_core::keys::generate();
+    let group = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "type": "Group",
+        "id": id,
+        "preferredUsername": "strict",
+        "inbox": format!("http://{host}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "followers": format!("{id}/followers"),
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": keys.public_pem}
+    });
+    let jrd = serde_json::json!({
+        "subject": format!("acct:strict@{host}"),
+        "links": [{"rel": "self", "type": "application/activity+json", "href": id}]
+    });
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/webfinger",
+            axum::routing::get(move || async move { axum::Json(jrd) }),
+        )
+        .route(
+            "/c/strict",
+            axum::routing::get(move || async move {
+                (
+                    [("content-type", "application/activity+json")],
+                    group.to_string(),
+                )
+            }),
+        )
+        .route(
+            "/inbox",
+            axum::routing::post(|| async {
+                (
+                    axum::http::StatusCode::FORBIDDEN,
+                    [("content-type", "application/problem+json")],
+                    r#"{"status": 403, "detail": "strangers may not post here"}"#,
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let post = bob
+        .post(&format!("strict@{host}"), "Hello", "May I join in?")
+        .await;
+    assert_eq!(post.state, "pending");
+    let seen = eventually("B to mark the post refused", WAIT, || async {
+        let t = bob.lookup(&post.ap_id).await?;
+        (t.post.state == "refused").then_some(t)
+    })
+    .await;
+    assert_eq!(
+        seen.post.refusal.as_deref(),
+        Some("the community's server answered 403 Forbidden: strangers may not post here")
+    );
+}
