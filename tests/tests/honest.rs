@@ -139,6 +139,12 @@ async fn paging_and_cache(backend: Backend) {
     let (status, page, cache, _) = get(&format!("{u}/outbox?page=true")).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(cache.as_deref(), Some("uncached"));
+    let size = serde_json::to_string(&page).unwrap().len();
+    assert!(
+        size > 256 * 1024,
+        "larger than the cache keeps: {size} bytes"
+    );
+    println!("an outbox page of twenty long posts: {size} bytes, served whole");
     let items = page["orderedItems"].as_array().unwrap();
     assert_eq!(items.len(), 20);
     for item in items {
