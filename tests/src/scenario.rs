@@ -110,6 +110,16 @@ pub async fn record(backend: &Backend) -> Recorded {
         )
         .await;
     assert_eq!(status, 200);
+    // A thread refused by a community where only its leads start threads: a Reject.
+    a.community("leads", &lead, true);
+    let refused = bob
+        .post(&a.handle("leads"), "May I?", "A question for the leads.")
+        .await;
+    eventually("B to hear the Reject", WAIT, || async {
+        let t = bob.lookup(&refused.ap_id).await?;
+        (t.post.state == "refused").then_some(())
+    })
+    .await;
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {

@@ -86,7 +86,7 @@ async fn attendees(
 
 #[derive(Deserialize)]
 struct ListQuery {
-    limit: Option<i64>,
+    limit: Option<String>,
 }
 
 /// A community's events that are not over, soonest first (local, or followed remote).
@@ -96,10 +96,11 @@ async fn upcoming(
     Path(handle): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
+    let limit = weft_federation::paging::limit(q.limit.as_deref(), 20, 100)?;
     let community = resolve_actor(&handle, &ctx).await?;
     let list = ctx
         .db
-        .read(move |c| weft_core::events::upcoming(c, &community, &me, q.limit.unwrap_or(20)))
+        .read(move |c| weft_core::events::upcoming(c, &community, &me, limit))
         .await
         .map_err(core)?;
     Ok(Json(list.iter().map(EventView::from_details).collect()))

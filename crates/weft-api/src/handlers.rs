@@ -10,7 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use weft_core::posts::NewPost;
-use weft_federation::{Ctx, resolve_actor};
+use weft_db::models::ActorRow;
+use weft_federation::{Ctx, paging, resolve_actor, resolve_community};
 
 pub fn router() -> Router {
     Router::new()
@@ -92,7 +93,7 @@ async fn create_post(
         None => None,
     };
     let community = match (&body.community, &parent) {
-        (Some(handle), _) => resolve_actor(handle, &ctx).await?,
+        (Some(handle), _) => resolve_community(handle, &ctx).await?,
         (None, Some(p)) => {
             let id = p.origin_community_id.ok_or_else(|| {
                 ApiError::new(
@@ -111,10 +112,10 @@ async fn create_post(
     };
     let urls = ctx.urls.clone();
     let author = me.clone();
-    let item = ctx
+    let (item, state) = ctx
         .db
-        .write(move |c| {
-            weft_core::posts::create(
+        .write(move |c| -> weft_core::CoreResult<_> {
+            let item = weft_core::posts::create(
                 c,
                 &urls,
                 &author,
@@ -124,12 +125,17 @@ async fn create_post(
                     content: &body.content,
                     in_reply_to: parent.as_ref(),
                 },
-            )
+            )?;
+            let state = weft_db::post_states::of(c, item.id)?;
+            Ok((item, state))
         })
         .await
         .map_err(core)?;
     ctx.delivery.wake();
-    Ok((StatusCode::CREATED, Json(PostView::from_row(&item, &me))))
+    Ok((
+        StatusCode::CREATED,
+        Json(PostView::from_row(&item, &me).with_state(state.as_ref())),
+    ))
 }
 
 async fn local_item(ctx: &Ctx, id: i64) -> Result<weft_db::models::ItemRow, ApiError> {
@@ -163,7 +169,14 @@ async fn edit_post(
         .await
         .map_err(core)?;
     ctx.delivery.wake();
-    Ok(Json(PostView::from_row(&item, &me)))
+    let id = item.id;
+    let state = ctx
+        .db
+        .read(move |c| weft_db::post_states::of(c, id))
+        .await?;
+    Ok(Json(
+        PostView::from_row(&item, &me).with_state(state.as_ref()),
+    ))
 }
 
 async fn delete_post(
@@ -181,25 +194,44 @@ async fn delete_post(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn thread_view(ctx: &Ctx, item: weft_db::models::ItemRow) -> Result<ThreadView, ApiError> {
+/// A post and its thread's replies as `me` may see them: a reply in a deleted thread,
+/// or someone else's pending or refused post, is not found.
+async fn thread_view(
+    ctx: &Ctx,
+    item: weft_db::models::ItemRow,
+    me: ActorRow,
+) -> Result<ThreadView, ApiError> {
     ctx.db
         .read(move |c| -> Result<ThreadView, ApiError> {
+            if !weft_core::feed::visible(c, &item, &me).map_err(core)? {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no post {} is known here", item.id),
+                ));
+            }
             let author = weft_db::actors::by_id(c, item.author_id)?;
-            let replies = weft_core::feed::thread(c, &item).map_err(core)?;
+            let replies = weft_core::feed::thread(c, &item, &me).map_err(core)?;
+            let mut ids: Vec<i64> = replies.iter().map(|(i, _)| i.id).collect();
+            ids.push(item.id);
+            let states = weft_db::post_states::of_items(c, &ids)?;
             Ok(ThreadView {
-                post: PostView::from_row(&item, &author),
+                post: PostView::from_row(&item, &author).with_state(states.get(&item.id)),
                 replies: replies
                     .iter()
-                    .map(|(i, a)| PostView::from_row(i, a))
+                    .map(|(i, a)| PostView::from_row(i, a).with_state(states.get(&i.id)))
                     .collect(),
             })
         })
         .await
 }
 
-async fn thread(ctx: Ctx, _me: Member, Path(id): Path<i64>) -> Result<Json<ThreadView>, ApiError> {
+async fn thread(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(id): Path<i64>,
+) -> Result<Json<ThreadView>, ApiError> {
     let item = local_item(&ctx, id).await?;
-    Ok(Json(thread_view(&ctx, item).await?))
+    Ok(Json(thread_view(&ctx, item, me).await?))
 }
 
 #[derive(Deserialize)]
@@ -210,35 +242,43 @@ struct LookupQuery {
 /// A post known here, by its ActivityPub id, with its thread.
 async fn lookup(
     ctx: Ctx,
-    _me: Member,
+    Member(me): Member,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<ThreadView>, ApiError> {
     let item = item_by_ap_id(&ctx, &q.ap_id).await?;
-    Ok(Json(thread_view(&ctx, item).await?))
+    Ok(Json(thread_view(&ctx, item, me).await?))
 }
 
 #[derive(Deserialize)]
 struct FeedQuery {
-    before: Option<i64>,
-    limit: Option<i64>,
+    before: Option<String>,
+    limit: Option<String>,
 }
 
-/// A community's feed as this instance knows it (local or followed remote community).
+/// A community's threads and events as this instance knows them (local or followed
+/// remote community), newest first, with reply counts and last activity; `before` (the
+/// last entry's `placement_id`) pages on.
 async fn feed(
     ctx: Ctx,
-    _me: Member,
+    Member(me): Member,
     Path(handle): Path<String>,
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<Vec<FeedEntryView>>, ApiError> {
-    let community = resolve_actor(&handle, &ctx).await?;
-    let entries = ctx
+    let before = paging::cursor("before", q.before.as_deref())?;
+    let limit = paging::limit(q.limit.as_deref(), 20, weft_core::feed::MAX_PAGE)?;
+    let community = resolve_community(&handle, &ctx).await?;
+    let views = ctx
         .db
-        .read(move |c| {
-            weft_core::feed::community_feed(c, &community, q.before, q.limit.unwrap_or(20))
+        .read(move |c| -> Result<_, ApiError> {
+            let entries =
+                weft_core::feed::community_feed(c, &community, &me, before, limit).map_err(core)?;
+            let ids: Vec<i64> = entries.iter().map(|e| e.item.id).collect();
+            let states = weft_db::post_states::of_items(c, &ids)?;
+            Ok(entries
+                .iter()
+                .map(|e| FeedEntryView::from_entry(e, states.get(&e.item.id)))
+                .collect())
         })
-        .await
-        .map_err(core)?;
-    Ok(Json(
-        entries.iter().map(FeedEntryView::from_entry).collect(),
-    ))
+        .await?;
+    Ok(Json(views))
 }

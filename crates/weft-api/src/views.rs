@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use weft_db::items::FeedEntry;
 use weft_db::models::{ActorRow, ItemRow};
+use weft_db::post_states::PostStateRow;
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct ActorView {
@@ -42,9 +43,29 @@ pub struct PostView {
     pub published: String,
     pub updated: Option<String>,
     pub deleted: bool,
+    /// `published`; or, for a post into a remote community, `pending` until the community
+    /// announces it, `refused` when it refuses it (shown only to the author).
+    #[serde(default = "published")]
+    pub state: String,
+    /// Why the community refused the post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+}
+
+fn published() -> String {
+    weft_db::post_states::PUBLISHED.into()
 }
 
 impl PostView {
+    /// The view with the post's state (none stored: published).
+    pub fn with_state(mut self, state: Option<&PostStateRow>) -> Self {
+        if let Some(s) = state {
+            self.state = s.state.clone();
+            self.refusal = s.reason.clone();
+        }
+        self
+    }
+
     pub fn from_row(item: &ItemRow, author: &ActorRow) -> Self {
         PostView {
             id: item.id,
@@ -58,23 +79,32 @@ impl PostView {
             published: item.published_at.and_utc().to_rfc3339(),
             updated: item.updated_at.map(|u| u.and_utc().to_rfc3339()),
             deleted: item.deleted_at.is_some(),
+            state: published(),
+            refusal: None,
         }
     }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct FeedEntryView {
+    /// The cursor: pass it as `before` for the next page.
     pub placement_id: i64,
     pub how: String,
+    /// The thread (or event); its replies are in `GET /api/v1/posts/{id}`.
     pub post: PostView,
+    pub reply_count: i64,
+    /// When the thread or its latest reply was posted (RFC 3339).
+    pub last_activity_at: String,
 }
 
 impl FeedEntryView {
-    pub fn from_entry(e: &FeedEntry) -> Self {
+    pub fn from_entry(e: &FeedEntry, state: Option<&PostStateRow>) -> Self {
         FeedEntryView {
             placement_id: e.placement.id,
             how: e.placement.how.clone(),
-            post: PostView::from_row(&e.item, &e.author),
+            post: PostView::from_row(&e.item, &e.author).with_state(state),
+            reply_count: e.reply_count,
+            last_activity_at: e.last_activity_at.and_utc().to_rfc3339(),
         }
     }
 }

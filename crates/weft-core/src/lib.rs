@@ -13,6 +13,7 @@ pub mod keys;
 pub mod outbox;
 pub mod posts;
 pub mod received;
+pub mod refusals;
 pub mod registration;
 pub mod rules;
 pub mod sanitize;

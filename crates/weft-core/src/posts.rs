@@ -164,6 +164,10 @@ pub fn create(
             updated_at: None,
         },
     )?;
+    if !community.is_local {
+        // Shown to its author as pending until the community announces it.
+        weft_db::post_states::set(conn, item.id, weft_db::post_states::PENDING, None, now)?;
+    }
     let object = object_json(conn, &item)?;
     send_from_author(
         conn,

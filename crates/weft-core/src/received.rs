@@ -421,7 +421,7 @@ fn announcements_of(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut lists: Vec<(&ActorRow, Vec<Announcement>)> = vec![];
+    let mut lists: Vec<(&ActorRow, &ActorRow, Vec<Announcement>)> = vec![];
     for (s, item) in local {
         let community = s.community;
         let author = &batch[s.index].author;
@@ -452,6 +452,7 @@ fn announcements_of(
         let inner = serde_json::to_value(&create).expect("json");
         lists.push((
             community,
+            author,
             announcements(
                 urls,
                 community,
@@ -462,10 +463,12 @@ fn announcements_of(
     }
     let outs = lists
         .iter()
-        .flat_map(|(community, list)| {
-            // Every local community a post can go to was read with its followers.
-            let to = inboxes.get(&community.id).map(Vec::as_slice).unwrap_or(&[]);
-            outgoing(community, list, to)
+        .flat_map(|(community, author, list)| {
+            // Every local community a post can go to was read with its followers. The
+            // author's instance hears it too: that is how its post stops being pending.
+            let mut to = inboxes.get(&community.id).cloned().unwrap_or_default();
+            to.push(author.delivery_inbox().to_string());
+            outgoing(community, list, &to)
         })
         .collect();
     Ok(crate::outbox::plan(urls, outs))

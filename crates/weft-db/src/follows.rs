@@ -145,3 +145,29 @@ pub fn following(conn: &mut AnyConnection, follower_id: i64) -> DbResult<Vec<Str
         .select(actors::ap_id)
         .load(conn)?)
 }
+
+pub fn count_following(conn: &mut AnyConnection, follower_id: i64) -> DbResult<i64> {
+    Ok(follows::table
+        .filter(follows::follower_id.eq(follower_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .count()
+        .get_result(conn)?)
+}
+
+/// A page of the ids of the actors `follower_id` follows (accepted), oldest first.
+pub fn following_page(
+    conn: &mut AnyConnection,
+    follower_id: i64,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<String>> {
+    Ok(follows::table
+        .inner_join(actors::table.on(actors::id.eq(follows::target_id)))
+        .filter(follows::follower_id.eq(follower_id))
+        .filter(follows::state.eq(follow_state::ACCEPTED))
+        .order(follows::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(actors::ap_id)
+        .load(conn)?)
+}

@@ -111,19 +111,34 @@ pub fn placements_of(conn: &mut AnyConnection, item_id: i64) -> DbResult<Vec<Pla
         .load(conn)?)
 }
 
-/// One line of a community feed: where the item was placed, the item and its author.
+/// One thread (or event) of a community feed: where it was placed, the item, its author,
+/// how many live replies it has and when the last of them (or the item) was posted.
 #[derive(Debug, Clone)]
 pub struct FeedEntry {
     pub placement: PlacementRow,
     pub item: ItemRow,
     pub author: ActorRow,
+    pub reply_count: i64,
+    pub last_activity_at: NaiveDateTime,
 }
 
-/// A community's feed, newest first, read from placements (so woven and bridged items
-/// appear beside those created here). `before` is a placement id for paging.
+/// Items that are not (yet, or ever) in their community: pending or refused.
+#[diesel::dsl::auto_type]
+fn unpublished() -> _ {
+    let published: &'static str = crate::post_states::PUBLISHED;
+    post_states::table
+        .filter(post_states::state.ne(published))
+        .select(post_states::item_id)
+}
+
+/// A community's threads and events (not replies), newest placement first, read from
+/// placements (so woven and bridged items appear beside those created here). `before` is
+/// a placement id for paging. A deleted thread is left out (and so are its replies);
+/// so are pending or refused posts, except to their author `viewer`.
 pub fn feed(
     conn: &mut AnyConnection,
     community_id: i64,
+    viewer: i64,
     before: Option<i64>,
     limit: i64,
 ) -> DbResult<Vec<FeedEntry>> {
@@ -131,6 +146,8 @@ pub fn feed(
         .inner_join(items::table.inner_join(actors::table))
         .filter(placements::community_id.eq(community_id))
         .filter(items::deleted_at.is_null())
+        .filter(items::in_reply_to_ap_id.is_null())
+        .filter(diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)))
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(placements::id.lt(before));
@@ -144,27 +161,77 @@ pub fn feed(
             ActorRow::as_select(),
         ))
         .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(_, i, _)| i.id).collect();
+    let activity = reply_activity(conn, &ids, viewer)?;
     Ok(rows
         .into_iter()
-        .map(|(placement, item, author)| FeedEntry {
-            placement,
-            item,
-            author,
+        .map(|(placement, item, author)| {
+            let (reply_count, last) = activity.get(&item.id).copied().unwrap_or((0, None));
+            let own = item
+                .updated_at
+                .unwrap_or(item.published_at)
+                .max(item.published_at);
+            FeedEntry {
+                placement,
+                reply_count,
+                last_activity_at: last.map_or(own, |l| l.max(own)),
+                item,
+                author,
+            }
         })
         .collect())
 }
 
-/// Every live reply in a thread, oldest first, with its author.
+/// Per thread root: the number of live replies (visible to `viewer`) and the latest.
+fn reply_activity(
+    conn: &mut AnyConnection,
+    roots: &[i64],
+    viewer: i64,
+) -> DbResult<std::collections::HashMap<i64, (i64, Option<NaiveDateTime>)>> {
+    let rows: Vec<(Option<i64>, i64, Option<NaiveDateTime>)> = chunked(roots, |chunk| {
+        items::table
+            .filter(items::thread_root_id.eq_any(chunk))
+            .filter(items::deleted_at.is_null())
+            .filter(
+                diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)),
+            )
+            .group_by(items::thread_root_id)
+            .select((
+                items::thread_root_id,
+                diesel::dsl::count_star(),
+                diesel::dsl::max(items::published_at),
+            ))
+            .load(conn)
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(root, n, last)| root.map(|r| (r, (n, last))))
+        .collect())
+}
+
+/// Every live reply in a thread, in the order they were written, with its author; none when the thread
+/// itself was deleted. Pending or refused replies only to their author `viewer`.
 pub fn thread_replies(
     conn: &mut AnyConnection,
     root_id: i64,
+    viewer: i64,
 ) -> DbResult<Vec<(ItemRow, ActorRow)>> {
+    let root_live = items::table
+        .find(root_id)
+        .filter(items::deleted_at.is_null())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !root_live {
+        return Ok(vec![]);
+    }
     Ok(items::table
         .inner_join(actors::table)
         .filter(items::thread_root_id.eq(root_id))
         .filter(items::id.ne(root_id))
         .filter(items::deleted_at.is_null())
-        .order(items::id.asc())
+        .filter(diesel::dsl::not(items::id.eq_any(unpublished())).or(items::author_id.eq(viewer)))
+        .order((items::published_at.asc(), items::id.asc()))
         .select((ItemRow::as_select(), ActorRow::as_select()))
         .load(conn)?)
 }

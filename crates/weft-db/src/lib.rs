@@ -14,6 +14,7 @@ pub mod items;
 pub mod outbox;
 mod pg_batch;
 pub mod post_batch;
+pub mod post_states;
 pub mod queue;
 
 pub use connection::{

@@ -238,7 +238,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    post_states (item_id) {
+        item_id -> BigInt,
+        state -> Text,
+        reason -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
+diesel::joinable!(post_states -> items (item_id));
 diesel::joinable!(events -> items (item_id));
 diesel::joinable!(rsvps -> actors (person_id));
 diesel::joinable!(local_users -> actors (actor_id));
@@ -268,4 +278,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     instance_settings,
     invitations,
+    post_states,
 );

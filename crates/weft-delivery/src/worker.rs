@@ -539,7 +539,18 @@ async fn send_group(
                 warn!(
                     "{} refused {}: {message}",
                     delivery.inbox_url, activity.ap_id
-                )
+                );
+                // A post refused by its community's server is shown refused to its author.
+                let (outbox_id, instance) = (delivery.outbox_id, delivery.instance_id);
+                if let Err(e) = shared
+                    .db
+                    .write(move |c| {
+                        weft_db::post_states::refused_by_delivery(c, outbox_id, instance, &message)
+                    })
+                    .await
+                {
+                    warn!("cannot record the refusal of {}: {e}", activity.ap_id);
+                }
             }
             Err(SendError::Retry(message)) => {
                 debug!(

@@ -4,9 +4,8 @@
 use crate::{Ctx, FedError};
 use activitypub_federation::axum::json::FederationJson;
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
 use activitypub_federation::traits::{Actor, Object};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -145,6 +144,23 @@ pub async fn refetch_actor(id: &Url, data: &Ctx) -> Result<ActorRow, FedError> {
 
 /// An actor named by URL, `acct:name@host`, `@name@host` or `name@host`.
 pub async fn resolve_actor(query: &str, data: &Ctx) -> Result<ActorRow, FedError> {
+    resolve(query, data, "community or person").await
+}
+
+/// A community named by URL or handle; 404 "no community X is known at Y" when its
+/// server says so.
+pub async fn resolve_community(query: &str, data: &Ctx) -> Result<ActorRow, FedError> {
+    let actor = resolve(query, data, "community").await?;
+    if !actor.is_group() {
+        return Err(FedError::bad_request(format!(
+            "{} is not a community",
+            actor.ap_id
+        )));
+    }
+    Ok(actor)
+}
+
+async fn resolve(query: &str, data: &Ctx, what: &str) -> Result<ActorRow, FedError> {
     let query = query.trim();
     if let Ok(url) = Url::parse(query)
         && (url.scheme() == "http" || url.scheme() == "https")
@@ -155,9 +171,12 @@ pub async fn resolve_actor(query: &str, data: &Ctx) -> Result<ActorRow, FedError
                 .db
                 .read(move |c| weft_db::actors::by_ap_id(c, &id))
                 .await?
-                .ok_or_else(|| FedError::not_found(format!("no actor {query} here")));
+                .ok_or_else(|| FedError::not_found(format!("no {what} {query} here")));
         }
-        return fetch_actor(&url, data).await;
+        let host = host_port(&url).unwrap_or_default();
+        return fetch_actor(&url, data)
+            .await
+            .map_err(|e| from_server(e, &host));
     }
     let handle = query.trim_start_matches("acct:").trim_start_matches('@');
     let Some((name, host)) = handle.split_once('@') else {
@@ -166,18 +185,98 @@ pub async fn resolve_actor(query: &str, data: &Ctx) -> Result<ActorRow, FedError
         )));
     };
     if host == data.urls.domain() {
-        let name = name.to_string();
+        let owned = name.to_string();
         return data
             .db
-            .read(move |c| weft_db::actors::local_by_username(c, &name))
+            .read(move |c| weft_db::actors::local_by_username(c, &owned))
             .await?
-            .ok_or_else(|| FedError::not_found(format!("no actor {query} here")));
+            .ok_or_else(|| FedError::not_found(format!("no {what} {name} is known here")));
     }
-    Ok(
-        webfinger_resolve_actor::<crate::AppState, DbActor>(handle, data)
-            .await?
-            .row,
+    let id = webfinger(name, host, data, what).await?;
+    fetch_actor(&id, data)
+        .await
+        .map_err(|e| from_server(e, host))
+}
+
+/// A failure to fetch from `host`, said so: its own 404 stays a 404; anything else is
+/// the remote server's doing (502). The fetched document is never part of the message.
+fn from_server(e: FedError, host: &str) -> FedError {
+    if e.status == StatusCode::NOT_FOUND {
+        return FedError::not_found(format!("{host}: {}", e.message));
+    }
+    FedError::new(
+        StatusCode::BAD_GATEWAY,
+        format!("{host} did not serve a usable actor: {}", e.message),
     )
+}
+
+/// The most of a WebFinger answer read.
+const MAX_WEBFINGER: usize = 64 * 1024;
+
+/// Asks `host` for `name`'s actor id by WebFinger (RFC 7033), with our own request so the
+/// status is known: 404/410 → 404 "no {what} name is known at host"; a failure to
+/// connect, another status or a document that is not WebFinger → 502 naming the server
+/// and what it answered (never echoing it).
+async fn webfinger(name: &str, host: &str, data: &Ctx, what: &str) -> Result<Url, FedError> {
+    let scheme = if data.dev { "http" } else { "https" };
+    let base = Url::parse(&format!("{scheme}://{host}/"))
+        .ok()
+        .filter(|u| host_port(u).as_deref() == Some(host) && !name.is_empty())
+        .ok_or_else(|| FedError::bad_request(format!("{name}@{host} is not a handle")))?;
+    let mut url = base.join(".well-known/webfinger").expect("url");
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{name}@{host}"));
+    let gateway = |m: String| FedError::new(StatusCode::BAD_GATEWAY, m);
+    let mut response = data
+        .http
+        .get(url)
+        .header("accept", "application/jrd+json, application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            let why = if e.is_timeout() {
+                "it did not answer in time"
+            } else if e.is_connect() {
+                "the connection failed"
+            } else {
+                "the request failed"
+            };
+            gateway(format!("{host} could not be reached for WebFinger: {why}"))
+        })?;
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        return Err(FedError::not_found(format!(
+            "no {what} {name} is known at {host}"
+        )));
+    }
+    if !status.is_success() {
+        return Err(gateway(format!("{host} answered WebFinger with {status}")));
+    }
+    let mut body = vec![];
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| gateway(format!("{host} broke off its WebFinger answer")))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_WEBFINGER {
+            return Err(gateway(format!(
+                "{host} answered WebFinger with more than {MAX_WEBFINGER} bytes"
+            )));
+        }
+    }
+    let jrd: weft_protocol::wellknown::Webfinger = serde_json::from_slice(&body).map_err(|_| {
+        gateway(format!(
+            "{host} answered WebFinger with {status} but not a WebFinger document"
+        ))
+    })?;
+    jrd.actor_id()
+        .and_then(|id| Url::parse(id).ok())
+        .ok_or_else(|| {
+            FedError::not_found(format!(
+                "{host} knows {name} but names no ActivityPub actor for it"
+            ))
+        })
 }
 
 /// Fetches an object from its own server (signed), so its content is authentic

@@ -73,6 +73,13 @@ impl From<weft_db::QueryError> for FedError {
 impl From<activitypub_federation::error::Error> for FedError {
     fn from(e: activitypub_federation::error::Error) -> Self {
         use activitypub_federation::error::Error as E;
+        if let E::ParseFetchedObject(_, url, _) = &e {
+            // Its message holds the fetched document: never answered to anyone.
+            return FedError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{url} is not an ActivityPub document Weft can read"),
+            );
+        }
         let status = match &e {
             E::NotFound | E::ObjectDeleted(_) => StatusCode::NOT_FOUND,
             E::ActivitySignatureInvalid | E::ActivityBodyDigestInvalid => StatusCode::UNAUTHORIZED,

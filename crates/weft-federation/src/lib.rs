@@ -6,11 +6,14 @@ mod actor;
 mod cache;
 mod error;
 pub mod inbox;
+pub mod paging;
 mod routes;
 mod state;
 mod wellknown;
 
-pub use actor::{DbActor, fetch_actor, fetch_as, fetch_object, refetch_actor, resolve_actor};
+pub use actor::{
+    DbActor, fetch_actor, fetch_as, fetch_object, refetch_actor, resolve_actor, resolve_community,
+};
 pub use error::FedError;
 pub use routes::router;
 pub use state::{AppState, Ctx, federation_config};

@@ -1,5 +1,6 @@
 //! The ActivityPub routes: actors, their collections, objects, activities, inboxes.
 
+use crate::paging::{self, PAGE_SIZE};
 use crate::{AppState, Ctx, FedError, inbox, wellknown};
 use activitypub_federation::axum::json::FederationJson;
 use activitypub_federation::config::{FederationConfig, FederationMiddleware};
@@ -13,8 +14,6 @@ use serde_json::Value;
 use url::Url;
 use weft_db::models::{ActorRow, actor_kind, role};
 use weft_protocol::{OrderedCollection, OrderedCollectionPage, Tombstone, WithContext};
-
-const PAGE_SIZE: i64 = 20;
 
 /// Every federation route, with the library's middleware (which hands handlers `Ctx`).
 pub fn router(config: FederationConfig<AppState>) -> Router {
@@ -117,7 +116,10 @@ async fn outbox(
         let first = Url::parse(&format!("{id}?page=true")).expect("url");
         return Ok(json(OrderedCollection::paged(id, total, first)));
     };
-    let before = page.parse::<i64>().ok();
+    let before = match page.as_str() {
+        "true" => None,
+        other => paging::cursor("page", Some(other))?,
+    };
     let rows = ctx
         .db
         .read(move |c| weft_db::outbox::public_page(c, actor_id, before, PAGE_SIZE))
@@ -138,8 +140,56 @@ async fn outbox(
             v
         })
         .collect();
-    let page_id = Url::parse(&format!("{id}?page={page}")).expect("url");
+    let page_id = Url::parse(&format!(
+        "{id}?page={}",
+        before.map_or("true".to_string(), |b| b.to_string())
+    ))
+    .expect("url");
     Ok(json(OrderedCollectionPage::new(page_id, id, next, items)))
+}
+
+/// A collection of actor ids: the count always, the ids on numbered pages (`?page=1`, …;
+/// a page past the end is empty).
+async fn id_collection<C, P>(
+    ctx: &Ctx,
+    id: Url,
+    page: Option<String>,
+    count: C,
+    read_page: P,
+) -> Result<Response, FedError>
+where
+    C: FnOnce(&mut weft_db::AnyConnection) -> weft_db::DbResult<i64> + Send + 'static,
+    P: FnOnce(&mut weft_db::AnyConnection, i64, i64) -> weft_db::DbResult<Vec<String>>
+        + Send
+        + 'static,
+{
+    let Some(page) = page else {
+        let total = ctx.db.read(count).await?;
+        let first = Url::parse(&format!("{id}?page=1")).expect("url");
+        return Ok(json(OrderedCollection::paged(id, total, first)));
+    };
+    let (number, offset) = paging::page_number(&page)?;
+    let (total, ids) = ctx
+        .db
+        .read(move |c| -> weft_db::DbResult<_> {
+            let total = count(c)?;
+            let ids = if offset < total {
+                read_page(c, PAGE_SIZE, offset)?
+            } else {
+                vec![]
+            };
+            Ok((total, ids))
+        })
+        .await?;
+    let next = (offset + PAGE_SIZE < total)
+        .then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
+    let page_id = Url::parse(&format!("{id}?page={number}")).expect("url");
+    Ok(json(OrderedCollectionPage::new(
+        page_id,
+        id,
+        next,
+        ids.into_iter().map(Value::String).collect(),
+    )))
 }
 
 /// Followers: the count always; the ids on pages (`?page=1`, …).
@@ -151,53 +201,41 @@ async fn followers(
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = url(actor.followers_url.as_deref().unwrap_or_default());
     let actor_id = actor.id;
-    let total = ctx
-        .db
-        .read(move |c| weft_db::follows::count_followers(c, actor_id))
-        .await?;
-    let Some(page) = q.page else {
-        let first = Url::parse(&format!("{id}?page=1")).expect("url");
-        return Ok(json(OrderedCollection::paged(id, total, first)));
-    };
-    let number = page.parse::<i64>().unwrap_or(1).max(1);
-    let ids = ctx
-        .db
-        .read(move |c| {
-            weft_db::follows::followers_page(c, actor_id, PAGE_SIZE, (number - 1) * PAGE_SIZE)
-        })
-        .await?;
-    let next = (number * PAGE_SIZE < total)
-        .then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
-    let page_id = Url::parse(&format!("{id}?page={number}")).expect("url");
-    Ok(json(OrderedCollectionPage::new(
-        page_id,
+    id_collection(
+        &ctx,
         id,
-        next,
-        ids.into_iter().map(Value::String).collect(),
-    )))
+        q.page,
+        move |c| weft_db::follows::count_followers(c, actor_id),
+        move |c, limit, offset| weft_db::follows::followers_page(c, actor_id, limit, offset),
+    )
+    .await
 }
 
+/// Whom the actor follows, paged like followers.
 async fn following(
     ctx: Ctx,
     Path((prefix, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = ctx.urls.actor_part(&url(&actor.ap_id), "following");
     let actor_id = actor.id;
-    let ids = ctx
-        .db
-        .read(move |c| weft_db::follows::following(c, actor_id))
-        .await?;
-    Ok(json(OrderedCollection::inline(
+    id_collection(
+        &ctx,
         id,
-        ids.into_iter().map(Value::String).collect(),
-    )))
+        q.page,
+        move |c| weft_db::follows::count_following(c, actor_id),
+        move |c, limit, offset| weft_db::follows::following_page(c, actor_id, limit, offset),
+    )
+    .await
 }
 
-/// A community's leads and facilitators (Lemmy reads this as its moderators).
+/// A community's leads and facilitators (Lemmy reads this as its moderators): a short
+/// list, served inline, and on pages like the other collections when asked.
 async fn moderators(
     ctx: Ctx,
     Path((prefix, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
     if !actor.is_group() {
@@ -205,16 +243,35 @@ async fn moderators(
     }
     let id = ctx.urls.actor_part(&url(&actor.ap_id), "moderators");
     let actor_id = actor.id;
-    let mods = ctx
-        .db
-        .read(move |c| {
-            weft_db::actors::members_with_roles(c, actor_id, &[role::LEAD, role::FACILITATOR])
-        })
-        .await?;
-    Ok(json(OrderedCollection::inline(
+    let mods = move |c: &mut weft_db::AnyConnection| -> weft_db::DbResult<Vec<String>> {
+        Ok(
+            weft_db::actors::members_with_roles(c, actor_id, &[role::LEAD, role::FACILITATOR])?
+                .into_iter()
+                .map(|a| a.ap_id)
+                .collect(),
+        )
+    };
+    let Some(page) = q.page else {
+        let all = ctx.db.read(mods).await?;
+        return Ok(json(OrderedCollection::inline(
+            id,
+            all.into_iter().map(Value::String).collect(),
+        )));
+    };
+    id_collection(
+        &ctx,
         id,
-        mods.into_iter().map(|a| Value::String(a.ap_id)).collect(),
-    )))
+        Some(page),
+        move |c| Ok(mods(c)?.len() as i64),
+        move |c, limit, offset| {
+            Ok(mods(c)?
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect())
+        },
+    )
+    .await
 }
 
 async fn featured(

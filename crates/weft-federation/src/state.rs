@@ -17,6 +17,9 @@ pub struct AppState {
     pub creates: Arc<crate::inbox::batch::CreateBatcher>,
     /// Development mode: plain http and localhost peers allowed.
     pub dev: bool,
+    /// The outgoing HTTP client (the library's, with its safety settings), for the
+    /// requests Weft makes itself (WebFinger, where the status matters).
+    pub http: reqwest::Client,
 }
 
 pub type Ctx = Data<AppState>;

@@ -100,6 +100,7 @@ pub async fn start(
             urls.clone(),
         )),
         dev: config.dev,
+        http: client.clone(),
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
     let app = weft_federation::router(federation.clone())

@@ -84,7 +84,77 @@ pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         author: actor.clone(),
         object,
     };
-    Ok(answer(ctx.creates.receive(create).await??, activity))
+    let kept = (create.create_id.clone(), create.object.clone());
+    match ctx.creates.receive(create).await? {
+        Ok(received) => Ok(answer(received, activity)),
+        Err(refused) => {
+            let create = weft_core::received::IncomingCreate {
+                create_id: kept.0,
+                author: actor.clone(),
+                object: kept.1,
+            };
+            let urls = ctx.urls.clone();
+            // A refusal by a community's rule is also told to the author, as a Reject.
+            let sent = ctx
+                .db
+                .write(move |c| weft_core::refusals::reject_refused_create(c, &urls, &create))
+                .await;
+            match sent {
+                Ok(Some(_)) => ctx.delivery.wake(),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("cannot send the Reject of {}: {e}", activity.id),
+            }
+            Err(refused.into())
+        }
+    }
+}
+
+/// The local post a `Reject` refuses (its `Create`, embedded or by id, or the post's
+/// id), if that is what it is about; `None` for a Reject of a follow or an RSVP.
+pub async fn rejected_post(
+    ctx: &Ctx,
+    activity: &Envelope,
+) -> Result<Option<weft_db::models::ItemRow>, FedError> {
+    if activity.kind != "Reject" {
+        return Ok(None);
+    }
+    let mut ids = weft_protocol::ids_of(Some(&activity.object));
+    if activity.object_kind() == Some("Create") {
+        ids.extend(weft_protocol::ids_of(activity.object.get("object")));
+    } else if activity.object_kind().is_some() {
+        return Ok(None);
+    }
+    Ok(ctx
+        .db
+        .read(move |c| weft_core::refusals::rejected_post(c, &ids))
+        .await?)
+}
+
+/// A remote community's `Reject` of a local member's post: its reason is `summary` (or
+/// `content`) of the Reject, read from the body as received.
+pub async fn reject(
+    ctx: &Ctx,
+    community: &ActorRow,
+    activity: &Envelope,
+    item: weft_db::models::ItemRow,
+    body: &[u8],
+) -> Result<Outcome, FedError> {
+    #[derive(serde::Deserialize)]
+    struct Reason {
+        summary: Option<Value>,
+        content: Option<Value>,
+    }
+    let reason = serde_json::from_slice::<Reason>(body).ok().and_then(|r| {
+        [r.summary, r.content]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.as_str().map(str::to_string))
+    });
+    let community = community.clone();
+    acted(ctx, activity, move |c| {
+        weft_core::refusals::receive_reject(c, &community, &item, reason.as_deref())
+    })
+    .await
 }
 
 pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
@@ -168,6 +238,9 @@ pub async fn announce(
         let id = activity
             .object_id()
             .ok_or_else(|| FedError::bad_request("Announce has no object"))?;
+        if ctx.urls.is_local(id.as_str()) {
+            return own_post_announced(ctx, group, activity, id).await;
+        }
         let value: Value = if inner.is_object() && host_port(&id) == group_host {
             inner.clone()
         } else {
@@ -193,6 +266,12 @@ pub async fn announce(
             let event = events::announced_event(ctx, &inner.object, trusted).await?;
             events::store_announced(ctx, group, activity, event, inner.kind == "Update").await
         }
+        "Create" if ctx.urls.is_local(object_id.as_str()) => {
+            own_post_announced(ctx, group, activity, object_id).await
+        }
+        "Update" if ctx.urls.is_local(object_id.as_str()) => Ok(Outcome::Ignored(
+            "the community passed on an edit made here".into(),
+        )),
         "Create" | "Update" => {
             let trusted =
                 host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;
@@ -223,6 +302,20 @@ pub async fn announce(
             "announced {other} needs no action"
         ))),
     }
+}
+
+/// A community announced a post of ours: nothing to fetch; a pending post is published.
+async fn own_post_announced(
+    ctx: &Ctx,
+    group: &ActorRow,
+    activity: &Envelope,
+    id: Url,
+) -> Result<Outcome, FedError> {
+    let group = group.clone();
+    acted(ctx, activity, move |c| {
+        weft_core::refusals::announced_own_post(c, &group, id.as_str())
+    })
+    .await
 }
 
 async fn store_announced(

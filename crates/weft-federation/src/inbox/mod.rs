@@ -79,6 +79,9 @@ async fn receive_inner(
             return Ok(Outcome::repeat(&verified.activity));
         }
     }
+    if let Some(item) = content::rejected_post(ctx, &verified.activity).await? {
+        return content::reject(ctx, &verified.actor, &verified.activity, item, body).await;
+    }
     let result = dispatch(ctx, verified).await;
     if result.is_ok() {
         ctx.delivery.wake();
