@@ -14,6 +14,7 @@ pub mod posts;
 pub mod received;
 pub mod rules;
 pub mod sanitize;
+pub mod software;
 pub mod urls;
 pub mod wire;
 

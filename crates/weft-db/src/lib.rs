@@ -9,6 +9,7 @@ pub mod schema;
 pub mod actors;
 pub mod events;
 pub mod follows;
+pub mod instances;
 pub mod items;
 pub mod outbox;
 mod pg_batch;

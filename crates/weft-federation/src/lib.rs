@@ -5,6 +5,7 @@
 mod actor;
 mod cache;
 mod error;
+pub mod nodeinfo;
 pub mod inbox;
 mod routes;
 mod state;
