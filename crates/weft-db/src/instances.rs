@@ -139,3 +139,11 @@ pub fn record_software(
         .execute(conn)?;
     Ok(())
 }
+
+/// The instances whose software has been checked: (domain, software found).
+pub fn checked(conn: &mut AnyConnection) -> DbResult<Vec<(String, Option<String>)>> {
+    Ok(instances::table
+        .filter(instances::software_checked_at.is_not_null())
+        .select((instances::domain, instances::software))
+        .load(conn)?)
+}
