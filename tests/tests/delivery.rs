@@ -195,7 +195,10 @@ async fn activities_on_one_post_arrive_once_and_in_order_despite_failures() {
     // which an instance of unknown software gets too).
     let (state, keys, h) = (
         sink.clone(),
-        [cop.public_key_pem.clone(), lead.actor.public_key_pem.clone()],
+        [
+            cop.public_key_pem.clone(),
+            lead.actor.public_key_pem.clone(),
+        ],
         host.clone(),
     );
     let app = axum::Router::new().route(

@@ -177,13 +177,16 @@ async fn each_instance_gets_the_form_it_reads(backend: Backend) {
         .await;
         assert_eq!(found.as_deref(), expected, "{host}");
     }
-    let failed = a
-        .db
-        .read_blocking(|c| weft_db::outbox::instance_by_domain(c, &unknown))
-        .unwrap()
-        .unwrap();
+    let failed =
+        a.db.read_blocking(|c| weft_db::outbox::instance_by_domain(c, &unknown))
+            .unwrap()
+            .unwrap();
     assert!(
-        failed.software_error.as_deref().unwrap_or("").contains("404"),
+        failed
+            .software_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("404"),
         "the failure is recorded: {:?}",
         failed.software_error
     );
@@ -240,14 +243,15 @@ async fn each_instance_gets_the_form_it_reads(backend: Backend) {
         "an instance that does not say what it runs gets both"
     );
     // The author's own activities are the author's, about the post, and say what changed.
-    let mastodon_log = to_mastodon.lock().unwrap();
-    let (update, delete) = (&mastodon_log[1].2, &mastodon_log[2].2);
+    let (update, delete) = {
+        let log = to_mastodon.lock().unwrap();
+        (log[1].2.clone(), log[2].2.clone())
+    };
     assert_eq!(update["actor"], lead.actor.ap_id.as_str());
     assert_eq!(update["object"]["id"], thread.ap_id.as_str());
     assert_eq!(update["object"]["source"]["content"], "Second draft");
     assert_eq!(delete["actor"], lead.actor.ap_id.as_str());
     assert_eq!(delete["object"], thread.ap_id.as_str());
-    drop(mastodon_log);
 
     // An event goes the same way: its Announce(Create(Event)) to Lemmy only, the
     // Announce(Event) to Mastodon only (the RSVP poll to both).
@@ -270,7 +274,7 @@ async fn each_instance_gets_the_form_it_reads(backend: Backend) {
             && to_mastodon.lock().unwrap().len() >= 5
             && to_lemmy.lock().unwrap().len() >= 5
             && to_unknown.lock().unwrap().len() >= 9)
-        .then_some(())
+            .then_some(())
     })
     .await;
     let event_labels = |log: &Log, from: usize| -> Vec<String> {

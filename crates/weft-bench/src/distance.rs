@@ -102,7 +102,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         broken: [
             (!in_order).then(|| "an Announce(Page) arrived before its Announce(Create)".into()),
             (unique.len() != received.len()).then(|| {
-                format!("{} activities arrived more than once", received.len() - unique.len())
+                format!(
+                    "{} activities arrived more than once",
+                    received.len() - unique.len()
+                )
             }),
         ]
         .into_iter()

@@ -344,14 +344,28 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         let mix = format!(
             "{} instances: {} Mastodon, {} Lemmy, {} unknown",
             instances,
-            sinks.ports.iter().filter(|p| sinks.software(**p) == Some("mastodon")).count(),
-            sinks.ports.iter().filter(|p| sinks.software(**p) == Some("lemmy")).count(),
-            sinks.ports.iter().filter(|p| sinks.software(**p).is_none()).count(),
+            sinks
+                .ports
+                .iter()
+                .filter(|p| sinks.software(**p) == Some("mastodon"))
+                .count(),
+            sinks
+                .ports
+                .iter()
+                .filter(|p| sinks.software(**p) == Some("lemmy"))
+                .count(),
+            sinks
+                .ports
+                .iter()
+                .filter(|p| sinks.software(**p).is_none())
+                .count(),
         );
         rows.push(Row {
             name: "P1 fan-out: 1 post, 10k followers, 1k instances",
             backend: name.clone(),
-            goal: "≤ 1.5 × limit and ≤ 1.2 × (signing + floor); 1 request per form an instance reads".into(),
+            goal:
+                "≤ 1.5 × limit and ≤ 1.2 × (signing + floor); 1 request per form an instance reads"
+                    .into(),
             limit: format!(
                 "{limit:.3} s ({needed} RSA signatures needed at {:.0} µs / {} cores; {mix})",
                 (cold_run.before + cold_run.after) / 2.0 * 1e6,
@@ -474,16 +488,15 @@ fn delivered_bodies(setup: &Setup, sinks: &Sinks) -> Result<Vec<(u16, Vec<String
         .db()
         .read_blocking(|c| {
             ids.iter()
-                .map(|id| {
-                    weft_db::outbox::by_ap_id(c, id).map(|r| r.map(|r| (id.clone(), r.body)))
-                })
+                .map(|id| weft_db::outbox::by_ap_id(c, id).map(|r| r.map(|r| (id.clone(), r.body))))
                 .collect::<Result<Option<Vec<(String, String)>>, weft_db::DbError>>()
         })
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "P1: a delivered activity is not in the outbox".to_string())?
         .into_iter()
         .collect();
-    let mut per_port: std::collections::BTreeMap<u16, Vec<String>> = std::collections::BTreeMap::new();
+    let mut per_port: std::collections::BTreeMap<u16, Vec<String>> =
+        std::collections::BTreeMap::new();
     for r in received {
         per_port
             .entry(r.port)

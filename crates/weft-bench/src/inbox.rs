@@ -231,7 +231,9 @@ async fn run_one(
             broken: if stored as usize == activities {
                 vec![]
             } else {
-                vec![format!("{stored} of {activities} sent activities were stored")]
+                vec![format!(
+                    "{stored} of {activities} sent activities were stored"
+                )]
             },
         },
     ))

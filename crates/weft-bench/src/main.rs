@@ -147,7 +147,11 @@ fn main() -> ExitCode {
             print_table(&rows);
             let broken: Vec<String> = rows
                 .iter()
-                .flat_map(|r| r.broken.iter().map(move |b| format!("{} ({}): {b}", r.name, r.backend)))
+                .flat_map(|r| {
+                    r.broken
+                        .iter()
+                        .map(move |b| format!("{} ({}): {b}", r.name, r.backend))
+                })
                 .collect();
             if broken.is_empty() {
                 ExitCode::SUCCESS

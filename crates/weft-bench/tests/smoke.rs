@@ -59,7 +59,10 @@ fn a_failed_correctness_check_fails_the_run() {
             && stderr.contains("reached an instance twice"),
         "the failed check is named:\n{stderr}"
     );
-    assert!(stdout.contains("P1 fan-out"), "the table is still printed:\n{stdout}");
+    assert!(
+        stdout.contains("P1 fan-out"),
+        "the table is still printed:\n{stdout}"
+    );
 }
 
 #[test]
@@ -71,7 +74,10 @@ fn usage_is_printed_and_wrong_arguments_exit_2() {
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("p1") && text.contains("--smoke"), "{text}");
-    assert!(!text.contains("inject-fault"), "the fault flag is hidden:\n{text}");
+    assert!(
+        !text.contains("inject-fault"),
+        "the fault flag is hidden:\n{text}"
+    );
     let wrong = Command::new(env!("CARGO_BIN_EXE_weft-bench"))
         .arg("p9")
         .output()

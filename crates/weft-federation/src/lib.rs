@@ -5,8 +5,8 @@
 mod actor;
 mod cache;
 mod error;
-pub mod nodeinfo;
 pub mod inbox;
+pub mod nodeinfo;
 mod routes;
 mod state;
 mod wellknown;

@@ -54,11 +54,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
         return Err(format!("{url} answered {status}"));
     }
     let mut body = vec![];
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BYTES {
             return Err(format!("{url} is over {MAX_BYTES} bytes"));
@@ -124,8 +120,8 @@ pub async fn check_due(db: &Db, client: &reqwest::Client, https: bool) -> Result
     }
     let mut checked = 0;
     loop {
-        let stale_before = weft_db::now()
-            - chrono::Duration::from_std(REFRESH_AFTER).expect("a day fits");
+        let stale_before =
+            weft_db::now() - chrono::Duration::from_std(REFRESH_AFTER).expect("a day fits");
         let due = db
             .read(move |c| weft_db::instances::software_checks_due(c, stale_before, AT_ONCE))
             .await
