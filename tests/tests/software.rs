@@ -58,52 +58,72 @@ fn label(activity: &Value) -> String {
 
 /// A sink at a fresh port that says it runs `software` (or serves no NodeInfo).
 async fn sink(software: Option<&'static str>, keys: Vec<(&'static str, String)>) -> (String, Log) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("localhost:{}", listener.local_addr().unwrap().port());
-    let log: Log = Arc::default();
-    let (l, h) = (log.clone(), host.clone());
-    let mut app = axum::Router::new().route(
-        "/inbox",
-        post(move |headers: HeaderMap, body: Bytes| {
-            let (log, host, keys) = (l.clone(), h.clone(), keys.clone());
-            async move {
-                let Some(who) = signer(&headers, &body, &host, &keys) else {
-                    return StatusCode::UNAUTHORIZED;
-                };
-                let json: Value = serde_json::from_slice(&body).unwrap();
-                log.lock().unwrap().push((who, label(&json), json));
-                StatusCode::ACCEPTED
-            }
-        }),
-    );
-    if let Some(name) = software {
-        let base = format!("http://{host}");
-        app = app
-            .route(
-                "/.well-known/nodeinfo",
-                get(move || {
-                    let href = format!("{base}/nodeinfo/2.0");
-                    async move {
-                        axum::Json(json!({ "links": [{
-                            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
-                            "href": href,
-                        }]}))
-                    }
-                }),
-            )
-            .route(
-                "/nodeinfo/2.0",
-                get(move || async move {
+    sink_serving(keys, move |base| match software {
+        Some(name) => nodeinfo_routes(&base, json!({ "name": name, "version": "4.3.0" })),
+        None => axum::Router::new(),
+    })
+    .await
+}
+
+/// NodeInfo links to `BASE/nodeinfo/2.0`, which names `software`.
+fn nodeinfo_routes(base: &str, software: Value) -> axum::Router {
+    let href = format!("{base}/nodeinfo/2.0");
+    axum::Router::new()
+        .route(
+            "/.well-known/nodeinfo",
+            get(move || {
+                let href = href.clone();
+                async move {
+                    axum::Json(json!({ "links": [{
+                        "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                        "href": href,
+                    }]}))
+                }
+            }),
+        )
+        .route(
+            "/nodeinfo/2.0",
+            get(move || {
+                let software = software.clone();
+                async move {
                     axum::Json(json!({
                         "version": "2.0",
-                        "software": { "name": name, "version": "4.3.0" },
+                        "software": software,
                         "protocols": ["activitypub"],
                         "usage": { "users": {} },
                         "openRegistrations": false,
                     }))
-                }),
-            );
-    }
+                }
+            }),
+        )
+}
+
+/// A sink whose inbox logs what it accepts, and which serves what `extra` makes of its
+/// base URL besides.
+async fn sink_serving(
+    keys: Vec<(&'static str, String)>,
+    extra: impl FnOnce(String) -> axum::Router,
+) -> (String, Log) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("localhost:{}", listener.local_addr().unwrap().port());
+    let log: Log = Arc::default();
+    let (l, h) = (log.clone(), host.clone());
+    let app = axum::Router::new()
+        .route(
+            "/inbox",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (log, host, keys) = (l.clone(), h.clone(), keys.clone());
+                async move {
+                    let Some(who) = signer(&headers, &body, &host, &keys) else {
+                        return StatusCode::UNAUTHORIZED;
+                    };
+                    let json: Value = serde_json::from_slice(&body).unwrap();
+                    log.lock().unwrap().push((who, label(&json), json));
+                    StatusCode::ACCEPTED
+                }
+            }),
+        )
+        .merge(extra(format!("http://{host}")));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (host, log)
 }
@@ -316,5 +336,83 @@ async fn each_instance_gets_the_form_it_reads_sqlite() {
 async fn each_instance_gets_the_form_it_reads_postgres() {
     if let Some(backend) = Backend::postgres() {
         each_instance_gets_the_form_it_reads(backend).await;
+    }
+}
+
+/// NodeInfo that cannot be trusted or read leaves the instance unknown, with the reason
+/// recorded, and it gets both forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_nodeinfo_leaves_an_instance_unknown() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    let keys = vec![("community", cop.public_key_pem.clone())];
+    let cases: Vec<(&str, Box<dyn FnOnce(String) -> axum::Router>)> = vec![
+        (
+            "not on",
+            // A link to another host is not followed.
+            Box::new(|_| nodeinfo_routes("http://127.0.0.1:9", json!({ "name": "lemmy" }))),
+        ),
+        (
+            "is not a NodeInfo links document",
+            Box::new(|_| {
+                axum::Router::new().route("/.well-known/nodeinfo", get(|| async { "<html>" }))
+            }),
+        ),
+        (
+            "names no usable software",
+            Box::new(|base| nodeinfo_routes(&base, json!({ "name": "<b>mastodon</b>" }))),
+        ),
+        (
+            "is over",
+            Box::new(|base| {
+                let padding = "x".repeat(100_000);
+                nodeinfo_routes(&base, json!({ "name": "mastodon", "padding": padding }))
+            }),
+        ),
+        (
+            "answered 500",
+            Box::new(|_| {
+                axum::Router::new().route(
+                    "/.well-known/nodeinfo",
+                    get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+                )
+            }),
+        ),
+    ];
+    let mut sinks = vec![];
+    for (says, extra) in cases {
+        let (host, log) = sink_serving(keys.clone(), extra).await;
+        follow_from(&a, &cop, &host);
+        sinks.push((says, host, log));
+    }
+    for (says, host, _) in &sinks {
+        let found = eventually(&format!("{host}'s software checked"), WAIT, || async {
+            checked_software(&a, host)
+        })
+        .await;
+        assert_eq!(found, None, "{host} is unknown");
+        let row =
+            a.db.read_blocking(|c| weft_db::outbox::instance_by_domain(c, host))
+                .unwrap()
+                .unwrap();
+        let error = row.software_error.unwrap_or_default();
+        assert!(
+            error.contains(says),
+            "{host}: {error:?} should say {says:?}"
+        );
+    }
+    lead.post(&a.handle("cop"), "Rota", "First draft").await;
+    eventually("both forms everywhere", WAIT, || async {
+        (a.queued() == 0
+            && sinks
+                .iter()
+                .all(|(_, _, log)| log.lock().unwrap().len() >= 2))
+        .then_some(())
+    })
+    .await;
+    for (_, host, log) in &sinks {
+        let labels: Vec<String> = log.lock().unwrap().iter().map(|e| e.1.clone()).collect();
+        assert_eq!(labels, ["Announce(Create)", "Announce(Page)"], "{host}");
     }
 }
