@@ -339,6 +339,9 @@ async fn each_instance_gets_the_form_it_reads_postgres() {
     }
 }
 
+/// What a sink serves besides its inbox, made from its base URL.
+type Routes = Box<dyn FnOnce(String) -> axum::Router>;
+
 /// NodeInfo that cannot be trusted or read leaves the instance unknown, with the reason
 /// recorded, and it gets both forms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,7 +350,7 @@ async fn unusable_nodeinfo_leaves_an_instance_unknown() {
     let lead = a.user("lead");
     let cop = a.community("cop", &lead, false);
     let keys = vec![("community", cop.public_key_pem.clone())];
-    let cases: Vec<(&str, Box<dyn FnOnce(String) -> axum::Router>)> = vec![
+    let cases: Vec<(&str, Routes)> = vec![
         (
             "not on",
             // A link to another host is not followed.
