@@ -227,13 +227,6 @@ fn send_from_author(
     if verb == "Delete" {
         activity = activity.to([community.ap_id.clone(), PUBLIC.to_string()]);
     }
-    // Those named in `cc` (the author replied to) received the post too.
-    let mut named = vec![];
-    for cc in &object.cc {
-        if let Some(actor) = weft_db::actors::by_ap_id(conn, cc)? {
-            named.push(actor.delivery_inbox().to_string());
-        }
-    }
     if community.is_local {
         let bare = (verb == "Create").then(|| serde_json::to_value(object).expect("json"));
         return send_local(
@@ -246,12 +239,15 @@ fn send_from_author(
                 activity: &activity,
                 object_id: object.id.as_str(),
                 bare,
-                named,
             },
         );
     }
     let mut inboxes = vec![community.delivery_inbox().to_string()];
-    inboxes.extend(named);
+    for cc in &object.cc {
+        if let Some(actor) = weft_db::actors::by_ap_id(conn, cc)? {
+            inboxes.push(actor.delivery_inbox().to_string());
+        }
+    }
     queue(
         conn,
         urls,
@@ -278,28 +274,26 @@ pub(crate) struct LocalActivity<'a> {
     pub object_id: &'a str,
     /// The bare object, announced beside the activity (for a `Create`).
     pub bare: Option<Value>,
-    /// Inboxes of others the item was sent to (those it replies to), besides the
-    /// community's followers.
-    pub named: Vec<String>,
 }
 
 /// Sends a local author's activity on an item of a local community: kept in the author's
 /// outbox and announced by the community (the `Announce` of the activity to group-aware
 /// instances, of the bare object of a `Create` to microblog ones). An `Update`/`Delete`
-/// also goes from the author to the instances that received the item and do not read
-/// the community's `Announce` of it (microblog and unknown software): Mastodon updates and
-/// removes a post only that way. See [`crate::software`].
+/// also goes from the author to the instances that received the item (its community's
+/// remote followers') and do not read the community's `Announce` of it (microblog and
+/// unknown software): Mastodon updates and removes a post only that way. See
+/// [`crate::software`].
 pub(crate) fn send_local(
     conn: &mut AnyConnection,
     urls: &Urls,
     sent: LocalActivity<'_>,
 ) -> CoreResult<()> {
     let followers = weft_db::follows::remote_follower_inboxes(conn, sent.community.id)?;
-    let mut inboxes = vec![];
-    if sent.verb != "Create" {
-        inboxes.extend(followers.iter().cloned());
-        inboxes.extend(sent.named);
-    }
+    let inboxes = if sent.verb == "Create" {
+        vec![]
+    } else {
+        followers.clone()
+    };
     queue_in_forms(
         conn,
         urls,

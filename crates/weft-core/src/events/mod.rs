@@ -360,7 +360,6 @@ fn send(
             activity: &activity,
             object_id: object.id.as_str(),
             bare,
-            named: vec![],
         },
     )?;
     poll::send(conn, urls, &parts, verb)?;
