@@ -24,4 +24,5 @@ if [ -z "${WEFT_BENCH_POSTGRES_URL:-}" ] && command -v pg_ctlcluster >/dev/null 
 fi
 ulimit -n 20000 2>/dev/null || true
 cargo build --release -p weft-bench
-./target/release/weft-bench "${1:-all}"
+# The build may go to a shared target directory (CARGO_TARGET_DIR).
+"${CARGO_TARGET_DIR:-target}/release/weft-bench" "${1:-all}"

@@ -125,6 +125,8 @@ impl Instance {
         config.delivery.lease = Duration::from_secs(2);
         // RSVP polls are sent again soon after their counts change.
         config.poll_update_gap = Duration::from_millis(300);
+        // Peers' software (NodeInfo) is learnt soon after they are first seen.
+        config.software_check_every = Duration::from_millis(100);
         config
     }
 

@@ -1,6 +1,7 @@
-//! P1's transport floor: the fan-out's 2,000 requests, signed beforehand (not timed),
-//! sent to the same sinks by a bare client with the delivery's shape (one connection per
-//! instance, its two activities one after the other, 64 instances at once) and Weft's
+//! P1's transport floor: the fan-out's requests (each instance the forms it reads), signed
+//! beforehand (not timed), sent to the same sinks by a bare client with the delivery's
+//! shape (one connection per instance, its activities one after the other, 64 instances
+//! at once) and Weft's
 //! HTTP client settings. What this costs the two cores (connections, HTTP, the sinks'
 //! checks) is what any sender pays on top of signing; Weft's distance above
 //! "signing + floor" is its own overhead.
@@ -20,19 +21,19 @@ pub struct Floor {
     pub busy: f64,
 }
 
-/// Sends `bodies` to every sink, signed as `key_id`; the sinks' log is emptied first.
+/// Sends each sink its bodies (port, bodies), signed as `key_id`; the sinks' log is
+/// emptied first.
 pub async fn run(
     sinks: &Sinks,
     private_pem: &str,
     key_id: &str,
-    bodies: &[String],
+    per_port: &[(u16, Vec<String>)],
 ) -> Result<Floor, String> {
     let key = SigningKey::from_pem(private_pem)?;
     let now = chrono::Utc::now();
-    let requests: Vec<Vec<Signed>> = sinks
-        .ports
+    let requests: Vec<Vec<Signed>> = per_port
         .iter()
-        .map(|port| {
+        .map(|(port, bodies)| {
             let url = url::Url::parse(&format!("http://localhost:{port}/inbox")).unwrap();
             bodies
                 .iter()

@@ -2,12 +2,17 @@
 //! measured in the same run (these machines are noisy; absolute times alone mean little).
 //!
 //! ```text
-//! weft-bench all [--smoke] [--postgres URL]   every benchmark, then a table
+//! weft-bench [all] [--smoke] [--postgres URL]   every benchmark, then a table
 //! weft-bench p1 | p2 | p3 | p4 | p5 | p6 [--smoke] [--postgres URL]
 //! weft-bench serve                            (internal) run a Weft instance for a benchmark
 //! ```
 //! Run them with `scripts/bench.sh` (release build). `--smoke` uses tiny sizes; the test
 //! suite runs that so the benchmarks cannot rot.
+//!
+//! Exit status: 0 when every correctness check held (every activity delivered once and
+//! in order, what was stored is what was sent, every signature sound), whether or not the
+//! speed goals were met; 1 when a correctness check failed; 2 when a benchmark could not
+//! run (or the arguments are wrong).
 
 mod distance;
 mod fanout;
@@ -18,6 +23,7 @@ mod sink;
 mod startup;
 mod weft;
 
+use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 
 /// One line of the results table.
@@ -28,13 +34,26 @@ pub struct Row {
     pub limit: String,
     pub measured: String,
     pub ratio: String,
-    /// Whether the goal was met; `None` for a row that informs (no goal of its own).
+    /// Whether the speed goal was met; `None` for a row that informs (no goal of its own).
     pub pass: Option<bool>,
+    /// Correctness checks that failed (a lost, repeated or reordered activity, a bad
+    /// signature, stored ≠ sent): any makes the run fail, unlike a missed speed goal.
+    pub broken: Vec<String>,
 }
 
 pub struct Options {
     pub smoke: bool,
     pub postgres: Option<String>,
+    /// A fault the sinks inject (only for the smoke test that proves a failed
+    /// correctness check fails the run).
+    pub fault: Option<Fault>,
+}
+
+/// A fault to inject into the sinks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Fault {
+    /// Each sink records the first activity it accepts twice, as if delivered twice.
+    Repeat,
 }
 
 impl Options {
@@ -48,54 +67,100 @@ impl Options {
     }
 }
 
+/// Which benchmark to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// Every benchmark, then the table.
+    All,
+    /// Fan-out of one post to 10,000 followers on 1,000 instances (and P5's peak memory).
+    P1,
+    /// A stream of activities to a peer 150 ms away.
+    P2,
+    /// Signed Create(Note)s into the inbox.
+    P3,
+    /// The read path against nginx serving the same bytes.
+    P4,
+    /// Memory when idle (with P6).
+    P5,
+    /// Start-up on an empty database.
+    P6,
+    /// (internal) Run a Weft instance from the `WEFT_*` environment for a benchmark.
+    Serve,
+}
+
+/// Weft's benchmarks (P1-P6). Exit status: 0 when every correctness check held (speed
+/// goals may be missed), 1 when one failed, 2 when a benchmark could not run.
+#[derive(Parser, Debug)]
+#[command(name = "weft-bench", version)]
+struct Args {
+    /// The benchmark to run.
+    #[arg(value_enum, default_value_t = Which::All)]
+    which: Which,
+    /// Tiny sizes, so the test suite can run every benchmark.
+    #[arg(long)]
+    smoke: bool,
+    /// Also run the database-bound benchmarks on this PostgreSQL server (an admin URL).
+    #[arg(long, env = "WEFT_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
+    /// Makes the sinks misbehave, to prove a failed correctness check fails the run.
+    #[arg(long, value_enum, hide = true)]
+    inject_fault: Option<Fault>,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("serve") {
+    let args = Args::parse();
+    if args.which == Which::Serve {
         return weft::serve_child();
     }
-    let smoke = args.iter().any(|a| a == "--smoke");
-    let postgres = args
-        .iter()
-        .position(|a| a == "--postgres")
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| {
-            std::env::var("WEFT_BENCH_POSTGRES_URL")
-                .ok()
-                .filter(|s| !s.is_empty())
-        });
-    let options = Options { smoke, postgres };
-    let which = args.first().map(String::as_str).unwrap_or("all");
+    let options = Options {
+        smoke: args.smoke,
+        postgres: args.postgres.filter(|s| !s.is_empty()),
+        fault: args.inject_fault,
+    };
+    let which = args.which;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let result = runtime.block_on(async {
         let mut rows = vec![];
-        let all = which == "all";
-        if all || which == "p6" || which == "p5" {
+        let all = which == Which::All;
+        if all || which == Which::P6 || which == Which::P5 {
             rows.extend(startup::run(&options).await?);
         }
-        if all || which == "p1" {
+        if all || which == Which::P1 {
             rows.extend(fanout::run(&options).await?);
         }
-        if all || which == "p2" {
+        if all || which == Which::P2 {
             rows.extend(distance::run(&options).await?);
         }
-        if all || which == "p3" {
+        if all || which == Which::P3 {
             rows.extend(inbox::run(&options).await?);
         }
-        if all || which == "p4" {
+        if all || which == Which::P4 {
             rows.extend(readpath::run(&options).await?);
-        }
-        if rows.is_empty() {
-            return Err(format!("unknown benchmark {which:?}: use all, p1 … p6"));
         }
         Ok::<_, String>(rows)
     });
     match result {
         Ok(rows) => {
             print_table(&rows);
-            ExitCode::SUCCESS
+            let broken: Vec<String> = rows
+                .iter()
+                .flat_map(|r| {
+                    r.broken
+                        .iter()
+                        .map(move |b| format!("{} ({}): {b}", r.name, r.backend))
+                })
+                .collect();
+            if broken.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                for b in &broken {
+                    eprintln!("weft-bench: correctness check failed: {b}");
+                }
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("weft-bench: {e}");

@@ -192,6 +192,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             measured: format!("{rps:.0} requests/s sequential"),
             ratio: "-".into(),
             pass: Some(true),
+            broken: vec![],
         }]);
     }
 
@@ -224,6 +225,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             measured: format!("{:.0} req/s, p99 {:.2} ms", ours.rps, ours.p99_ms),
             ratio: format!("{:.2}", ratio),
             pass: Some(ratio >= 0.5 && ours.p99_ms < 10.0),
+            broken: vec![],
         });
     }
     Ok(rows)

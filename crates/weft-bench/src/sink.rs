@@ -1,13 +1,15 @@
 //! Sinks: stand-ins for remote instances on localhost ports. Each checks every request's
 //! draft-cavage signature with the sender's public key (as a peer would), may wait
-//! before answering (a distant peer), and records what it received.
+//! before answering (a distant peer), records what it received, and may say in its
+//! NodeInfo what software it runs (so Weft sends it only the form it reads).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft_protocol::httpsig::{self, VerifyingKey};
@@ -27,8 +29,22 @@ pub struct Received {
 pub struct SinkState {
     key: VerifyingKey,
     delay: Duration,
+    /// What each sink's NodeInfo says it runs, by port (none: no NodeInfo, a 404).
+    software: HashMap<u16, &'static str>,
+    fault: Option<crate::Fault>,
+    /// The fault was injected (once per set of sinks).
+    faulted: AtomicBool,
     pub log: Mutex<Vec<Received>>,
     pub bad_signatures: AtomicU64,
+}
+
+/// How the sinks behave.
+pub struct Behaviour {
+    /// How long each waits before answering.
+    pub delay: Duration,
+    /// What the sink with this index says it runs (`None`: it serves no NodeInfo).
+    pub software: fn(usize) -> Option<&'static str>,
+    pub fault: Option<crate::Fault>,
 }
 
 pub struct Sinks {
@@ -185,39 +201,96 @@ async fn receive(
         return StatusCode::BAD_REQUEST;
     };
     let (label, object) = label_and_object(&seen);
-    let port = host
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    state.log.lock().unwrap().push(Received {
-        port,
+    let received = Received {
+        port: port_of(&host),
         id: seen.id.clone(),
         label,
         object,
         at: Instant::now(),
-    });
+    };
+    let mut log = state.log.lock().unwrap();
+    if state.fault == Some(crate::Fault::Repeat) && !state.faulted.swap(true, Ordering::Relaxed) {
+        log.push(received.clone());
+    }
+    log.push(received);
     StatusCode::ACCEPTED
 }
 
+fn port_of(host: &str) -> u16 {
+    host.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The software a sink runs, if it says, from the `Host` it was asked as.
+fn software_of<'a>(state: &'a SinkState, headers: &HeaderMap) -> Option<(&'a str, String)> {
+    let host = headers.get("host")?.to_str().ok()?.to_string();
+    let name = state.software.get(&port_of(&host))?;
+    Some((name, host))
+}
+
+async fn nodeinfo_links(State(state): State<Arc<SinkState>>, headers: HeaderMap) -> Response {
+    match software_of(&state, &headers) {
+        Some((_, host)) => axum::Json(serde_json::json!({ "links": [{
+            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+            "href": format!("http://{host}/nodeinfo/2.0"),
+        }]}))
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn nodeinfo(State(state): State<Arc<SinkState>>, headers: HeaderMap) -> Response {
+    match software_of(&state, &headers) {
+        Some((name, _)) => axum::Json(serde_json::json!({
+            "version": "2.0",
+            "software": { "name": name, "version": "1.0" },
+            "protocols": ["activitypub"],
+            "usage": { "users": {} },
+            "openRegistrations": false,
+        }))
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 impl Sinks {
-    /// `count` sinks verifying with `public_pem`, each answering after `delay`.
-    pub async fn start(count: usize, public_pem: &str, delay: Duration) -> Result<Sinks, String> {
+    /// `count` sinks verifying with `public_pem`, behaving as `behaviour` says.
+    pub async fn start(
+        count: usize,
+        public_pem: &str,
+        behaviour: Behaviour,
+    ) -> Result<Sinks, String> {
+        let mut listeners = Vec::with_capacity(count);
+        let mut software = HashMap::new();
+        for i in 0..count {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| format!("sink: {e}"))?;
+            let port = listener.local_addr().unwrap().port();
+            if let Some(name) = (behaviour.software)(i) {
+                software.insert(port, name);
+            }
+            listeners.push((port, listener));
+        }
         let state = Arc::new(SinkState {
             key: VerifyingKey::from_pem(public_pem)?,
-            delay,
+            delay: behaviour.delay,
+            software,
+            fault: behaviour.fault,
+            faulted: AtomicBool::new(false),
             log: Mutex::default(),
             bad_signatures: AtomicU64::new(0),
         });
         let app = axum::Router::new()
             .route("/inbox", post(receive))
+            .route("/.well-known/nodeinfo", get(nodeinfo_links))
+            .route("/nodeinfo/2.0", get(nodeinfo))
             .with_state(state.clone());
         let mut ports = Vec::with_capacity(count);
-        for _ in 0..count {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| format!("sink: {e}"))?;
-            ports.push(listener.local_addr().unwrap().port());
+        for (port, listener) in listeners {
+            ports.push(port);
             let app = app.clone();
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app).await;
@@ -226,12 +299,27 @@ impl Sinks {
         Ok(Sinks { ports, state })
     }
 
+    /// What the sink on `port` says it runs.
+    pub fn software(&self, port: u16) -> Option<&'static str> {
+        self.state.software.get(&port).copied()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.log.lock().unwrap().clone()
     }
 
     pub fn count(&self) -> usize {
         self.state.log.lock().unwrap().len()
+    }
+
+    /// The labels of what each sink received, sorted, by port.
+    pub fn labels_per_port(&self) -> HashMap<u16, Vec<String>> {
+        let mut map: HashMap<u16, Vec<String>> = HashMap::new();
+        for r in self.received() {
+            map.entry(r.port).or_default().push(r.label);
+        }
+        map.values_mut().for_each(|l| l.sort());
+        map
     }
 
     /// Activities received per sink port, by id (to find missing or repeated ones).

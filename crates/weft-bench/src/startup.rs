@@ -42,6 +42,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             measured: format!("median {:.0} ms, worst {:.0} ms", median * 1e3, worst * 1e3),
             ratio: format!("{median:.2}"),
             pass: Some(worst <= 1.0),
+            broken: vec![],
         });
         rows.push(Row {
             name: "P5 memory, idle",
@@ -51,6 +52,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             measured: format!("{:.1} MB resident", mb(idle)),
             ratio: format!("{:.2}", mb(idle) / 40.0),
             pass: Some(mb(idle) <= 40.0),
+            broken: vec![],
         });
     }
     Ok(rows)

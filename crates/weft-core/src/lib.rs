@@ -17,6 +17,7 @@ pub mod refusals;
 pub mod registration;
 pub mod rules;
 pub mod sanitize;
+pub mod software;
 pub mod urls;
 pub mod wire;
 

@@ -2,6 +2,7 @@
 //! in the caller's transaction. The delivery workers send from there.
 
 use crate::Urls;
+use crate::software::{self, Form};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use url::Url;
@@ -39,7 +40,17 @@ pub fn queue_many<A: Serialize>(
     urls: &Urls,
     outs: Vec<Outgoing<'_, A>>,
 ) -> DbResult<Vec<i64>> {
-    let planned = plan(urls, outs);
+    queue_in_forms(conn, urls, outs.into_iter().map(|o| (o, None)).collect())
+}
+
+/// [`queue_many`], each activity with the form it is (`None`: every instance gets it):
+/// an instance is sent only the forms its software reads ([`software::reads`]).
+pub fn queue_in_forms<A: Serialize>(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    outs: Vec<(Outgoing<'_, A>, Option<Form>)>,
+) -> DbResult<Vec<i64>> {
+    let planned = plan_in_forms(urls, outs);
     let deliveries = deliveries(conn, &planned.targets)?;
     weft_db::outbox::insert_with_deliveries(conn, &planned.rows, &deliveries)
 }
@@ -56,17 +67,27 @@ pub struct Target {
     pub inbox: String,
     pub domain: String,
     pub ordering_key: String,
+    /// Sent only to instances that read this form; `None`: to every instance.
+    pub form: Option<Form>,
 }
 
 /// The rows and targets of activities to send: local and repeated inboxes dropped,
 /// activities on one object sharing an ordering key.
 pub fn plan<A: Serialize>(urls: &Urls, outs: Vec<Outgoing<'_, A>>) -> Planned {
+    plan_in_forms(urls, outs.into_iter().map(|o| (o, None)).collect())
+}
+
+/// [`plan`], each activity with its form (see [`queue_in_forms`]).
+pub fn plan_in_forms<A: Serialize>(
+    urls: &Urls,
+    outs: Vec<(Outgoing<'_, A>, Option<Form>)>,
+) -> Planned {
     let now = weft_db::now();
     let mut planned = Planned {
         rows: Vec::with_capacity(outs.len()),
         targets: vec![],
     };
-    for out in outs {
+    for (out, form) in outs {
         planned.rows.push(NewOutbox {
             ap_id: out.activity_id.to_string(),
             actor_id: out.sender.id,
@@ -98,6 +119,7 @@ pub fn plan<A: Serialize>(urls: &Urls, outs: Vec<Outgoing<'_, A>>) -> Planned {
                     inbox,
                     domain,
                     ordering_key: ordering_key.clone(),
+                    form,
                 })
             }));
     }
@@ -105,7 +127,9 @@ pub fn plan<A: Serialize>(urls: &Urls, outs: Vec<Outgoing<'_, A>>) -> Planned {
 }
 
 /// Delivery rows for the targets (instances recorded as needed), keyed by the activity's
-/// ap_id; their `outbox_id` is filled in by the caller once the activity is stored.
+/// ap_id; their `outbox_id` is filled in by the caller once the activity is stored. A
+/// target whose form its instance's software does not read is dropped here: one row per
+/// instance per activity it reads.
 pub fn deliveries(
     conn: &mut AnyConnection,
     targets: &[Target],
@@ -116,16 +140,22 @@ pub fn deliveries(
     let mut domains: Vec<String> = targets.iter().map(|t| t.domain.clone()).collect();
     domains.sort();
     domains.dedup();
-    let instance_ids = weft_db::outbox::instance_ids(conn, &domains)?;
+    let instances = weft_db::instances::known(conn, &domains)?;
     let now = weft_db::now();
     Ok(targets
         .iter()
         .filter_map(|t| {
+            let instance = instances.get(&t.domain)?;
+            if let Some(form) = t.form
+                && !software::reads(instance.software.as_deref()).wants(form)
+            {
+                return None;
+            }
             Some((
                 t.activity_ap_id.clone(),
                 NewDelivery {
                     outbox_id: 0,
-                    instance_id: *instance_ids.get(&t.domain)?,
+                    instance_id: instance.id,
                     inbox_url: t.inbox.clone(),
                     ordering_key: t.ordering_key.clone(),
                     next_attempt_at: now,

@@ -471,5 +471,5 @@ fn announcements_of(
             outgoing(community, list, &to)
         })
         .collect();
-    Ok(crate::outbox::plan(urls, outs))
+    Ok(crate::outbox::plan_in_forms(urls, outs))
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod actors;
 pub mod events;
 pub mod follows;
+pub mod instances;
 pub mod items;
 pub mod outbox;
 mod pg_batch;

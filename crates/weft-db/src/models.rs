@@ -440,6 +440,10 @@ pub struct InstanceRow {
     pub last_error: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<NaiveDateTime>,
+    /// NodeInfo's `software.name` (lower case); `None` when unknown or not yet checked.
+    pub software: Option<String>,
+    pub software_checked_at: Option<NaiveDateTime>,
+    pub software_error: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq)]

@@ -122,50 +122,10 @@ pub fn instance_ids(
     conn: &mut AnyConnection,
     domains: &[String],
 ) -> DbResult<HashMap<String, i64>> {
-    fn lookup(
-        conn: &mut AnyConnection,
-        wanted: &[String],
-        found: &mut HashMap<String, i64>,
-    ) -> DbResult<()> {
-        for chunk in wanted.chunks(500) {
-            let rows: Vec<(String, i64)> = instances::table
-                .filter(instances::domain.eq_any(chunk))
-                .select((instances::domain, instances::id))
-                .load(conn)?;
-            found.extend(rows);
-        }
-        Ok(())
-    }
-    let mut found = HashMap::with_capacity(domains.len());
-    lookup(conn, domains, &mut found)?;
-    let missing: Vec<String> = domains
-        .iter()
-        .filter(|d| !found.contains_key(*d))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        match conn {
-            AnyConnection::Postgresql(c) => {
-                for chunk in missing.chunks(500) {
-                    let rows: Vec<_> = chunk.iter().map(|d| instances::domain.eq(d)).collect();
-                    diesel::insert_into(instances::table)
-                        .values(rows)
-                        .on_conflict_do_nothing()
-                        .execute(c)?;
-                }
-            }
-            AnyConnection::Sqlite(c) => {
-                for domain in &missing {
-                    diesel::insert_into(instances::table)
-                        .values(instances::domain.eq(domain))
-                        .on_conflict_do_nothing()
-                        .execute(c)?;
-                }
-            }
-        }
-        lookup(conn, &missing, &mut found)?;
-    }
-    Ok(found)
+    Ok(crate::instances::known(conn, domains)?
+        .into_iter()
+        .map(|(domain, known)| (domain, known.id))
+        .collect())
 }
 
 pub fn instance(conn: &mut AnyConnection, id: i64) -> DbResult<InstanceRow> {

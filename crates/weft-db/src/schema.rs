@@ -180,6 +180,9 @@ diesel::table! {
         last_error -> Nullable<Text>,
         lease_owner -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
+        software -> Nullable<Text>,
+        software_checked_at -> Nullable<Timestamp>,
+        software_error -> Nullable<Text>,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Config {
     pub delivery: weft_delivery::Settings,
     /// Least time between two updates of an event's RSVP poll (votes coming in).
     pub poll_update_gap: std::time::Duration,
+    /// How often to look for instances whose software (NodeInfo) is unknown or a day old.
+    pub software_check_every: std::time::Duration,
 }
 
 impl Config {
@@ -98,6 +100,7 @@ impl Config {
             dev,
             delivery,
             poll_update_gap: std::time::Duration::from_secs(60),
+            software_check_every: std::time::Duration::from_secs(10),
         })
     }
 }

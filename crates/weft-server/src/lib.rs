@@ -90,6 +90,12 @@ pub async fn start(
         delivery.clone(),
         config.poll_update_gap,
     ));
+    tokio::spawn(weft_federation::nodeinfo::keep_fresh(
+        db.clone(),
+        client.clone(),
+        !config.dev,
+        config.software_check_every,
+    ));
     let state = AppState {
         db: db.clone(),
         urls: urls.clone(),

@@ -9,7 +9,7 @@ pub mod received;
 pub mod wire;
 
 use crate::outbox::{Outgoing, queue};
-use crate::posts::{announce, store_local};
+use crate::posts::store_local;
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
 use chrono::NaiveDateTime;
 pub use fields::{EventChanges, EventFields, Place};
@@ -294,26 +294,18 @@ fn send(
     )
     .to(object.addressing.to.clone())
     .audience(object.addressing.audience.clone());
-    queue(
-        conn,
-        urls,
-        Outgoing {
-            sender: &details.author,
-            activity: &activity,
-            kind: verb,
-            activity_id: &id,
-            object_id: Some(object.id.as_str()),
-            public: true,
-            inboxes: vec![],
-        },
-    )?;
     let bare = (verb == "Create").then(|| serde_json::to_value(&object).expect("json"));
-    announce(
+    crate::posts::send_local(
         conn,
         urls,
-        community,
-        serde_json::to_value(&activity).expect("json"),
-        bare,
+        crate::posts::LocalActivity {
+            author: &details.author,
+            community,
+            verb,
+            activity: &activity,
+            object_id: object.id.as_str(),
+            bare,
+        },
     )?;
     poll::send(conn, urls, &parts, verb)?;
     Ok(())
