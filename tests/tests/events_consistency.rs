@@ -338,7 +338,7 @@ async fn consistent_events(backend: Backend) {
     assert_eq!(edited["place_name"], "Room 2", "a missing place is kept");
     assert_eq!(edited["online_url"], "https://meet.example.org/circle");
     assert_eq!(edited["starts_at"], "2027-07-01T09:00:00+00:00");
-    assert_eq!(edited["description"], "<p>Bring a case.</p>");
+    assert_eq!(edited["description"], "<p>Bring a case.</p>\n");
     for (body, says) in [
         (json!({ "title": null }), "title cannot be cleared"),
         (json!({ "starts_at": null }), "starts_at cannot be cleared"),

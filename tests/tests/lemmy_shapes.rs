@@ -22,6 +22,9 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         "Announce(Page)" | "Announce(Note)" | "Announce(Event)" => {
             Some("the bare-object Announce is for microblog servers")
         }
+        // A refusal goes to the author's own server; Lemmy has no type for it and answers
+        // 400, which costs nothing (its user's post was not taken either way).
+        "Reject(Create(link))" => Some("a refusal is read by Weft; Lemmy ignores it"),
         _ => None,
     }
 }

@@ -23,6 +23,8 @@ pub enum Incoming {
     AnswerFollow(AcceptFollow),
     /// `Accept`/`Reject` of a `Join`: the answered activity.
     AnswerJoin(Box<Envelope>),
+    /// `Reject` of a `Create`: a community refusing a post (the refused activity).
+    RefusedCreate(Box<Envelope>),
     Post(Box<PostObject>),
     Event(Box<EventObject>),
     /// An RSVP poll (Weft peers read the event instead).
@@ -61,6 +63,9 @@ fn read_envelope(activity: &Envelope) -> Result<Incoming, String> {
         ("Accept" | "Reject", Some("Follow")) => activity.parse_as().map(Incoming::AnswerFollow),
         ("Accept" | "Reject", Some("Join")) => {
             typed(&activity.object).map(|j| Incoming::AnswerJoin(Box::new(j)))
+        }
+        ("Reject", Some("Create")) => {
+            typed(&activity.object).map(|c| Incoming::RefusedCreate(Box::new(c)))
         }
         ("Create" | "Update" | "Announce", Some(kind)) if POST_TYPES.contains(&kind) => {
             if activity.object.get("rsvpFor").is_some() {
