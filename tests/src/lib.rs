@@ -70,6 +70,8 @@ pub struct Instance {
     _dir: TempDir,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// A test's change to the configuration, applied at every (re)start.
+    tweak: fn(&mut Config),
 }
 
 /// A directory removed when dropped.
@@ -91,6 +93,11 @@ fn free_port() -> u16 {
 
 impl Instance {
     pub fn start(name: &'static str, backend: &Backend) -> Instance {
+        Self::start_with(name, backend, |_| {})
+    }
+
+    /// Starts an instance whose configuration `tweak` changes (after the test defaults).
+    pub fn start_with(name: &'static str, backend: &Backend, tweak: fn(&mut Config)) -> Instance {
         let dir = std::env::temp_dir().join(format!("weft-test-{name}-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
         let (database_url, drop_database) = backend.new_database(&dir);
@@ -108,6 +115,7 @@ impl Instance {
             _dir: TempDir(dir),
             stop: None,
             thread: None,
+            tweak,
         };
         instance.run();
         instance
@@ -127,6 +135,7 @@ impl Instance {
         config.poll_update_gap = Duration::from_millis(300);
         // Peers' software (NodeInfo) is learnt soon after they are first seen.
         config.software_check_every = Duration::from_millis(100);
+        (self.tweak)(&mut config);
         config
     }
 

@@ -28,6 +28,9 @@ pub struct Settings {
     /// How long a worker holds an instance's queue; renewed while it sends. After a
     /// crash, other processes (or the restarted one) wait this long to take it over.
     pub lease: Duration,
+    /// The longest the dispatcher sleeps: rows queued by another process sharing the
+    /// database (which cannot wake this one) wait at most this long.
+    pub idle_poll: Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             pause_after: 8,
             batch: 256,
             lease: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(1),
         }
     }
 }
@@ -126,10 +130,6 @@ fn lease_length(settings: &Settings) -> TimeDelta {
     TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::minutes(1))
 }
 
-/// The longest the dispatcher sleeps: rows queued by another process sharing the
-/// database (which cannot wake this one) wait at most this long.
-const POLL: Duration = Duration::from_secs(1);
-
 /// The least time between two claims: wake-ups arriving together cost one.
 const GATHER: Duration = Duration::from_millis(5);
 
@@ -206,8 +206,8 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .flatten();
         let wait = next
             .map(|at| (at - weft_db::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(POLL)
-            .clamp(Duration::from_millis(5), POLL);
+            .unwrap_or(shared.settings.idle_poll)
+            .clamp(Duration::from_millis(5), shared.settings.idle_poll);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
     }
 }
