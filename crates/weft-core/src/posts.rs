@@ -415,11 +415,7 @@ pub fn edit(
 ) -> CoreResult<ItemRow> {
     // Read inside the transaction: a delete that committed meanwhile must win.
     let item = &current(conn, item_id)?;
-    if item.author_id != author.id {
-        return Err(CoreError::Forbidden(
-            "only the author may edit a post".into(),
-        ));
-    }
+    rules::may_edit_item(item, author)?;
     if item.deleted_at.is_some() {
         return Err(CoreError::NotFound("the post was deleted".into()));
     }
@@ -608,11 +604,8 @@ pub fn receive_announced(
     object: &PostObject,
 ) -> CoreResult<Received> {
     check_authorship(object, author)?;
-    if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
-        return Ok(Received::Ignored(format!(
-            "nobody here follows {}",
-            community.ap_id
-        )));
+    if let Some(reason) = rules::not_taken_from(conn, community)? {
+        return Ok(Received::Ignored(reason));
     }
     if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
         return Ok(Received::Known(existing));
@@ -713,11 +706,7 @@ pub fn receive_update(
             object.id
         )));
     };
-    if item.author_id != author.id {
-        return Err(CoreError::Forbidden(
-            "only the author may edit a post".into(),
-        ));
-    }
+    rules::may_edit_item(&item, author)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Ignored("the post was deleted".into()));
     }
@@ -808,12 +797,7 @@ pub fn receive_community_delete(
     let Some(item) = weft_db::items::by_ap_id(conn, object_id)? else {
         return Ok(Received::Ignored(format!("{object_id} is not known here")));
     };
-    if item.origin_community_id != Some(community.id) {
-        return Err(CoreError::Forbidden(format!(
-            "{} may only remove posts of its own community",
-            community.ap_id
-        )));
-    }
+    rules::may_remove_as_community(&item, community)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Known(item));
     }

@@ -347,9 +347,12 @@ fn decide(
                 )
                 .map(|()| Decision::Store { community, parent })
             }
-            Ok(Decision::Store { community, .. }) if !followed[&community.id] => Ok(
-                Decision::Ignored(format!("nobody here follows {}", community.ap_id)),
-            ),
+            Ok(Decision::Store { community, parent }) => {
+                match rules::not_taken_with(&community, followed[&community.id]) {
+                    Some(reason) => Ok(Decision::Ignored(reason)),
+                    None => Ok(Decision::Store { community, parent }),
+                }
+            }
             other => other,
         });
     }

@@ -13,7 +13,7 @@ use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, ItemRow};
 use weft_db::post_states::{PENDING, PUBLISHED, REFUSED};
-use weft_protocol::{Activity, same_id};
+use weft_protocol::Activity;
 
 /// The `Reject` a community sends: the refused `Create` (its id, actor and the post's
 /// id) and why.
@@ -115,12 +115,7 @@ pub fn receive_reject(
         Some(id) => Some(weft_db::actors::by_id(conn, id)?),
         None => None,
     };
-    if !origin.is_some_and(|o| same_id(&o.ap_id, &community.ap_id)) {
-        return Err(CoreError::Forbidden(format!(
-            "only the community {} was posted into may refuse {}",
-            community.ap_id, item.ap_id
-        )));
-    }
+    rules::may_refuse_post(item, origin.as_ref(), community)?;
     let state = weft_db::post_states::of(conn, item.id)?;
     match state.as_ref().map(|s| s.state.as_str()) {
         Some(PENDING) | Some(REFUSED) => {}

@@ -71,6 +71,98 @@ pub fn may_change_item(
     ))
 }
 
+/// May `actor` edit `item`? Only its author: a moderator may remove a post, not put
+/// words in its author's mouth.
+pub fn may_edit_item(item: &weft_db::models::ItemRow, actor: &ActorRow) -> CoreResult<()> {
+    if item.author_id == actor.id {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only the author may edit a post".into(),
+        ))
+    }
+}
+
+/// Does this instance take the posts and events a remote `community` announces? Only
+/// while someone here follows it (nobody would see them otherwise). The reason when not:
+/// the activity is then acknowledged and dropped.
+pub fn not_taken_from(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+) -> CoreResult<Option<String>> {
+    let followed_here = !weft_db::follows::local_followers(conn, community.id)?.is_empty();
+    Ok(not_taken_with(community, followed_here))
+}
+
+/// [`not_taken_from`], with whether someone here follows the community known already.
+pub fn not_taken_with(community: &ActorRow, followed_here: bool) -> Option<String> {
+    (!followed_here).then(|| format!("nobody here follows {}", community.ap_id))
+}
+
+/// May `community` remove `item` on its own authority (its `Announce(Delete)`: a Lemmy
+/// moderator's removal, or the author's delete passed on)? Only a post of its own.
+pub fn may_remove_as_community(
+    item: &weft_db::models::ItemRow,
+    community: &ActorRow,
+) -> CoreResult<()> {
+    if item.origin_community_id == Some(community.id) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} may only remove posts of its own community",
+            community.ap_id
+        )))
+    }
+}
+
+/// May `community` answer RSVPs to `event` (accept or refuse a Join, publish its counts)?
+/// Only the community that hosts it.
+pub fn may_answer_for_event(
+    event: &weft_db::models::ItemRow,
+    community: &ActorRow,
+) -> CoreResult<()> {
+    if event.kind == "event" && event.origin_community_id == Some(community.id) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} does not host the event {}",
+            community.ap_id, event.ap_id
+        )))
+    }
+}
+
+/// May `author` update the event `item` received from elsewhere? Only its author,
+/// through its own instance (a local event is changed here, through the API).
+pub fn may_update_received_event(
+    item: &weft_db::models::ItemRow,
+    author: &ActorRow,
+) -> CoreResult<()> {
+    if item.author_id == author.id && item.kind == "event" && !item.is_local {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only the author's instance may update an event".into(),
+        ))
+    }
+}
+
+/// May `community` refuse the local post `item` (a `Reject` of its `Create`)? Only the
+/// community it was posted into (`origin`).
+pub fn may_refuse_post(
+    item: &weft_db::models::ItemRow,
+    origin: Option<&ActorRow>,
+    community: &ActorRow,
+) -> CoreResult<()> {
+    if origin.is_some_and(|o| weft_protocol::same_id(&o.ap_id, &community.ap_id)) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "only the community {} was posted into may refuse {}",
+            community.ap_id, item.ap_id
+        )))
+    }
+}
+
 /// May `author` schedule an event in `community` (a local Group)? Meetings are set by
 /// its leads and facilitators.
 pub fn may_schedule_event(

@@ -6,7 +6,7 @@ use super::wire::places;
 use super::{Settled, closed_reason, details, record, settle, url};
 use crate::outbox::{Outgoing, queue};
 use crate::posts::{Received, check_event_authorship, created_placement};
-use crate::{CoreError, CoreResult, Urls, sanitize};
+use crate::{CoreError, CoreResult, Urls, rules, sanitize};
 use serde_json::{Value, json};
 use url::Url;
 use weft_db::AnyConnection;
@@ -167,12 +167,7 @@ pub fn receive_join_answer(
         )));
     };
     let item = weft_db::items::by_id(conn, row.event_id)?.expect("rsvps keep their event");
-    if item.origin_community_id != Some(community.id) {
-        return Err(CoreError::Forbidden(format!(
-            "{} does not host the event {}",
-            community.ap_id, item.ap_id
-        )));
-    }
+    rules::may_answer_for_event(&item, community)?;
     let state = if accepted {
         rsvp::ACCEPTED
     } else {
@@ -227,11 +222,8 @@ pub fn receive_announced_event(
     object: &EventObject,
 ) -> CoreResult<Received> {
     check_event_authorship(object, author)?;
-    if weft_db::follows::local_followers(conn, community.id)?.is_empty() {
-        return Ok(Received::Ignored(format!(
-            "nobody here follows {}",
-            community.ap_id
-        )));
+    if let Some(reason) = rules::not_taken_from(conn, community)? {
+        return Ok(Received::Ignored(reason));
     }
     if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
         return Ok(Received::Known(existing));
@@ -282,11 +274,7 @@ pub fn receive_event_update(
             object.id
         )));
     };
-    if item.author_id != author.id || item.kind != "event" || item.is_local {
-        return Err(CoreError::Forbidden(
-            "only the author's instance may update an event".into(),
-        ));
-    }
+    rules::may_update_received_event(&item, author)?;
     weft_db::items::update_content(
         conn,
         item.id,
@@ -353,12 +341,13 @@ pub fn receive_poll(
             poll.rsvp_for
         )));
     };
-    if item.kind != "event" || item.is_local || item.origin_community_id != Some(community.id) {
+    if item.is_local {
         return Err(CoreError::Forbidden(format!(
-            "{} does not host the event {}",
-            community.ap_id, item.ap_id
+            "{} is hosted here: its counts are this instance's own",
+            item.ap_id
         )));
     }
+    rules::may_answer_for_event(&item, community)?;
     if item.deleted_at.is_some() {
         return Ok(RsvpOutcome::Ignored(format!("{} was deleted", item.ap_id)));
     }
