@@ -1,0 +1,541 @@
+//! The authorisation matrix: every kind of actor × every action, asked of a running
+//! instance (the REST API for local people, signed deliveries to the inbox for a remote
+//! follower), with the exact answer. The table it observes must equal
+//! `docs/authorization.md`, so the rules and their documentation cannot drift:
+//! `WEFT_BLESS=1 cargo test -p weft-tests --test authorization` rewrites the file after a
+//! deliberate change (read the diff before committing it).
+
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+use weft_db::models::ActorRow;
+use weft_tests::*;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The kinds of actor, as the table's columns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Who {
+    Anonymous,
+    NonMember,
+    RemoteFollower,
+    Member,
+    Weaver,
+    Facilitator,
+    Lead,
+    Admin,
+}
+
+const EVERYONE: [(Who, &str); 8] = [
+    (Who::Anonymous, "anonymous"),
+    (Who::NonMember, "signed-in non-member"),
+    (Who::RemoteFollower, "remote follower"),
+    (Who::Member, "member"),
+    (Who::Weaver, "weaver"),
+    (Who::Facilitator, "facilitator"),
+    (Who::Lead, "lead"),
+    (Who::Admin, "instance admin"),
+];
+
+/// The actions, as the table's rows.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    StartThread,
+    StartThreadModsOnly,
+    Reply,
+    EditOwn,
+    EditOthers,
+    DeleteOwn,
+    DeleteOthers,
+    ScheduleEvent,
+    EditEvent,
+    SeeAttendees,
+    Rsvp,
+    ReviewRegistrations,
+    SetRegistrationPolicy,
+    InviteToInstance,
+}
+
+const ACTIONS: [(Action, &str); 14] = [
+    (Action::StartThread, "start a thread"),
+    (
+        Action::StartThreadModsOnly,
+        "start a thread where only leads and facilitators may",
+    ),
+    (Action::Reply, "reply"),
+    (Action::EditOwn, "edit their own post"),
+    (Action::EditOthers, "edit someone else's post"),
+    (Action::DeleteOwn, "delete their own post"),
+    (Action::DeleteOthers, "delete someone else's post"),
+    (Action::ScheduleEvent, "schedule an event"),
+    (Action::EditEvent, "change an event the lead organised"),
+    (Action::SeeAttendees, "see who is coming to an event"),
+    (Action::Rsvp, "RSVP to an event"),
+    (
+        Action::ReviewRegistrations,
+        "review registrations waiting for approval",
+    ),
+    (
+        Action::SetRegistrationPolicy,
+        "set the instance's registration policy",
+    ),
+    (Action::InviteToInstance, "invite someone to register"),
+];
+
+/// What one actor got when trying one action.
+#[derive(Clone, PartialEq, Debug)]
+enum Cell {
+    Allowed,
+    /// Accepted by the inbox but dropped, with the reason.
+    Ignored(String),
+    Refused(u16, String),
+    /// The action has no meaning for this actor (a remote person has no API here).
+    NotApplicable,
+}
+
+struct World {
+    a: Instance,
+    b: Instance,
+    cop: String,
+    leads: String,
+    people: Vec<(Who, Member)>,
+    /// A member whose posts are "someone else's".
+    author: Member,
+    remote: Member,
+    remote_signer: Signer,
+    community: ActorRow,
+    thread_ap_id: String,
+    event_id: i64,
+    event_ap_id: String,
+}
+
+async fn api(
+    base: &str,
+    token: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("API reachable");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn cell_of((status, body): (u16, Value)) -> Cell {
+    let detail = body["detail"].as_str().unwrap_or_default().to_string();
+    match status {
+        200..=299 if body["status"] == "ignored" => Cell::Ignored(detail),
+        200..=299 => Cell::Allowed,
+        _ => Cell::Refused(status, detail),
+    }
+}
+
+impl World {
+    async fn new(backend: &Backend) -> World {
+        let a = Instance::start("a", backend);
+        let b = Instance::start("b", backend);
+        let lead = a.user("lead");
+        let community = a.community("cop", &lead, false);
+        a.community("leads", &lead, true);
+        let mut people = vec![];
+        for (who, name) in [
+            (Who::NonMember, "nora"),
+            (Who::Member, "mo"),
+            (Who::Weaver, "wes"),
+            (Who::Facilitator, "fay"),
+        ] {
+            people.push((who, a.user(name)));
+        }
+        people.push((Who::Lead, lead));
+        people.push((Who::Admin, a.admin("root")));
+        let author = a.user("mia");
+        for (name, role) in [
+            ("mo", "member"),
+            ("wes", "weaver"),
+            ("fay", "facilitator"),
+            ("mia", "member"),
+        ] {
+            for community in ["cop", "leads"] {
+                a.db.write_blocking(|c| weft_core::accounts::set_role(c, community, name, role))
+                    .unwrap();
+            }
+        }
+        let remote = b.user("bob");
+        let cop = a.handle("cop");
+        remote.follow(&cop).await;
+        eventually("bob's follow accepted", WAIT, || async {
+            (remote.follow(&cop).await == "accepted").then_some(())
+        })
+        .await;
+        let remote_signer = signer_of(&b, &remote.actor);
+        let thread = author.post(&cop, "A thread", "To reply to.").await;
+        let lead = &people.iter().find(|(w, _)| *w == Who::Lead).unwrap().1;
+        let (status, event) = lead.schedule(&cop, event_body()).await;
+        assert_eq!(status, 201, "{event}");
+        World {
+            leads: a.handle("leads"),
+            a,
+            b,
+            cop,
+            people,
+            author,
+            remote,
+            remote_signer,
+            community,
+            thread_ap_id: thread.ap_id,
+            event_id: event["id"].as_i64().unwrap(),
+            event_ap_id: event["ap_id"].as_str().unwrap().to_string(),
+        }
+    }
+
+    fn client(&self, who: Who) -> Option<&Member> {
+        self.people.iter().find(|(w, _)| *w == who).map(|(_, m)| m)
+    }
+
+    /// One action by one actor, with whatever it needs made first.
+    async fn try_action(&self, action: Action, who: Who) -> Cell {
+        if who == Who::RemoteFollower {
+            return self.try_remotely(action).await;
+        }
+        let me = self.client(who);
+        let token = me.map(|m| m.token.as_str());
+        let base = &self.a.base;
+        let call = |method: Method, path: String, body: Option<Value>| async move {
+            cell_of(api(base, token, method, &path, body).await)
+        };
+        let post =
+            |community: &str| json!({"community": community, "title": "Hello", "content": "Hi."});
+        match action {
+            Action::StartThread => {
+                call(Method::POST, "/api/v1/posts".into(), Some(post(&self.cop))).await
+            }
+            Action::StartThreadModsOnly => {
+                call(
+                    Method::POST,
+                    "/api/v1/posts".into(),
+                    Some(post(&self.leads)),
+                )
+                .await
+            }
+            Action::Reply => {
+                let body = json!({"in_reply_to": self.thread_ap_id, "content": "Yes."});
+                call(Method::POST, "/api/v1/posts".into(), Some(body)).await
+            }
+            Action::EditOwn | Action::DeleteOwn => {
+                let Some(me) = me else {
+                    return Cell::NotApplicable;
+                };
+                let mine = me.post(&self.cop, "Mine", "My words.").await;
+                self.change(action, mine.id, token).await
+            }
+            Action::EditOthers | Action::DeleteOthers => {
+                let theirs = self.author.post(&self.cop, "Theirs", "Their words.").await;
+                self.change(action, theirs.id, token).await
+            }
+            Action::ScheduleEvent => {
+                let path = format!("/api/v1/communities/{}/events", self.cop);
+                call(Method::POST, path, Some(event_body())).await
+            }
+            Action::EditEvent => {
+                let path = format!("/api/v1/events/{}", self.event_id);
+                call(
+                    Method::PATCH,
+                    path,
+                    Some(json!({"title": "Supervision circle"})),
+                )
+                .await
+            }
+            Action::SeeAttendees => {
+                call(
+                    Method::GET,
+                    format!("/api/v1/events/{}/attendees", self.event_id),
+                    None,
+                )
+                .await
+            }
+            Action::Rsvp => {
+                let path = format!("/api/v1/events/{}/rsvp", self.event_id);
+                call(Method::POST, path, Some(json!({"answer": "maybe"}))).await
+            }
+            Action::ReviewRegistrations => {
+                call(Method::GET, "/api/v1/admin/registrations".into(), None).await
+            }
+            Action::SetRegistrationPolicy => {
+                let body = json!({"registration_policy": "approval"});
+                call(Method::PUT, "/api/v1/admin/instance".into(), Some(body)).await
+            }
+            Action::InviteToInstance => {
+                call(
+                    Method::POST,
+                    "/api/v1/admin/invitations".into(),
+                    Some(json!({})),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn change(&self, action: Action, id: i64, token: Option<&str>) -> Cell {
+        let path = format!("/api/v1/posts/{id}");
+        let (method, body) = match action {
+            Action::EditOwn | Action::EditOthers => {
+                (Method::PATCH, Some(json!({"content": "Changed."})))
+            }
+            _ => (Method::DELETE, None),
+        };
+        cell_of(api(&self.a.base, token, method, &path, body).await)
+    }
+
+    /// The same actions by a follower on another instance: signed activities to the
+    /// community's inbox, as their server would send them.
+    async fn try_remotely(&self, action: Action) -> Cell {
+        let bob = &self.remote.actor.ap_id;
+        let new_id = || format!("{}/items/{}", self.b.base, rand::random::<u32>());
+        let page = |id: &str, community: &ActorRow| {
+            json!({"type": "Page", "id": id, "attributedTo": bob, "name": "Hello",
+                "content": "<p>Hi.</p>", "to": [community.ap_id, PUBLIC], "audience": community.ap_id})
+        };
+        let leads = self
+            .a
+            .db
+            .read_blocking(|c| weft_db::actors::local_by_username(c, "leads"))
+            .unwrap()
+            .unwrap();
+        match action {
+            Action::StartThread => self.send("Create", page(&new_id(), &self.community)).await,
+            Action::StartThreadModsOnly => self.send("Create", page(&new_id(), &leads)).await,
+            Action::Reply => {
+                let note = json!({"type": "Note", "id": new_id(), "attributedTo": bob,
+                    "content": "<p>Yes.</p>", "inReplyTo": self.thread_ap_id,
+                    "to": [self.community.ap_id, PUBLIC]});
+                self.send("Create", note).await
+            }
+            Action::EditOwn | Action::DeleteOwn => {
+                let id = new_id();
+                let made = self.send("Create", page(&id, &self.community)).await;
+                assert_eq!(made, Cell::Allowed, "bob's own post is taken first");
+                if matches!(action, Action::EditOwn) {
+                    let mut changed = page(&id, &self.community);
+                    changed["content"] = json!("<p>Changed.</p>");
+                    self.send("Update", changed).await
+                } else {
+                    self.send("Delete", json!(id)).await
+                }
+            }
+            Action::EditOthers | Action::DeleteOthers => {
+                let theirs = self.author.post(&self.cop, "Theirs", "Their words.").await;
+                if matches!(action, Action::EditOthers) {
+                    let mut forged = page(&theirs.ap_id, &self.community);
+                    forged["content"] = json!("<p>Changed.</p>");
+                    self.send("Update", forged).await
+                } else {
+                    self.send("Delete", json!(theirs.ap_id)).await
+                }
+            }
+            Action::ScheduleEvent => {
+                let starts = Utc::now() + chrono::Duration::days(3);
+                let event = json!({"type": "Event", "id": new_id(), "attributedTo": bob,
+                    "name": "Our meeting", "content": "<p>Come.</p>",
+                    "startTime": starts.to_rfc3339(),
+                    "to": [self.community.ap_id, PUBLIC], "audience": self.community.ap_id});
+                self.send("Create", event).await
+            }
+            Action::EditEvent => {
+                let event = json!({"type": "Event", "id": self.event_ap_id, "attributedTo": bob,
+                    "name": "Taken over", "startTime": Utc::now().to_rfc3339(),
+                    "to": [self.community.ap_id, PUBLIC]});
+                self.send("Update", event).await
+            }
+            Action::Rsvp => self.send("Join", json!(self.event_ap_id)).await,
+            Action::SeeAttendees
+            | Action::ReviewRegistrations
+            | Action::SetRegistrationPolicy
+            | Action::InviteToInstance => Cell::NotApplicable,
+        }
+    }
+
+    /// Sends bob's signed activity to the community's inbox.
+    async fn send(&self, verb: &str, object: Value) -> Cell {
+        let activity = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": verb,
+            "id": format!("{}/activities/{}", self.b.base, rand::random::<u64>()),
+            "actor": self.remote.actor.ap_id,
+            "object": object,
+            "to": [self.community.ap_id, PUBLIC],
+            "cc": [],
+        })
+        .to_string();
+        let inbox = format!("{}/inbox", self.a.base);
+        let headers = signed(&self.remote_signer, &inbox, &activity, Utc::now());
+        cell_of(deliver(&inbox, &activity, headers).await)
+    }
+
+    /// Local URLs and numbers that change from run to run, made stable for the table.
+    fn stable(&self, text: &str) -> String {
+        let text = text
+            .replace(&self.a.base, "https://a.example")
+            .replace(&self.b.base, "https://b.example")
+            .replace(&self.a.domain, "a.example")
+            .replace(&self.b.domain, "b.example");
+        stable_ids(&text)
+    }
+}
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+fn event_body() -> Value {
+    let starts = Utc::now() + chrono::Duration::days(7);
+    json!({
+        "title": "Supervision skills",
+        "description": "Practice in threes.",
+        "starts_at": starts.to_rfc3339(),
+        "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+        "timezone": "Europe/London",
+        "online_url": "https://meet.example.org/circle",
+        "capacity": 20
+    })
+}
+
+/// Replaces runs of digits after `/items/` and `/activities/` (ids that depend on the
+/// order things were made) with `N`.
+fn stable_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["/items/", "/activities/"]
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, m.len())))
+        .min()
+    {
+        let (i, len) = at;
+        out.push_str(&rest[..i + len]);
+        rest = &rest[i + len..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+            .unwrap_or(rest.len());
+        out.push('N');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The observed table as markdown: a mark per cell, the reasons numbered below.
+fn render(rows: &[(&str, Vec<Cell>)]) -> String {
+    let mut reasons: Vec<String> = vec![];
+    let mut number = |reason: String| -> usize {
+        match reasons.iter().position(|r| *r == reason) {
+            Some(i) => i + 1,
+            None => {
+                reasons.push(reason);
+                reasons.len()
+            }
+        }
+    };
+    let mut out = String::from(
+        "# Who may do what\n\n\
+         Written by `tests/tests/authorization.rs` from what a running instance answers (the \
+         REST API for local people, signed deliveries to the community's inbox for a follower \
+         on another instance); the test fails when the rules and this table disagree. Every \
+         rule is a function in `crates/weft-core/src/rules.rs`. The community is open (anyone \
+         may follow and post); `leads` is one where only leads and facilitators start \
+         threads.\n\n\
+         ✓ allowed · ✗ refused (status and reason below) · ignored: accepted and dropped, \
+         with the reason · — does not apply\n\n| action |",
+    );
+    for (_, name) in EVERYONE {
+        out.push_str(&format!(" {name} |"));
+    }
+    out.push_str("\n| --- |");
+    for _ in EVERYONE {
+        out.push_str(" --- |");
+    }
+    out.push('\n');
+    for (action, cells) in rows {
+        out.push_str(&format!("| {action} |"));
+        for cell in cells {
+            let mark = match cell {
+                Cell::Allowed => "✓".to_string(),
+                Cell::NotApplicable => "—".to_string(),
+                Cell::Ignored(reason) => format!("ignored ({})", number(reason.clone())),
+                Cell::Refused(status, reason) => {
+                    format!("✗ {status} ({})", number(reason.clone()))
+                }
+            };
+            out.push_str(&format!(" {mark} |"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nReasons, as the refusal says them:\n\n");
+    for (i, reason) in reasons.iter().enumerate() {
+        out.push_str(&format!("{}. {reason}\n", i + 1));
+    }
+    out
+}
+
+async fn observe(backend: Backend) -> String {
+    let world = World::new(&backend).await;
+    let mut rows = vec![];
+    for (action, name) in ACTIONS {
+        let mut cells = vec![];
+        for (who, _) in EVERYONE {
+            let cell = match world.try_action(action, who).await {
+                Cell::Refused(s, r) => Cell::Refused(s, world.stable(&r)),
+                Cell::Ignored(r) => Cell::Ignored(world.stable(&r)),
+                other => other,
+            };
+            cells.push(cell);
+        }
+        rows.push((name, cells));
+    }
+    render(&rows)
+}
+
+fn compare(observed: &str) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/authorization.md");
+    if std::env::var("WEFT_BLESS").is_ok() {
+        std::fs::write(path, observed).unwrap();
+        return;
+    }
+    let documented = std::fs::read_to_string(path).unwrap_or_default();
+    if documented != observed {
+        let diff: Vec<String> = documented
+            .lines()
+            .zip(observed.lines())
+            .filter(|(d, o)| d != o)
+            .map(|(d, o)| format!("docs:     {d}\nobserved: {o}"))
+            .take(10)
+            .collect();
+        panic!(
+            "docs/authorization.md disagrees with what Weft answers (WEFT_BLESS=1 rewrites it \
+             after a deliberate change):\n{}\n(lines: docs {}, observed {})",
+            diff.join("\n"),
+            documented.lines().count(),
+            observed.lines().count()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_on_sqlite() {
+    compare(&observe(Backend::Sqlite).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        let observed = observe(backend).await;
+        if std::env::var("WEFT_BLESS").is_err() {
+            compare(&observed);
+        }
+    }
+}
