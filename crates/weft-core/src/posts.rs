@@ -140,7 +140,7 @@ pub fn create(
         &community,
         NewItem {
             ap_id: String::new(),
-            kind: "post".into(),
+            kind: ItemKind::Post,
             object_type: if new.in_reply_to.is_some() {
                 "Note"
             } else {
@@ -652,7 +652,7 @@ pub(crate) fn new_remote_item(
     let is_thread = parent.is_none();
     NewItem {
         ap_id: object.id.to_string(),
-        kind: "post".into(),
+        kind: ItemKind::Post,
         object_type: object.kind.clone(),
         author_id: author.id,
         origin_community_id: Some(community.id),

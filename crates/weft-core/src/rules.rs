@@ -121,7 +121,9 @@ pub fn may_answer_for_event(
     event: &weft_db::models::ItemRow,
     community: &ActorRow,
 ) -> CoreResult<()> {
-    if event.kind == "event" && event.origin_community_id == Some(community.id) {
+    if event.kind == weft_db::models::ItemKind::Event
+        && event.origin_community_id == Some(community.id)
+    {
         Ok(())
     } else {
         Err(CoreError::Forbidden(format!(
@@ -137,7 +139,10 @@ pub fn may_update_received_event(
     item: &weft_db::models::ItemRow,
     author: &ActorRow,
 ) -> CoreResult<()> {
-    if item.author_id == author.id && item.kind == "event" && !item.is_local {
+    if item.author_id == author.id
+        && item.kind == weft_db::models::ItemKind::Event
+        && !item.is_local
+    {
         Ok(())
     } else {
         Err(CoreError::Forbidden(

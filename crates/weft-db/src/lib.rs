@@ -5,6 +5,7 @@ mod connection;
 mod grouped;
 pub mod models;
 pub mod schema;
+mod text_enum;
 
 pub mod accounts;
 pub mod actors;

@@ -270,12 +270,51 @@ pub struct NewFollow {
     pub created_at: NaiveDateTime,
 }
 
+/// What an item is (stored as text). Resources will join.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum ItemKind {
+    /// A thread or a reply.
+    Post,
+    Event,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Post => "post",
+            ItemKind::Event => "event",
+        }
+    }
+}
+
+impl TryFrom<&str> for ItemKind {
+    type Error = String;
+    fn try_from(s: &str) -> Result<Self, String> {
+        match s {
+            "post" => Ok(ItemKind::Post),
+            "event" => Ok(ItemKind::Event),
+            other => Err(format!("unknown item kind {other:?} in the database")),
+        }
+    }
+}
+
+crate::text_enum!(ItemKind);
+
 #[derive(Queryable, Selectable, Identifiable, Debug, Clone, PartialEq)]
 #[diesel(table_name = items)]
 pub struct ItemRow {
     pub id: i64,
     pub ap_id: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub object_type: String,
     pub author_id: i64,
     pub origin_community_id: Option<i64>,
@@ -296,7 +335,7 @@ pub struct ItemRow {
 #[diesel(table_name = items)]
 pub struct NewItem {
     pub ap_id: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub object_type: String,
     pub author_id: i64,
     pub origin_community_id: Option<i64>,

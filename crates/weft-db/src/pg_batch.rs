@@ -128,7 +128,7 @@ pub fn write_posts(
     .bind::<Timestamp, _>(now)
     .bind::<Array<Text>, _>(column(items, |(a, _)| a.clone()))
     .bind::<Array<Text>, _>(column(items, |(_, r)| r.ap_id.clone()))
-    .bind::<Array<Text>, _>(column(items, |(_, r)| r.kind.clone()))
+    .bind::<Array<Text>, _>(column(items, |(_, r)| r.kind.as_str().to_string()))
     .bind::<Array<Text>, _>(column(items, |(_, r)| r.object_type.clone()))
     .bind::<Array<BigInt>, _>(column(items, |(_, r)| r.author_id))
     .bind::<Array<Nullable<BigInt>>, _>(column(items, |(_, r)| r.origin_community_id))

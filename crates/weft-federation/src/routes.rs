@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
-use weft_db::models::{ActorRow, actor_kind, role};
+use weft_db::models::{ActorRow, ItemKind, actor_kind, role};
 use weft_protocol::{OrderedCollection, OrderedCollectionPage, Tombstone, WithContext};
 
 /// Every federation route, with the library's middleware (which hands handlers `Ctx`).
@@ -294,7 +294,7 @@ async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
             if item.deleted_at.is_some() {
                 return Ok(Some(Err(item)));
             }
-            if item.kind == "event" {
+            if item.kind == ItemKind::Event {
                 let details = weft_core::events::details(c, item, None)?;
                 let event = weft_core::events::wire::event_into_json(&details.parts());
                 return Ok(Some(Ok(serde_json::to_value(event).expect("json"))));
@@ -326,7 +326,7 @@ async fn rsvp_poll(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> 
         .db
         .read(move |c| -> Result<_, FedError> {
             let Some(item) = weft_db::items::by_id(c, id)?
-                .filter(|i| i.is_local && i.kind == "event" && i.deleted_at.is_none())
+                .filter(|i| i.is_local && i.kind == ItemKind::Event && i.deleted_at.is_none())
             else {
                 return Ok(None);
             };

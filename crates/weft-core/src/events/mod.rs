@@ -107,7 +107,7 @@ pub fn shown(
     viewer: Option<&ActorRow>,
 ) -> CoreResult<EventDetails> {
     let item = weft_db::items::by_id(conn, item_id)?
-        .filter(|i| i.kind == "event" && i.deleted_at.is_none())
+        .filter(|i| i.kind == ItemKind::Event && i.deleted_at.is_none())
         .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
     details(conn, item, viewer)
 }
@@ -159,7 +159,7 @@ pub fn schedule(
         community,
         NewItem {
             ap_id: String::new(),
-            kind: "event".into(),
+            kind: ItemKind::Event,
             object_type: "Event".into(),
             author_id: author.id,
             origin_community_id: Some(community.id),
@@ -186,7 +186,7 @@ pub fn schedule(
 /// community) while it can still change.
 fn changeable(conn: &mut AnyConnection, actor: &ActorRow, item_id: i64) -> CoreResult<ItemRow> {
     let item = weft_db::items::by_id(conn, item_id)?
-        .filter(|i| i.kind == "event" && i.deleted_at.is_none())
+        .filter(|i| i.kind == ItemKind::Event && i.deleted_at.is_none())
         .ok_or_else(|| CoreError::NotFound(format!("no event {item_id}")))?;
     rules::may_change_item(conn, &item, actor)?;
     if !item.is_local {

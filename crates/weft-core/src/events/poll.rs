@@ -89,7 +89,7 @@ pub(crate) fn withdraw_poll(
     community: &ActorRow,
     item: &ItemRow,
 ) -> CoreResult<()> {
-    if item.kind != "event" || !community.is_local {
+    if item.kind != weft_db::models::ItemKind::Event || !community.is_local {
         return Ok(());
     }
     let poll_id = urls.rsvp_poll(item.id);

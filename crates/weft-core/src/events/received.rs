@@ -40,7 +40,7 @@ fn hosted_event(
     let Some(item) = weft_db::items::by_ap_id(conn, event_ap_id)? else {
         return Ok(Err(format!("{event_ap_id} is not known here")));
     };
-    if item.kind != "event" {
+    if item.kind != ItemKind::Event {
         return Ok(Err(format!("{event_ap_id} is not an event")));
     }
     let hosted = match item.origin_community_id {
@@ -193,7 +193,8 @@ pub fn receive_vote(
             "{option:?} is not an option of this poll (Going, Maybe, Can't go)"
         ))
     })?;
-    let Some(item) = weft_db::items::by_id(conn, item_id)?.filter(|i| i.kind == "event") else {
+    let Some(item) = weft_db::items::by_id(conn, item_id)?.filter(|i| i.kind == ItemKind::Event)
+    else {
         return Ok(RsvpOutcome::Ignored(format!("no event {item_id} here")));
     };
     let shown = details(conn, item, None)?;
@@ -239,7 +240,7 @@ pub fn receive_announced_event(
         conn,
         &NewItem {
             ap_id: object.id.to_string(),
-            kind: "event".into(),
+            kind: ItemKind::Event,
             object_type: "Event".into(),
             author_id: author.id,
             origin_community_id: Some(community.id),
