@@ -340,6 +340,17 @@ impl Member {
         body["state"].as_str().unwrap().to_string()
     }
 
+    /// Follows `handle` and waits until the follow is accepted.
+    pub async fn follow_accepted(&self, handle: &str) {
+        self.follow(handle).await;
+        eventually(
+            "the follow to be accepted",
+            Duration::from_secs(30),
+            || async { (self.follow(handle).await == "accepted").then_some(()) },
+        )
+        .await;
+    }
+
     pub async fn unfollow(&self, handle: &str) {
         let (status, body) = self
             .call(
@@ -489,6 +500,61 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A REST API call as any client makes it: `token` as the bearer, `forwarded_for` as the
+/// `X-Forwarded-For` a proxy on the same machine would add. Returns the status and the
+/// JSON answer (`Null` when there is none).
+pub async fn call_api(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("API reachable");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// Two instances: A with a community `cop` led by `lead`, and B with `bob`, whose follow
+/// of `cop` A has accepted.
+pub struct Pair {
+    pub a: Instance,
+    pub b: Instance,
+    pub lead: Member,
+    pub bob: Member,
+    /// `cop@A`.
+    pub cop: String,
+}
+
+pub async fn pair(backend: &Backend) -> Pair {
+    let a = Instance::start("a", backend);
+    let b = Instance::start("b", backend);
+    let lead = a.user("lead");
+    a.community("cop", &lead, false);
+    let cop = a.handle("cop");
+    let bob = b.user("bob");
+    bob.follow_accepted(&cop).await;
+    Pair {
+        a,
+        b,
+        lead,
+        bob,
+        cop,
+    }
 }
 
 /// Polls `check` until it returns `Some`, or fails after `timeout` saying what it waited for.

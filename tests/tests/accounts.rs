@@ -7,32 +7,8 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use weft_tests::*;
 
-async fn call(
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    forwarded_for: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(address) = forwarded_for {
-        request = request.header("x-forwarded-for", address);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("API reachable");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 async fn register(base: &str, body: Value) -> (u16, Value) {
-    call(
+    call_api(
         base,
         Method::POST,
         "/api/v1/accounts",
@@ -44,7 +20,7 @@ async fn register(base: &str, body: Value) -> (u16, Value) {
 }
 
 async fn log_in(base: &str, username: &str, password: &str, from: &str) -> (u16, Value) {
-    call(
+    call_api(
         base,
         Method::POST,
         "/api/v1/login",
@@ -94,7 +70,7 @@ async fn accounts_work(backend: Backend) {
     let before = accounts(&a);
 
     // A new instance approves registrations.
-    let (status, body) = call(&base, Method::GET, "/api/v1/instance", None, None, None).await;
+    let (status, body) = call_api(&base, Method::GET, "/api/v1/instance", None, None, None).await;
     assert_eq!(
         (status, body["registration_policy"].as_str()),
         (200, Some("approval"))
@@ -177,7 +153,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "a member lists registrations",
         403,
-        &call(
+        &call_api(
             &base,
             pending.0.clone(),
             pending.1,
@@ -188,7 +164,7 @@ async fn accounts_work(backend: Backend) {
         .await,
         "administrator",
     );
-    let (status, list) = call(
+    let (status, list) = call_api(
         &base,
         pending.0.clone(),
         pending.1,
@@ -208,7 +184,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "a member approves",
         403,
-        &call(
+        &call_api(
             &base,
             Method::POST,
             approve,
@@ -219,12 +195,12 @@ async fn accounts_work(backend: Backend) {
         .await,
         "administrator",
     );
-    let (status, _) = call(&base, Method::POST, approve, Some(&admin.token), None, None).await;
+    let (status, _) = call_api(&base, Method::POST, approve, Some(&admin.token), None, None).await;
     assert_eq!(status, 204);
     refused(
         "approved twice",
         409,
-        &call(&base, Method::POST, approve, Some(&admin.token), None, None).await,
+        &call_api(&base, Method::POST, approve, Some(&admin.token), None, None).await,
         "not waiting",
     );
 
@@ -232,11 +208,11 @@ async fn accounts_work(backend: Backend) {
     let (status, login) = log_in(&base, "Carol@example.org", "tea in the garden", "10.0.0.1").await;
     assert_eq!(status, 201, "{login}");
     let token = login["token"].as_str().unwrap().to_string();
-    let (status, me) = call(&base, Method::GET, "/api/v1/me", Some(&token), None, None).await;
+    let (status, me) = call_api(&base, Method::GET, "/api/v1/me", Some(&token), None, None).await;
     assert_eq!((status, me["username"].as_str()), (200, Some("carol")));
 
     // Tokens: named, listed without their secret, expiring, revocable.
-    let (status, made) = call(
+    let (status, made) = call_api(
         &base,
         Method::POST,
         "/api/v1/tokens",
@@ -250,7 +226,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "token in the past",
         400,
-        &call(
+        &call_api(
             &base,
             Method::POST,
             "/api/v1/tokens",
@@ -264,7 +240,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "token time not RFC 3339",
         400,
-        &call(
+        &call_api(
             &base,
             Method::POST,
             "/api/v1/tokens",
@@ -278,7 +254,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "nameless token",
         400,
-        &call(
+        &call_api(
             &base,
             Method::POST,
             "/api/v1/tokens",
@@ -289,7 +265,7 @@ async fn accounts_work(backend: Backend) {
         .await,
         "name",
     );
-    let (_, list) = call(
+    let (_, list) = call_api(
         &base,
         Method::GET,
         "/api/v1/tokens",
@@ -313,7 +289,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "someone else's token",
         404,
-        &call(
+        &call_api(
             &base,
             Method::DELETE,
             &format!("/api/v1/tokens/{id}"),
@@ -324,7 +300,7 @@ async fn accounts_work(backend: Backend) {
         .await,
         "no token",
     );
-    let (status, _) = call(
+    let (status, _) = call_api(
         &base,
         Method::DELETE,
         &format!("/api/v1/tokens/{id}"),
@@ -337,7 +313,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "revoked token",
         401,
-        &call(&base, Method::GET, "/api/v1/me", Some(&second), None, None).await,
+        &call_api(&base, Method::GET, "/api/v1/me", Some(&second), None, None).await,
         "not valid",
     );
     let carol =
@@ -369,7 +345,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "expired token",
         401,
-        &call(&base, Method::GET, "/api/v1/me", Some(&expired), None, None).await,
+        &call_api(&base, Method::GET, "/api/v1/me", Some(&expired), None, None).await,
         "expired",
     );
 
@@ -423,7 +399,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "a member sets the policy",
         403,
-        &call(
+        &call_api(
             &base,
             Method::PUT,
             "/api/v1/admin/instance",
@@ -437,7 +413,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "unknown policy",
         400,
-        &call(
+        &call_api(
             &base,
             Method::PUT,
             "/api/v1/admin/instance",
@@ -448,7 +424,7 @@ async fn accounts_work(backend: Backend) {
         .await,
         "request body",
     );
-    let (status, _) = call(
+    let (status, _) = call_api(
         &base,
         Method::PUT,
         "/api/v1/admin/instance",
@@ -469,7 +445,7 @@ async fn accounts_work(backend: Backend) {
         (201, Some("active")),
         "{body}"
     );
-    let (status, _) = call(
+    let (status, _) = call_api(
         &base,
         Method::GET,
         "/api/v1/me",
@@ -481,7 +457,7 @@ async fn accounts_work(backend: Backend) {
     assert_eq!(status, 200);
 
     // Closed: only an invitation lets one in, as often as it says.
-    call(
+    call_api(
         &base,
         Method::PUT,
         "/api/v1/admin/instance",
@@ -501,7 +477,7 @@ async fn accounts_work(backend: Backend) {
     refused(
         "a member invites",
         403,
-        &call(
+        &call_api(
             &base,
             Method::POST,
             "/api/v1/admin/invitations",
@@ -512,7 +488,7 @@ async fn accounts_work(backend: Backend) {
         .await,
         "administrator",
     );
-    let (status, invitation) = call(
+    let (status, invitation) = call_api(
         &base,
         Method::POST,
         "/api/v1/admin/invitations",

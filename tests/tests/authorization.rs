@@ -110,26 +110,6 @@ struct World {
     event_ap_id: String,
 }
 
-async fn api(
-    base: &str,
-    token: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("API reachable");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 fn cell_of((status, body): (u16, Value)) -> Cell {
     let detail = body["detail"].as_str().unwrap_or_default().to_string();
     match status {
@@ -210,7 +190,7 @@ impl World {
         let token = me.map(|m| m.token.as_str());
         let base = &self.a.base;
         let call = |method: Method, path: String, body: Option<Value>| async move {
-            cell_of(api(base, token, method, &path, body).await)
+            cell_of(call_api(base, method, &path, token, None, body).await)
         };
         let post =
             |community: &str| json!({"community": community, "title": "Hello", "content": "Hi."});
@@ -292,7 +272,7 @@ impl World {
             }
             _ => (Method::DELETE, None),
         };
-        cell_of(api(&self.a.base, token, method, &path, body).await)
+        cell_of(call_api(&self.a.base, method, &path, token, None, body).await)
     }
 
     /// The same actions by a follower on another instance: signed activities to the

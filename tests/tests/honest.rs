@@ -43,17 +43,13 @@ async fn paging_and_cache_on_postgres() {
 }
 
 async fn paging_and_cache(backend: Backend) {
-    let a = Instance::start("a", &backend);
-    let b = Instance::start("b", &backend);
-    let lead = a.user("lead");
-    a.community("cop", &lead, false);
-    let cop = a.handle("cop");
-    let bob = b.user("bob");
-    bob.follow(&cop).await;
-    eventually("B's follow to be accepted", WAIT, || async {
-        (bob.follow(&cop).await == "accepted").then_some(())
-    })
-    .await;
+    let Pair {
+        a,
+        b,
+        lead,
+        bob,
+        cop,
+    } = pair(&backend).await;
 
     // Nonsense page numbers, cursors and limits: 400 with a problem body; a page past
     // the end is an honest empty page.

@@ -20,17 +20,13 @@ async fn feeds_of_threads_on_postgres() {
 }
 
 async fn feeds_of_threads(backend: Backend) {
-    let a = Instance::start("a", &backend);
-    let b = Instance::start("b", &backend);
-    let lead = a.user("lead");
-    a.community("cop", &lead, false);
-    let cop = a.handle("cop");
-    let bob = b.user("bob");
-    bob.follow(&cop).await;
-    eventually("B's follow to be accepted", WAIT, || async {
-        (bob.follow(&cop).await == "accepted").then_some(())
-    })
-    .await;
+    let Pair {
+        a: _a,
+        b: _b,
+        lead,
+        bob,
+        cop,
+    } = pair(&backend).await;
 
     let first = lead
         .post(&cop, "Handover notes", "What goes in yours?")

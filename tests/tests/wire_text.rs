@@ -23,17 +23,13 @@ async fn titles_are_plain_text_and_markdown_is_rendered_postgres() {
 }
 
 async fn titles_and_markdown(backend: Backend) {
-    let a = Instance::start("a", &backend);
-    let b = Instance::start("b", &backend);
-    let lead = a.user("lead");
-    a.community("cop", &lead, false);
-    let bob = b.user("bob");
-    let cop = a.handle("cop");
-    bob.follow(&cop).await;
-    eventually("follow accepted", WAIT, || async {
-        (bob.follow(&cop).await == "accepted").then_some(())
-    })
-    .await;
+    let Pair {
+        a,
+        b: _b,
+        lead,
+        bob,
+        cop,
+    } = pair(&backend).await;
 
     let title = "Q&A <b>x</b>";
     let markdown = "Meet in **three** groups.\n\n\
