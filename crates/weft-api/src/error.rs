@@ -4,6 +4,23 @@ use axum::response::{IntoResponse, Response};
 use weft_core::CoreError;
 use weft_federation::FedError;
 
+/// The RFC 9457 problem body every error is answered with (`application/problem+json`),
+/// as `FedError` writes it: the schema of the OpenAPI document's error responses.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema, Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub kind: String,
+    /// The status's reason phrase.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for a person to read.
+    #[schema(example = "no post 42")]
+    pub detail: String,
+}
+
 /// An API error: HTTP status with an RFC 9457 problem body.
 #[derive(Debug)]
 pub struct ApiError(pub FedError);
