@@ -402,6 +402,22 @@ async fn document_and_router_agree(backend: Backend) {
         if (200..300).contains(&member.status) {
             successes += 1;
         }
+        // A path or query that does not parse is a documented 400 with a problem body.
+        let malformed = match *path {
+            "/api/v1/lookup" => Some("/api/v1/lookup".to_string()),
+            p if p.contains("{id}") => Some(p.replace("{id}", "abc")),
+            _ => None,
+        };
+        if let Some(url) = malformed {
+            let answer = call(&a.base, method, &url, Some(&mallory.token), body.as_ref()).await;
+            assert_eq!(answer.status, 400, "{method} {url}: {}", answer.body);
+            check_answer(
+                &doc,
+                &format!("{method} {url} (malformed)"),
+                operation,
+                &answer,
+            );
+        }
         // Methods the document does not list on this path are not routed.
         for other in METHODS.iter().filter(|m| paths[*path].get(**m).is_none()) {
             let answer = call(&a.base, other, &url, Some(&mallory.token), None).await;

@@ -94,7 +94,7 @@ async fn edit_put(
 #[utoipa::path(get, path = "/api/v1/events/{id}/attendees", tag = "events", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The event's id here")),
     responses((status = 200, description = "Every answer", body = Vec<AttendeeView>),
-        Unauthorized, Forbidden, NotFound, ServerError))]
+        BadRequest, Unauthorized, Forbidden, NotFound, ServerError))]
 /// Who answered, with each answer (the organiser and the community's moderators only).
 async fn attendees(
     ctx: Ctx,
@@ -146,7 +146,7 @@ async fn upcoming(
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The event's id here")),
     responses((status = 200, description = "The event", body = EventView),
-        Unauthorized, NotFound, ServerError))]
+        BadRequest, Unauthorized, NotFound, ServerError))]
 async fn event(
     ctx: Ctx,
     Member(me): Member,
@@ -187,7 +187,7 @@ async fn rsvp(
 #[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The event's id here")),
     responses((status = 200, description = "The cancelled event", body = EventView),
-        Unauthorized, Forbidden, NotFound, Conflict, ServerError))]
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ServerError))]
 async fn cancel(
     ctx: Ctx,
     Member(me): Member,

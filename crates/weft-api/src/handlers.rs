@@ -208,7 +208,7 @@ async fn edit_post(
 #[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The post's id here")),
     responses((status = 204, description = "Deleted"),
-        Unauthorized, Forbidden, NotFound, ServerError))]
+        BadRequest, Unauthorized, Forbidden, NotFound, ServerError))]
 async fn delete_post(
     ctx: Ctx,
     Member(me): Member,

@@ -77,9 +77,15 @@ fn api() -> OpenApiRouter {
         .merge(crate::handlers::router())
 }
 
-/// The API's axum router (its documentation split off).
+/// The API's axum router (its documentation split off); every error it answers is a
+/// problem document.
 pub fn router() -> axum::Router {
-    api().split_for_parts().0
+    api()
+        .split_for_parts()
+        .0
+        .layer(axum::middleware::map_response(
+            crate::error::problem_for_rejections,
+        ))
 }
 
 /// The API's OpenAPI document, without `servers` (the served copy names the instance).

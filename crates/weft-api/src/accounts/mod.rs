@@ -276,7 +276,7 @@ async fn create_token(
 /// Revokes one of the member's tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The token's id")),
-    responses((status = 204, description = "Revoked"), Unauthorized, NotFound, ServerError))]
+    responses((status = 204, description = "Revoked"), BadRequest, Unauthorized, NotFound, ServerError))]
 async fn revoke_token(
     ctx: Ctx,
     Member(me): Member,
