@@ -3,7 +3,9 @@
 //! in a request are resolved through `weft-federation` first.
 //!
 //! Its OpenAPI 3.1 document (`GET /api/openapi.json`) is generated from the code, and a
-//! route cannot be added without it (`clippy.toml` forbids `.route(`). To add a route:
+//! route cannot be added without it (`crates/weft-api/clippy.toml` forbids a plain
+//! `Router` and `.route(`). To add a route, or convert a module written the older way
+//! (`.route("/p", get(a).post(b))` becomes `.routes(routes!(a, b))`):
 //! - the handler gets `#[utoipa::path(METHOD, path = "/api/v1/…", tag = "…",
 //!   security(("bearer" = [])), params(…), request_body = T, responses((status = 200,
 //!   body = View), Unauthorized, NotFound, ServerError))]`: its 2xx with the view, then the
