@@ -2,37 +2,46 @@
 
 pub use crate::accounts::Member;
 use crate::error::{ApiError, core, json_rejection};
+use crate::openapi::*;
 use crate::views::*;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use weft_core::posts::NewPost;
 use weft_db::models::ActorRow;
 use weft_federation::{Ctx, paging, resolve_actor, resolve_community};
 
-pub fn router() -> Router {
-    Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/follows", post(follow))
-        .route("/api/v1/unfollow", post(unfollow))
-        .route("/api/v1/posts", post(create_post))
-        .route(
-            "/api/v1/posts/{id}",
-            get(thread).patch(edit_post).delete(delete_post),
-        )
-        .route("/api/v1/lookup", get(lookup))
-        .route("/api/v1/communities/{handle}/feed", get(feed))
+/// This module's routes, each registered with its documentation.
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(follow))
+        .routes(routes!(unfollow))
+        .routes(routes!(create_post))
+        .routes(routes!(thread, edit_post, delete_post))
+        .routes(routes!(lookup))
+        .routes(routes!(feed))
         .merge(crate::events::router())
         .merge(crate::accounts::router())
 }
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The member behind the token", body = ActorView),
+        Unauthorized, ServerError))]
 async fn me(Member(me): Member) -> Json<ActorView> {
     Json(ActorView::from_row(&me))
 }
 
+/// Follows a community or person (a URL, or name@host); a remote one is asked, and the
+/// follow is `pending` until it accepts.
+#[utoipa::path(post, path = "/api/v1/follows", tag = "follows", security(("bearer" = [])),
+    request_body = FollowRequest,
+    responses((status = 200, description = "The follow and its state", body = FollowView),
+        BadBody, Unauthorized, Forbidden, NotFound, Conflict, BadGateway, ServerError))]
 async fn follow(
     ctx: Ctx,
     Member(me): Member,
@@ -53,6 +62,11 @@ async fn follow(
     }))
 }
 
+/// Stops following a community or person.
+#[utoipa::path(post, path = "/api/v1/unfollow", tag = "follows", security(("bearer" = [])),
+    request_body = FollowRequest,
+    responses((status = 204, description = "No longer following"),
+        BadBody, Unauthorized, NotFound, BadGateway, ServerError))]
 async fn unfollow(
     ctx: Ctx,
     Member(me): Member,
@@ -82,6 +96,11 @@ async fn item_by_ap_id(ctx: &Ctx, ap_id: &str) -> Result<weft_db::models::ItemRo
         })
 }
 
+/// Starts a thread in a community, or replies to a post (`in_reply_to`).
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])),
+    request_body = NewPostRequest,
+    responses((status = 201, description = "The post (`pending` while a remote community has not announced it)", body = PostView),
+        BadBody, Unauthorized, Forbidden, NotFound, BadGateway, ServerError))]
 async fn create_post(
     ctx: Ctx,
     Member(me): Member,
@@ -145,6 +164,12 @@ async fn local_item(ctx: &Ctx, id: i64) -> Result<weft_db::models::ItemRow, ApiE
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no post {id}")))
 }
 
+/// Edits one's own post.
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The post's id here")),
+    request_body = EditPostRequest,
+    responses((status = 200, description = "The post as edited", body = PostView),
+        BadBody, Unauthorized, Forbidden, NotFound, ServerError))]
 async fn edit_post(
     ctx: Ctx,
     Member(me): Member,
@@ -179,6 +204,11 @@ async fn edit_post(
     ))
 }
 
+/// Deletes a post: one's own, or (a moderator) one in a community one moderates.
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The post's id here")),
+    responses((status = 204, description = "Deleted"),
+        BadRequest, Unauthorized, Forbidden, NotFound, ServerError))]
 async fn delete_post(
     ctx: Ctx,
     Member(me): Member,
@@ -225,6 +255,11 @@ async fn thread_view(
         .await
 }
 
+/// A post and its thread's replies.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The post's id here")),
+    responses((status = 200, description = "The post and its replies", body = ThreadView),
+        BadRequest, Unauthorized, NotFound, ServerError))]
 async fn thread(
     ctx: Ctx,
     Member(me): Member,
@@ -234,11 +269,17 @@ async fn thread(
     Ok(Json(thread_view(&ctx, item, me).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LookupQuery {
+    /// The post's ActivityPub id.
     ap_id: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/lookup", tag = "posts", security(("bearer" = [])),
+    params(LookupQuery),
+    responses((status = 200, description = "The post and its replies", body = ThreadView),
+        BadRequest, Unauthorized, NotFound, ServerError))]
 /// A post known here, by its ActivityPub id, with its thread.
 async fn lookup(
     ctx: Ctx,
@@ -249,12 +290,21 @@ async fn lookup(
     Ok(Json(thread_view(&ctx, item, me).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FeedQuery {
+    /// The cursor: the last entry's `placement_id` of the page before.
+    #[param(value_type = Option<i64>, minimum = 1)]
     before: Option<String>,
+    /// How many entries (default 20; more than a page holds is clamped).
+    #[param(value_type = Option<i64>, minimum = 1)]
     limit: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/communities/{handle}/feed", tag = "posts", security(("bearer" = [])),
+    params(("handle" = String, Path, description = "The community: a URL, or name@host"), FeedQuery),
+    responses((status = 200, description = "One page of the feed, newest first", body = Vec<FeedEntryView>),
+        BadRequest, Unauthorized, Forbidden, NotFound, BadGateway, ServerError))]
 /// A community's threads and events as this instance knows them (local or followed
 /// remote community), newest first, with reply counts and last activity; `before` (the
 /// last entry's `placement_id`) pages on.

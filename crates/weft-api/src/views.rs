@@ -1,11 +1,12 @@
 //! API shapes (`from_row` conversions live here).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use weft_db::items::FeedEntry;
 use weft_db::models::{ActorRow, ItemRow};
 use weft_db::post_states::PostStateRow;
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct ActorView {
     pub id: i64,
     pub ap_id: String,
@@ -30,7 +31,7 @@ impl ActorView {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct PostView {
     pub id: i64,
     pub ap_id: String,
@@ -85,7 +86,7 @@ impl PostView {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct FeedEntryView {
     /// The cursor: pass it as `before` for the next page.
     pub placement_id: i64,
@@ -109,25 +110,25 @@ impl FeedEntryView {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct ThreadView {
     pub post: PostView,
     pub replies: Vec<PostView>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct FollowRequest {
     /// A URL, or name@host.
     pub actor: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct FollowView {
     pub actor: ActorView,
     pub state: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Default)]
 pub struct NewPostRequest {
     /// The community (URL or name@host); not needed for a reply.
     pub community: Option<String>,
@@ -137,19 +138,19 @@ pub struct NewPostRequest {
     pub in_reply_to: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Default)]
 pub struct EditPostRequest {
     pub title: Option<String>,
     pub content: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Default)]
 pub struct PlaceRequest {
     pub name: Option<String>,
     pub address: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct NewEventRequest {
     pub title: String,
     #[serde(default)]
@@ -199,7 +200,7 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 /// An edit of an event (PATCH): a field left out stays as it is; a field given replaces
 /// it; `null` clears an optional one (`ends_at`, `timezone`, `online_url`, `place`,
 /// `capacity`, `description`). `place` is replaced as a whole (name and address).
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EditEventRequest {
     #[serde(default, deserialize_with = "present")]
@@ -253,20 +254,20 @@ impl EditEventRequest {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct RsvpRequest {
     /// `going`, `maybe` or `declined`.
     pub answer: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct RsvpView {
     pub answer: String,
     /// `accepted`; `pending` while a remote community has not answered; `refused`.
     pub state: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct EventView {
     pub id: i64,
     pub ap_id: String,
@@ -327,7 +328,7 @@ impl EventView {
 }
 
 /// One person's answer to an event, as its organiser sees it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct AttendeeView {
     pub ap_id: String,
     /// `name@host`.

@@ -5,35 +5,35 @@
 pub mod views;
 
 use crate::error::{ApiError, core, json_rejection};
+use crate::openapi::*;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use views::*;
 use weft_core::registration::{self, RegistrationPolicy};
 use weft_core::{CoreError, auth};
 use weft_db::models::{ActorRow, account_status};
 use weft_federation::Ctx;
 
-pub fn router() -> Router {
-    Router::new()
-        .route("/api/v1/instance", get(instance))
-        .route("/api/v1/accounts", post(register))
-        .route("/api/v1/login", post(log_in))
-        .route("/api/v1/tokens", get(tokens).post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/admin/instance", put(set_instance))
-        .route("/api/v1/admin/registrations", get(pending))
-        .route(
-            "/api/v1/admin/registrations/{username}/{decision}",
-            post(decide),
-        )
-        .route("/api/v1/admin/invitations", post(invite))
+/// This module's routes, each registered with its documentation.
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(instance))
+        .routes(routes!(register))
+        .routes(routes!(log_in))
+        .routes(routes!(tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(set_instance))
+        .routes(routes!(pending))
+        .routes(routes!(decide))
+        .routes(routes!(invite))
 }
 
 /// The local person behind `Authorization: Bearer <token>`.
@@ -110,6 +110,9 @@ fn parse_time(field: &str, value: Option<&str>) -> Result<Option<NaiveDateTime>,
         .transpose()
 }
 
+/// What anyone may know before registering: the domain and the registration policy.
+#[utoipa::path(get, path = "/api/v1/instance", tag = "accounts",
+    responses((status = 200, description = "The instance", body = InstanceView), ServerError))]
 async fn instance(ctx: Ctx) -> Result<Json<InstanceView>, ApiError> {
     let policy = ctx.db.read(registration::policy).await.map_err(core)?;
     Ok(Json(InstanceView {
@@ -118,7 +121,7 @@ async fn instance(ctx: Ctx) -> Result<Json<InstanceView>, ApiError> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterRequest {
     username: String,
     email: String,
@@ -127,6 +130,12 @@ struct RegisterRequest {
     invitation: Option<String>,
 }
 
+/// Registers an account: active at once (with a first token) when registration is open
+/// or an invitation is given, else pending an admin's approval.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = RegisterRequest,
+    responses((status = 201, description = "The account, `active` or `pending`", body = RegisteredView),
+        BadBody, Forbidden, NotFound, Conflict, ServerError))]
 async fn register(
     ctx: Ctx,
     body: Result<Json<RegisterRequest>, JsonRejection>,
@@ -176,16 +185,21 @@ async fn register(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LogInRequest {
     /// A username or an email address.
     username: String,
     password: String,
     /// The new token's name (default "log-in").
     token_name: Option<String>,
+    /// When the token stops working (RFC 3339); none: never.
     expires_at: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/login", tag = "accounts",
+    request_body = LogInRequest,
+    responses((status = 201, description = "A new token (its secret shown this once)", body = NewTokenView),
+        BadBody, Unauthorized, Forbidden, TooMany, ServerError))]
 /// Logs in with a password and answers a new API token.
 async fn log_in(
     ctx: Ctx,
@@ -214,6 +228,10 @@ async fn log_in(
     ))
 }
 
+/// The member's tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The member's tokens", body = Vec<TokenView>),
+        Unauthorized, ServerError))]
 async fn tokens(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<TokenView>>, ApiError> {
     let rows = ctx
         .db
@@ -223,12 +241,17 @@ async fn tokens(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<TokenView>>, Ap
     Ok(Json(rows.iter().map(TokenView::from_row).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewTokenRequest {
     name: String,
     expires_at: Option<String>,
 }
 
+/// A new token for the member (e.g. one per application).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", security(("bearer" = [])),
+    request_body = NewTokenRequest,
+    responses((status = 201, description = "A new token (its secret shown this once)", body = NewTokenView),
+        BadBody, Unauthorized, ServerError))]
 async fn create_token(
     ctx: Ctx,
     Member(me): Member,
@@ -250,6 +273,10 @@ async fn create_token(
     ))
 }
 
+/// Revokes one of the member's tokens.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"), BadRequest, Unauthorized, NotFound, ServerError))]
 async fn revoke_token(
     ctx: Ctx,
     Member(me): Member,
@@ -262,11 +289,17 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct InstanceSettings {
+    #[schema(schema_with = views::policy_schema)]
     registration_policy: RegistrationPolicy,
 }
 
+/// Sets the registration policy (admins).
+#[utoipa::path(put, path = "/api/v1/admin/instance", tag = "admin", security(("bearer" = [])),
+    request_body = InstanceSettings,
+    responses((status = 200, description = "The instance as set", body = InstanceView),
+        BadBody, Unauthorized, Forbidden, ServerError))]
 async fn set_instance(
     ctx: Ctx,
     Member(me): Member,
@@ -284,6 +317,10 @@ async fn set_instance(
     }))
 }
 
+/// Registrations waiting for an admin's decision (admins).
+#[utoipa::path(get, path = "/api/v1/admin/registrations", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Pending accounts", body = Vec<AccountView>),
+        Unauthorized, Forbidden, ServerError))]
 async fn pending(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<AccountView>>, ApiError> {
     let rows = ctx
         .db
@@ -297,6 +334,12 @@ async fn pending(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<AccountView>>,
     ))
 }
 
+/// Approves or rejects a pending registration (admins).
+#[utoipa::path(post, path = "/api/v1/admin/registrations/{username}/{decision}", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path, description = "The account's username"),
+        ("decision" = String, Path, description = "`approve` or `reject`")),
+    responses((status = 204, description = "Decided"),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ServerError))]
 async fn decide(
     ctx: Ctx,
     Member(me): Member,
@@ -319,12 +362,17 @@ async fn decide(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct InviteRequest {
     expires_at: Option<String>,
     max_uses: Option<i32>,
 }
 
+/// An invitation to register, with its code (admins).
+#[utoipa::path(post, path = "/api/v1/admin/invitations", tag = "admin", security(("bearer" = [])),
+    request_body = InviteRequest,
+    responses((status = 201, description = "The invitation (its code shown this once)", body = InvitationView),
+        BadBody, Unauthorized, Forbidden, ServerError))]
 async fn invite(
     ctx: Ctx,
     Member(me): Member,

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use weft_db::models::{ActorRow, ApiTokenRow, InvitationRow, LocalUserRow};
 
 fn time(t: NaiveDateTime) -> String {
@@ -9,7 +11,7 @@ fn time(t: NaiveDateTime) -> String {
 }
 
 /// An API token as its owner sees it later: never the secret.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -31,7 +33,7 @@ impl TokenView {
 }
 
 /// A token just made: the secret, shown this once.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct NewTokenView {
     pub token: String,
     #[serde(flatten)]
@@ -39,7 +41,7 @@ pub struct NewTokenView {
 }
 
 /// A registration's outcome: `active` (with a first token) or `pending`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct RegisteredView {
     pub username: String,
     pub ap_id: String,
@@ -49,7 +51,7 @@ pub struct RegisteredView {
 }
 
 /// A local account, as an admin sees it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct AccountView {
     pub username: String,
     pub ap_id: String,
@@ -75,7 +77,7 @@ impl AccountView {
 }
 
 /// An invitation to register, with its code (shown once).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct InvitationView {
     pub id: i64,
     pub code: String,
@@ -95,8 +97,20 @@ impl InvitationView {
 }
 
 /// What anyone may know about the instance before registering.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct InstanceView {
     pub domain: String,
+    #[schema(schema_with = policy_schema)]
     pub registration_policy: weft_core::registration::RegistrationPolicy,
+}
+
+/// `RegistrationPolicy` (a `weft-core` type, kept free of utoipa) as the API writes it.
+pub(crate) fn policy_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["open", "approval", "closed"]))
+        .description(Some(
+            "`open`: anyone may register; `approval`: an admin approves; `closed`: by invitation only",
+        ))
+        .into()
 }
