@@ -236,6 +236,7 @@ pub fn create_community(
             meeting_mode: "online".into(),
             parent_id: None,
             created_at: now,
+            join_policy: join_policy::OPEN.into(),
         },
     )?;
     if let Some(lead) = new.lead {
