@@ -6,9 +6,13 @@ mod accounts;
 mod error;
 mod events;
 mod handlers;
+mod members;
 mod views;
 
 pub use accounts::views::*;
 pub use error::ApiError;
 pub use handlers::router;
+pub use members::{
+    CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
+};
 pub use views::*;

@@ -113,3 +113,17 @@ pub fn invitation_for(
         .first(conn)
         .optional()?)
 }
+
+/// A community's leads and facilitators with their memberships, oldest first.
+pub fn moderators(
+    conn: &mut AnyConnection,
+    community_id: i64,
+) -> DbResult<Vec<(MembershipRow, ActorRow)>> {
+    Ok(memberships::table
+        .inner_join(actors::table.on(actors::id.eq(memberships::person_id)))
+        .filter(memberships::community_id.eq(community_id))
+        .filter(memberships::role.eq_any([role::LEAD, role::FACILITATOR]))
+        .order(memberships::created_at.asc())
+        .select((MembershipRow::as_select(), ActorRow::as_select()))
+        .load(conn)?)
+}
