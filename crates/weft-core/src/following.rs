@@ -191,9 +191,11 @@ pub fn receive_follow(
     Ok(())
 }
 
-/// The `Follow` of `target` by `follower` whose id was `id` (to answer or undo it).
+/// The `Follow` of `target` by `follower` whose id was `id`, addressed to the target as
+/// Weft sends it (to answer a request that waited).
 pub fn follow_of(id: &str, follower: &ActorRow, target: &ActorRow) -> Follow {
     Activity::new("Follow", url(id), url(&follower.ap_id), url(&target.ap_id))
+        .to([target.ap_id.clone()])
 }
 
 /// `target` answers `follower`'s `follow`: `Accept`, or `Reject` when not `accepted`.
