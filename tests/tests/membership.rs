@@ -567,3 +567,76 @@ async fn roles_and_bad_input(backend: Backend) {
             .await,
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_facilitator_acts_by_role_on_sqlite() {
+    remote_facilitator(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_facilitator_acts_by_role_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        remote_facilitator(backend).await;
+    }
+}
+
+/// A person on B made a facilitator of a mods-only community on A starts a thread there
+/// from B, and deletes someone else's post there from B: A honours both by that role.
+async fn remote_facilitator(backend: Backend) {
+    let a = Instance::start("a", &backend);
+    let b = Instance::start("b", &backend);
+    let lead = a.user("lead");
+    a.community("leads", &lead, true);
+    let handle = a.handle("leads");
+    let bob = b.user("bob");
+    bob.follow(&handle).await;
+    eventually("bob's follow to be accepted", WAIT, || async {
+        (bob.follow(&handle).await == "accepted").then_some(())
+    })
+    .await;
+    let (status, body) = lead
+        .raw(
+            Method::PUT,
+            &format!("/api/v1/communities/leads/members/bob@{}", b.domain),
+            Some(json!({ "role": "facilitator" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let thread = bob
+        .post(&handle, "Agenda for the next meeting", "Items, please.")
+        .await;
+    eventually("A to take bob's thread", WAIT, || async {
+        lead.lookup(&thread.ap_id).await
+    })
+    .await;
+
+    let theirs = lead.post(&handle, "Minutes", "From last month.").await;
+    let on_b = eventually("B to get the lead's thread", WAIT, || async {
+        bob.lookup(&theirs.ap_id).await
+    })
+    .await;
+    eventually("B to know bob moderates leads", WAIT, || async {
+        let (_, list) = bob
+            .raw(
+                Method::GET,
+                &format!("/api/v1/communities/{handle}/moderators"),
+                None,
+            )
+            .await;
+        list.as_array()?
+            .iter()
+            .any(|m| m["actor"]["ap_id"] == bob.actor.ap_id)
+            .then_some(())
+    })
+    .await;
+    bob.delete(on_b.post.id).await;
+    let ap_id = theirs.ap_id.clone();
+    eventually("A to honour bob's Delete", WAIT, || async {
+        let id = ap_id.clone();
+        a.db.read_blocking(move |c| weft_db::items::by_ap_id(c, &id))
+            .unwrap()
+            .filter(|i| i.deleted_at.is_some())
+    })
+    .await;
+}
