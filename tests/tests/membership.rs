@@ -91,11 +91,16 @@ async fn approval_across_instances(backend: Backend) {
     .await;
     assert_eq!(requests[0]["actor"]["ap_id"], bob.actor.ap_id);
     let bob_on_a = known(&a, &bob.actor.ap_id).expect("A knows bob");
-    assert!(membership(&a, &cop, &bob_on_a).is_none(), "not a member yet");
+    assert!(
+        membership(&a, &cop, &bob_on_a).is_none(),
+        "not a member yet"
+    );
 
     // A member (not a lead or facilitator) may not answer requests.
     let mo = a.user("mo");
-    let (status, _) = mo.raw(Method::POST, "/api/v1/communities/cop/join", None).await;
+    let (status, _) = mo
+        .raw(Method::POST, "/api/v1/communities/cop/join", None)
+        .await;
     assert_eq!(status, 200);
     let (_, mine) = mo
         .raw(Method::GET, "/api/v1/communities/cop/membership", None)
@@ -500,9 +505,8 @@ async fn roles_and_bad_input(backend: Backend) {
         .await,
     );
     assert_eq!(membership(&a, &cop, &mia.actor).unwrap().role, "member");
-    let details = a
-        .db
-        .read_blocking({
+    let details =
+        a.db.read_blocking({
             let id = cop.id;
             move |c| weft_db::actors::community(c, id)
         })

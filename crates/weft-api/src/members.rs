@@ -128,9 +128,8 @@ async fn join(
     let body: JoinRequest = if body.iter().all(u8::is_ascii_whitespace) {
         JoinRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("the request body: {e}"))
-        })?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body: {e}")))?
     };
     let community = community(&ctx, &name).await?;
     let answer = ctx
@@ -208,7 +207,9 @@ async fn members(
         .await
         .map_err(core)?;
     Ok(Json(
-        rows.iter().map(|(m, a)| MemberView::from_row(m, a)).collect(),
+        rows.iter()
+            .map(|(m, a)| MemberView::from_row(m, a))
+            .collect(),
     ))
 }
 
@@ -225,7 +226,9 @@ async fn moderators(
         .read(move |c| weft_db::memberships::moderators(c, community.id))
         .await?;
     Ok(Json(
-        rows.iter().map(|(m, a)| MemberView::from_row(m, a)).collect(),
+        rows.iter()
+            .map(|(m, a)| MemberView::from_row(m, a))
+            .collect(),
     ))
 }
 

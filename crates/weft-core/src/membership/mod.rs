@@ -66,7 +66,11 @@ pub fn store_join_policy(
 }
 
 /// Makes `person` a member, keeping a role they already hold.
-fn make_member(conn: &mut AnyConnection, community: &ActorRow, person: &ActorRow) -> CoreResult<()> {
+fn make_member(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    person: &ActorRow,
+) -> CoreResult<()> {
     if weft_db::memberships::find(conn, community.id, person.id)?.is_none() {
         weft_db::actors::set_membership(
             conn,
@@ -354,7 +358,12 @@ pub fn members(
     limit: i64,
 ) -> CoreResult<Vec<(MembershipRow, ActorRow)>> {
     rules::may_see_members(conn, community, viewer)?;
-    Ok(weft_db::memberships::page(conn, community.id, after, limit)?)
+    Ok(weft_db::memberships::page(
+        conn,
+        community.id,
+        after,
+        limit,
+    )?)
 }
 
 /// What anyone may know of a community's membership, and where `viewer` stands.
