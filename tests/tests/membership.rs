@@ -644,3 +644,82 @@ async fn remote_facilitator(backend: Backend) {
     })
     .await;
 }
+
+/// `Add`/`Remove` of moderators from elsewhere: a community may change only its own
+/// moderators collection, and only by its own `Announce`; a person's bare `Add` aimed at
+/// a community here changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_moderator_changes_are_refused() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let b = Instance::start("b", &Backend::Sqlite);
+    let lead = a.user("lead");
+    let cop = a.community("cop", &lead, false);
+    let blead = b.user("blead");
+    let other = b.community("other", &blead, false);
+    let mallory = b.user("mallory");
+    let inbox = format!("{}/inbox", a.base);
+    let add = |id: &str, actor: &str, target: &str| {
+        json!({
+            "type": "Add",
+            "id": format!("{}/activities/{id}", b.base),
+            "actor": actor,
+            "object": mallory.actor.ap_id,
+            "target": target,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [other.ap_id],
+        })
+    };
+    let announce = |id: &str, inner: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Announce",
+            "id": format!("{}/activities/{id}", b.base),
+            "actor": other.ap_id,
+            "object": inner,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+        .to_string()
+    };
+    let group_key = signer_of(&b, &other);
+    let send = |body: String, signer: &Signer| {
+        let headers = signed(signer, &inbox, &body, chrono::Utc::now());
+        let inbox = inbox.clone();
+        async move { deliver(&inbox, &body, headers).await }
+    };
+
+    // B's community announcing a change to A's community's moderators: 403, nothing kept.
+    let forged = announce(
+        "a1",
+        add("x1", &blead.actor.ap_id, &format!("{}/moderators", cop.ap_id)),
+    );
+    refused(
+        "another community's moderators",
+        403,
+        send(forged, &group_key).await,
+    );
+    let mallory_on_a = known(&a, &mallory.actor.ap_id).expect("A fetched mallory");
+    assert!(membership(&a, &cop, &mallory_on_a).is_none());
+
+    // A person's bare Add aimed at A's community: read, not acted on.
+    let bare = json!({ "@context": "https://www.w3.org/ns/activitystreams" });
+    let mut bare_add = add("x2", &mallory.actor.ap_id, &format!("{}/moderators", cop.ap_id));
+    bare_add["@context"] = bare["@context"].clone();
+    let (status, body) = send(bare_add.to_string(), &signer_of(&b, &mallory.actor)).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "ignored", "{body}");
+    assert!(membership(&a, &cop, &mallory_on_a).is_none());
+
+    // B's community announcing a change to its own moderators: A's copy follows it.
+    let own = announce(
+        "a3",
+        add("x3", &blead.actor.ap_id, &format!("{}/moderators", other.ap_id)),
+    );
+    let (status, body) = send(own, &group_key).await;
+    assert_eq!(status, 202, "{body}");
+    let other_on_a = known(&a, &other.ap_id).expect("A knows B's community");
+    assert_eq!(
+        membership(&a, &other_on_a, &mallory_on_a).unwrap().role,
+        "facilitator",
+        "no weft:role: a facilitator, as from Lemmy"
+    );
+}
