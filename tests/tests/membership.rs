@@ -593,9 +593,25 @@ async fn remote_facilitator(backend: Backend) {
     a.community("leads", &lead, true);
     let handle = a.handle("leads");
     let bob = b.user("bob");
-    bob.follow(&handle).await;
+    // Joining another instance's community from B's API is following it.
+    let (status, body) = bob
+        .raw(
+            Method::POST,
+            &format!("/api/v1/communities/{handle}/join"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "pending", "until the community answers");
     eventually("bob's follow to be accepted", WAIT, || async {
-        (bob.follow(&handle).await == "accepted").then_some(())
+        let (_, mine) = bob
+            .raw(
+                Method::GET,
+                &format!("/api/v1/communities/{handle}/membership"),
+                None,
+            )
+            .await;
+        (mine["follow"] == "accepted").then_some(())
     })
     .await;
     let (status, body) = lead
@@ -643,6 +659,28 @@ async fn remote_facilitator(backend: Backend) {
             .filter(|i| i.deleted_at.is_some())
     })
     .await;
+
+    // Leaving from B's API is Undo(Follow): A ends the membership and tells B's copy.
+    let (status, body) = bob
+        .raw(
+            Method::POST,
+            &format!("/api/v1/communities/{handle}/leave"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let leads = known(&a, &format!("{}/c/leads", a.base)).unwrap();
+    let bob_on_a = known(&a, &bob.actor.ap_id).unwrap();
+    eventually("A to end bob's membership", WAIT, || async {
+        membership(&a, &leads, &bob_on_a).is_none().then_some(())
+    })
+    .await;
+    assert!(
+        outbox_bodies(&a)
+            .iter()
+            .any(|o| o["type"] == "Announce" && o["object"]["type"] == "Remove"),
+        "A announced that bob no longer moderates"
+    );
 }
 
 /// `Add`/`Remove` of moderators from elsewhere: a community may change only its own
@@ -690,7 +728,11 @@ async fn forged_moderator_changes_are_refused() {
     // B's community announcing a change to A's community's moderators: 403, nothing kept.
     let forged = announce(
         "a1",
-        add("x1", &blead.actor.ap_id, &format!("{}/moderators", cop.ap_id)),
+        add(
+            "x1",
+            &blead.actor.ap_id,
+            &format!("{}/moderators", cop.ap_id),
+        ),
     );
     refused(
         "another community's moderators",
@@ -702,7 +744,11 @@ async fn forged_moderator_changes_are_refused() {
 
     // A person's bare Add aimed at A's community: read, not acted on.
     let bare = json!({ "@context": "https://www.w3.org/ns/activitystreams" });
-    let mut bare_add = add("x2", &mallory.actor.ap_id, &format!("{}/moderators", cop.ap_id));
+    let mut bare_add = add(
+        "x2",
+        &mallory.actor.ap_id,
+        &format!("{}/moderators", cop.ap_id),
+    );
     bare_add["@context"] = bare["@context"].clone();
     let (status, body) = send(bare_add.to_string(), &signer_of(&b, &mallory.actor)).await;
     assert_eq!(status, 202, "{body}");
@@ -712,7 +758,11 @@ async fn forged_moderator_changes_are_refused() {
     // B's community announcing a change to its own moderators: A's copy follows it.
     let own = announce(
         "a3",
-        add("x3", &blead.actor.ap_id, &format!("{}/moderators", other.ap_id)),
+        add(
+            "x3",
+            &blead.actor.ap_id,
+            &format!("{}/moderators", other.ap_id),
+        ),
     );
     let (status, body) = send(own, &group_key).await;
     assert_eq!(status, 202, "{body}");

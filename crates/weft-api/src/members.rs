@@ -132,11 +132,13 @@ async fn join(
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body: {e}")))?
     };
     let community = community(&ctx, &name).await?;
+    let urls = ctx.urls.clone();
     let answer = ctx
         .db
-        .write(move |c| membership::join(c, &me, &community, body.invitation.as_deref()))
+        .write(move |c| membership::join(c, &urls, &me, &community, body.invitation.as_deref()))
         .await
         .map_err(core)?;
+    ctx.delivery.wake();
     Ok(Json(JoinView {
         state: match answer {
             JoinAnswer::Member => "member",

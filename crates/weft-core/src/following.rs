@@ -36,7 +36,7 @@ pub fn follow(
     if target.is_local && target.is_group() && follower.kind == actor_kind::PERSON {
         // A person following a community here joins it, under its join policy.
         return Ok(
-            match crate::membership::join(conn, follower, target, None)? {
+            match crate::membership::join(conn, urls, follower, target, None)? {
                 crate::rules::JoinAnswer::Member => follow_state::ACCEPTED,
                 crate::rules::JoinAnswer::Pending => follow_state::PENDING,
             }

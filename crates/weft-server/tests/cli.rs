@@ -185,15 +185,35 @@ fn a_community_is_created_with_its_join_policy() {
     assert!(o.status.success(), "{}", text(&o).1);
     let o = weft(
         &dir,
-        &["community", "create", "circle", "--title", "Circle", "--join", "invite"],
+        &[
+            "community",
+            "create",
+            "circle",
+            "--title",
+            "Circle",
+            "--join",
+            "invite",
+        ],
     );
     assert!(o.status.success(), "{}", text(&o).1);
     let o = weft(
         &dir,
-        &["community", "create", "x", "--title", "X", "--join", "secret"],
+        &[
+            "community",
+            "create",
+            "x",
+            "--title",
+            "X",
+            "--join",
+            "secret",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("open, approval, invite"), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("open, approval, invite"),
+        "{}",
+        text(&o).1
+    );
 
     let url = format!("sqlite://{}", dir.join("data").join("weft.db").display());
     let mut conn = weft_db::establish(&url).unwrap();

@@ -137,14 +137,29 @@ fn use_code(
     Ok(())
 }
 
-/// A local person joins `community` (a local one), with an invitation code or none:
-/// a member at once, or a request that waits (approval). Returns the answer.
+/// A local person joins `community`, with an invitation code or none: a member at once,
+/// or a request that waits (approval). A remote community is asked by `Follow`, and its
+/// answer waits. Returns the answer.
 pub fn join(
     conn: &mut AnyConnection,
+    urls: &Urls,
     person: &ActorRow,
     community: &ActorRow,
     invitation: Option<&str>,
 ) -> CoreResult<JoinAnswer> {
+    if !community.is_local {
+        if invitation.is_some() {
+            return Err(CoreError::Invalid(
+                "an invitation to another instance's community is used there".into(),
+            ));
+        }
+        let state = crate::following::follow(conn, urls, person, community)?;
+        return Ok(if state == follow_state::ACCEPTED {
+            JoinAnswer::Member
+        } else {
+            JoinAnswer::Pending
+        });
+    }
     let details = details(conn, community)?;
     if weft_db::memberships::find(conn, community.id, person.id)?.is_some() {
         record_follow(conn, community, person, follow_state::ACCEPTED, None)?;
@@ -177,6 +192,10 @@ pub fn leave(
     person: &ActorRow,
     community: &ActorRow,
 ) -> CoreResult<()> {
+    if !community.is_local {
+        // Leaving another instance's community is unfollowing it (`Undo(Follow)`).
+        return crate::following::unfollow(conn, urls, person, community);
+    }
     rules::keeps_a_lead(conn, community, person, None)?;
     let had = weft_db::memberships::find(conn, community.id, person.id)?;
     let followed = weft_db::follows::delete(conn, person.id, community.id)? > 0;
@@ -189,7 +208,6 @@ pub fn leave(
     weft_db::memberships::delete(conn, community.id, person.id)?;
     if let Some(had) = had
         && role::is_moderator(&had.role)
-        && community.is_local
     {
         roles::announce(conn, urls, person, community, person, None)?;
     }

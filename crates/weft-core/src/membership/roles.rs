@@ -99,8 +99,9 @@ pub fn remove_member(
 }
 
 /// Queues `Add` (with the new moderator role) or, when `role` is None, `Remove` of
-/// `person` on `community`'s moderators collection, sent by `by` and announced by the
-/// community to its remote followers and to the person's own instance.
+/// `person` on `community`'s moderators collection, sent by `by` (the community itself
+/// when `by` is remote) and announced by the community to its remote followers and to
+/// the person's own instance.
 pub(crate) fn announce(
     conn: &mut AnyConnection,
     urls: &Urls,
@@ -109,6 +110,9 @@ pub(crate) fn announce(
     person: &ActorRow,
     role: Option<&str>,
 ) -> CoreResult<()> {
+    // A remote person leaving is announced in the community's own name: an activity
+    // with an id here is never put in a remote actor's mouth.
+    let by = if by.is_local { by } else { community };
     let group = url(&community.ap_id);
     let target = moderators_url(community);
     let kind = if role.is_some() { "Add" } else { "Remove" };
