@@ -307,7 +307,10 @@ pub fn answer_request(
     let person = weft_db::actors::by_id(conn, request.follower_id)?;
     if accept {
         weft_db::follows::set_state(conn, request.id, follow_state::ACCEPTED)?;
-        make_member(conn, community, &person)?;
+        // A following community (a bridge) is let follow, but is no member.
+        if person.kind == actor_kind::PERSON {
+            make_member(conn, community, &person)?;
+        }
     } else {
         weft_db::follows::delete(conn, person.id, community.id)?;
     }
