@@ -181,7 +181,7 @@ fn members_and_communities_are_managed_from_the_command_line() {
 #[test]
 fn a_community_is_created_with_its_join_policy() {
     let dir = scratch("join");
-    let o = weft(&dir, &["migrate"]);
+    let o = weft(&dir, &["user", "create", "ann"]);
     assert!(o.status.success(), "{}", text(&o).1);
     let o = weft(
         &dir,
@@ -191,11 +191,17 @@ fn a_community_is_created_with_its_join_policy() {
             "circle",
             "--title",
             "Circle",
+            "--lead",
+            "ann",
             "--join",
             "invite",
         ],
     );
     assert!(o.status.success(), "{}", text(&o).1);
+    // A community keeps its lead, from the command line too.
+    let o = weft(&dir, &["community", "set-role", "circle", "ann", "member"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("last lead"), "{}", text(&o).1);
     let o = weft(
         &dir,
         &[
