@@ -170,6 +170,7 @@ pub fn join(
             use_code(conn, community, person, code)?;
             true
         }
+        None if details.join_policy == join_policy::OPEN => false,
         None => use_named_invitation(conn, community, person)?,
     };
     let answer = rules::may_join(community, person, &details.join_policy, invited)?;
@@ -252,7 +253,10 @@ pub fn receive_follow(
 ) -> CoreResult<FollowAnswer> {
     let details = details(conn, community)?;
     let member = weft_db::memberships::find(conn, community.id, person.id)?.is_some();
-    let invited = member || use_named_invitation(conn, community, person)?;
+    // A named invitation is used up only where it is needed.
+    let invited = member
+        || (details.join_policy != join_policy::OPEN
+            && use_named_invitation(conn, community, person)?);
     let id = Some(follow.id.to_string());
     match rules::may_join(community, person, &details.join_policy, invited) {
         Ok(JoinAnswer::Member) => {
