@@ -320,6 +320,19 @@ async fn invite_only(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "member");
     assert_eq!(membership(&a, &circle, &ann.actor).unwrap().role, "member");
+    // A member posts; a non-member's reply to it is refused too, and not stored.
+    let thread = ann.post(&handle, "Welcome", "Introduce yourselves.").await;
+    refused(
+        "a non-member's reply",
+        403,
+        uma.raw(
+            Method::POST,
+            "/api/v1/posts",
+            Some(json!({ "in_reply_to": thread.ap_id, "content": "Me too" })),
+        )
+        .await,
+    );
+    assert_eq!(a.item_count(), 1, "only ann's thread is stored");
     let ben = a.user("ben");
     refused(
         "a used-up invitation",
