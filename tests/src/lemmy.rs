@@ -178,6 +178,19 @@ const ANSWER_FOLLOW: Rules = &[
     ("actor", Need::Url),
 ];
 
+/// `activities/community/collection_add.rs` `CollectionAdd` and `collection_remove.rs`
+/// `CollectionRemove`: `to` and `cc` required, `object` and `target` URLs.
+const COLLECTION_CHANGE: Rules = &[
+    ("type", Need::OneOf(&["Add", "Remove"])),
+    ("id", Need::Url),
+    ("actor", Need::Url),
+    ("to", Need::Urls),
+    ("cc", Need::Urls),
+    ("object", Need::Url),
+    ("target", Need::Url),
+    ("audience", Need::OptUrls),
+];
+
 /// Checks an activity as a Lemmy 0.19 community or shared inbox reads it.
 pub fn check(activity: &Value) -> Result<(), String> {
     let kind = activity["type"].as_str().unwrap_or_default();
@@ -212,6 +225,7 @@ pub fn check(activity: &Value) -> Result<(), String> {
                     .into()),
             }
         }
+        ("Add" | "Remove", _) => check_rules(activity, kind, COLLECTION_CHANGE),
         ("Follow", _) => check_rules(activity, kind, FOLLOW),
         ("Accept" | "Undo", Some("Follow")) => {
             check_rules(activity, kind, ANSWER_FOLLOW)?;

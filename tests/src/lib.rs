@@ -12,6 +12,7 @@ use weft_server::Config;
 pub use weft_api::{FeedEntryView, PostView, ThreadView};
 
 pub mod lemmy;
+pub mod members;
 pub mod scenario;
 
 /// Which database backend the instances of a test use.

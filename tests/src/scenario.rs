@@ -120,6 +120,7 @@ pub async fn record(backend: &Backend) -> Recorded {
         (t.post.state == "refused").then_some(())
     })
     .await;
+    memberships(&a, &lead, &bob).await;
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {
@@ -151,6 +152,59 @@ pub async fn record(backend: &Backend) -> Recorded {
         .chain(outbox_bodies(&b))
         .collect();
     Recorded { a, b, sent, served }
+}
+
+/// Roles and joining: bob (a member of cop by following it) is made a facilitator and
+/// back (`Announce(Add)`, `Announce(Remove)`); his request to join an approval community
+/// is accepted by its lead (`Accept(Follow)`); his Follow of an invite-only community is
+/// refused (`Reject(Follow)`).
+async fn memberships(a: &Instance, lead: &Member, bob: &Member) {
+    use reqwest::Method;
+    let bob_handle = format!("bob@{}", bob.actor.domain);
+    for role in ["facilitator", "member"] {
+        let (status, body) = lead
+            .raw(
+                Method::PUT,
+                &format!("/api/v1/communities/cop/members/{bob_handle}"),
+                Some(serde_json::json!({ "role": role })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for (name, policy) in [("circle", "approval"), ("closed", "invite")] {
+        a.community(name, lead, false);
+        let (status, body) = lead
+            .raw(
+                Method::PUT,
+                &format!("/api/v1/communities/{name}/join-policy"),
+                Some(serde_json::json!({ "policy": policy })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(bob.follow(&a.handle(name)).await, "pending");
+    }
+    let request = eventually("A to hold bob's request", WAIT, || async {
+        let (_, list) = lead
+            .raw(Method::GET, "/api/v1/communities/circle/requests", None)
+            .await;
+        list.as_array()?.first()?["id"].as_i64()
+    })
+    .await;
+    let (status, body) = lead
+        .raw(
+            Method::POST,
+            &format!("/api/v1/communities/circle/requests/{request}/accept"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    eventually("A to refuse bob's Follow of closed", WAIT, || async {
+        outbox_bodies(a)
+            .iter()
+            .any(|s| s["type"] == "Reject" && s["object"]["type"] == "Follow")
+            .then_some(())
+    })
+    .await;
 }
 
 /// `Announce(Create(Page))`: the types, outside in; `(link)` for an object given by id.

@@ -40,6 +40,18 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/registrations"),
     ("post", "/api/v1/admin/registrations/{username}/{decision}"),
     ("post", "/api/v1/admin/invitations"),
+    ("get", "/api/v1/communities/{name}/membership"),
+    ("post", "/api/v1/communities/{name}/join"),
+    ("post", "/api/v1/communities/{name}/leave"),
+    ("put", "/api/v1/communities/{name}/join-policy"),
+    ("get", "/api/v1/communities/{name}/members"),
+    ("put", "/api/v1/communities/{name}/members/{handle}"),
+    ("delete", "/api/v1/communities/{name}/members/{handle}"),
+    ("get", "/api/v1/communities/{name}/moderators"),
+    ("get", "/api/v1/communities/{name}/requests"),
+    ("post", "/api/v1/communities/{name}/requests/{id}/accept"),
+    ("post", "/api/v1/communities/{name}/requests/{id}/reject"),
+    ("post", "/api/v1/communities/{name}/invitations"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -370,6 +382,7 @@ async fn document_and_router_agree(backend: Backend) {
             url::form_urlencoded::byte_serialize(cop.as_bytes()).collect::<String>(),
         ),
         ("username", "nobody".to_string()),
+        ("name", "cop".to_string()),
         ("decision", "approve".to_string()),
     ];
     let lookup = format!(

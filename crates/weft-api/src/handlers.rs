@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter {
         .routes(routes!(feed))
         .merge(crate::events::router())
         .merge(crate::accounts::router())
+        .merge(crate::members::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

@@ -22,10 +22,14 @@ mod accounts;
 mod error;
 mod events;
 mod handlers;
+mod members;
 mod openapi;
 mod views;
 
 pub use accounts::views::*;
 pub use error::{ApiError, Problem};
+pub use members::{
+    CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
+};
 pub use openapi::{openapi, router};
 pub use views::*;

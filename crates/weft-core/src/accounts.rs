@@ -181,6 +181,7 @@ pub fn set_role(
     }
     let community = local_community(conn, community)?;
     let person = local_person(conn, username)?;
+    crate::rules::keeps_a_lead(conn, &community, &person, Some(new_role))?;
     weft_db::actors::set_membership(
         conn,
         &MembershipRow {
@@ -236,6 +237,7 @@ pub fn create_community(
             meeting_mode: "online".into(),
             parent_id: None,
             created_at: now,
+            join_policy: join_policy::OPEN.into(),
         },
     )?;
     if let Some(lead) = new.lead {

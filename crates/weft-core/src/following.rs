@@ -33,6 +33,16 @@ pub fn follow(
         return Ok(existing.state);
     }
     let now = weft_db::now();
+    if target.is_local && target.is_group() && follower.kind == actor_kind::PERSON {
+        // A person following a community here joins it, under its join policy.
+        return Ok(
+            match crate::membership::join(conn, urls, follower, target, None)? {
+                crate::rules::JoinAnswer::Member => follow_state::ACCEPTED,
+                crate::rules::JoinAnswer::Pending => follow_state::PENDING,
+            }
+            .into(),
+        );
+    }
     if target.is_local {
         let state = if target.manually_approves_followers {
             follow_state::PENDING
@@ -92,6 +102,10 @@ pub fn unfollow(
     follower: &ActorRow,
     target: &ActorRow,
 ) -> CoreResult<()> {
+    if target.is_local && target.is_group() && follower.kind == actor_kind::PERSON {
+        // Unfollowing a community here is leaving it.
+        return crate::membership::leave(conn, urls, follower, target);
+    }
     let Some(existing) = weft_db::follows::find(conn, follower.id, target.id)? else {
         return Err(CoreError::NotFound(format!(
             "not following {}",
@@ -151,6 +165,11 @@ pub fn receive_follow(
             "the instance actor cannot be followed".into(),
         ));
     }
+    if target.is_group() && follower.kind == actor_kind::PERSON {
+        // A person following a community here asks to join it (see `membership`).
+        crate::membership::receive_follow(conn, urls, follower, target, follow)?;
+        return Ok(());
+    }
     let state = if target.manually_approves_followers {
         follow_state::PENDING
     } else {
@@ -167,33 +186,58 @@ pub fn receive_follow(
         },
     )?;
     if state == follow_state::ACCEPTED {
-        let id = urls.activity();
-        let accept: AcceptFollow =
-            Activity::new("Accept", id.clone(), url(&target.ap_id), follow.clone())
-                .to([follower.ap_id.clone()]);
-        queue(
-            conn,
-            urls,
-            Outgoing {
-                sender: target,
-                activity: &accept,
-                kind: "Accept",
-                activity_id: &id,
-                object_id: Some(&follower.ap_id),
-                public: false,
-                inboxes: vec![follower.inbox_url.clone()],
-            },
-        )?;
+        answer_follow(conn, urls, target, follower, follow, true)?;
     }
     Ok(())
 }
 
+/// The `Follow` of `target` by `follower` whose id was `id`, addressed to the target as
+/// Weft sends it (to answer a request that waited).
+pub fn follow_of(id: &str, follower: &ActorRow, target: &ActorRow) -> Follow {
+    Activity::new("Follow", url(id), url(&follower.ap_id), url(&target.ap_id))
+        .to([target.ap_id.clone()])
+}
+
+/// `target` answers `follower`'s `follow`: `Accept`, or `Reject` when not `accepted`.
+pub fn answer_follow(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    target: &ActorRow,
+    follower: &ActorRow,
+    follow: &Follow,
+    accepted: bool,
+) -> CoreResult<()> {
+    let kind = if accepted { "Accept" } else { "Reject" };
+    let id = urls.activity();
+    let answer: AcceptFollow = Activity::new(kind, id.clone(), url(&target.ap_id), follow.clone())
+        .to([follower.ap_id.clone()]);
+    queue(
+        conn,
+        urls,
+        Outgoing {
+            sender: target,
+            activity: &answer,
+            kind,
+            activity_id: &id,
+            object_id: Some(&follower.ap_id),
+            public: false,
+            inboxes: vec![follower.inbox_url.clone()],
+        },
+    )?;
+    Ok(())
+}
+
 /// A remote actor's `Undo(Follow)`.
+/// Undoing the follow of a community here is leaving it.
 pub fn receive_undo_follow(
     conn: &mut AnyConnection,
+    urls: &Urls,
     follower: &ActorRow,
     target: &ActorRow,
 ) -> CoreResult<()> {
+    if target.is_local && target.is_group() && follower.kind == actor_kind::PERSON {
+        return crate::membership::receive_leave(conn, urls, follower, target);
+    }
     weft_db::follows::delete(conn, follower.id, target.id)?;
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod feed;
 pub mod following;
 pub mod keys;
+pub mod membership;
 pub mod outbox;
 pub mod posts;
 pub mod received;

@@ -220,6 +220,7 @@ pub fn invite(
             created_at: weft_db::now(),
             expires_at,
             max_uses,
+            invitee_id: None,
         },
     )?;
     Ok((row, code))

@@ -13,6 +13,7 @@ pub mod events;
 pub mod follows;
 pub mod instances;
 pub mod items;
+pub mod memberships;
 pub mod outbox;
 mod pg_batch;
 pub mod post_batch;

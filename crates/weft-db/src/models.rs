@@ -25,6 +25,14 @@ pub mod role {
     }
 }
 
+/// How people join a community.
+pub mod join_policy {
+    pub const OPEN: &str = "open";
+    pub const APPROVAL: &str = "approval";
+    pub const INVITE: &str = "invite";
+    pub const ALL: [&str; 3] = [OPEN, APPROVAL, INVITE];
+}
+
 pub mod follow_state {
     pub const PENDING: &str = "pending";
     pub const ACCEPTED: &str = "accepted";
@@ -143,6 +151,8 @@ pub struct CommunityRow {
     pub meeting_mode: String,
     pub parent_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// Who may join: `open`, `approval` or `invite` (see [`join_policy`]).
+    pub join_policy: String,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -227,6 +237,8 @@ pub struct InvitationRow {
     pub expires_at: Option<NaiveDateTime>,
     pub max_uses: Option<i32>,
     pub uses: i32,
+    /// The person a community invitation is for (their follow or join is pre-approved).
+    pub invitee_id: Option<i64>,
 }
 
 #[derive(Insertable, Debug, Clone)]
@@ -238,6 +250,7 @@ pub struct NewInvitation {
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub max_uses: Option<i32>,
+    pub invitee_id: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]

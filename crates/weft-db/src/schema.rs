@@ -34,6 +34,7 @@ diesel::table! {
         meeting_mode -> Text,
         parent_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        join_policy -> Text,
     }
 }
 
@@ -98,6 +99,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         max_uses -> Nullable<Integer>,
         uses -> Integer,
+        invitee_id -> Nullable<BigInt>,
     }
 }
 

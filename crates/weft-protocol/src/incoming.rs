@@ -5,7 +5,7 @@
 
 use crate::{
     AcceptFollow, ActorJson, Envelope, EventObject, Follow, POST_TYPES, PostObject, QuestionObject,
-    UndoFollow,
+    RoleChange, UndoFollow,
 };
 use serde_json::Value;
 use url::Url;
@@ -33,6 +33,15 @@ pub enum Incoming {
     Link(Url),
     /// An `Announce` of an activity: that activity, read.
     Announced(Box<Incoming>),
+    /// `Add`/`Remove` on a community's moderators collection.
+    RoleChange(Box<RoleChange>),
+}
+
+/// `Add`/`Remove` are read whole (their `target` is not in the envelope).
+fn role_change(json: &Value) -> Option<Result<Incoming, String>> {
+    let kind = json.get("type").and_then(Value::as_str)?;
+    (kind == "Add" || kind == "Remove")
+        .then(|| typed(json).map(|c| Incoming::RoleChange(Box::new(c))))
 }
 
 /// Reads a document as the inbox would, or says why it cannot be read.
@@ -40,6 +49,9 @@ pub fn read(json: &Value) -> Result<Incoming, String> {
     let kind = json.get("type").and_then(Value::as_str).unwrap_or_default();
     if ACTOR_TYPES.contains(&kind) {
         return typed(json).map(|a| Incoming::Actor(Box::new(a)));
+    }
+    if let Some(change) = role_change(json) {
+        return change;
     }
     let envelope: Envelope = typed(json)?;
     read_envelope(&envelope)
@@ -79,6 +91,9 @@ fn read_envelope(activity: &Envelope) -> Result<Incoming, String> {
         ("Update", Some(kind)) if ACTOR_TYPES.contains(&kind) => {
             typed(&activity.object).map(|a| Incoming::Actor(Box::new(a)))
         }
+        ("Announce", Some("Add" | "Remove")) => role_change(&activity.object)
+            .expect("an Add or Remove")
+            .map(|i| Incoming::Announced(Box::new(i))),
         ("Announce", Some(_)) => {
             let inner: Envelope = typed(&activity.object)?;
             read_envelope(&inner).map(|i| Incoming::Announced(Box::new(i)))

@@ -10,6 +10,7 @@ pub mod context;
 pub mod event;
 pub mod httpsig;
 pub mod incoming;
+pub mod membership;
 pub mod object;
 pub mod wellknown;
 
@@ -19,6 +20,7 @@ pub use addressing::*;
 pub use collection::*;
 pub use context::*;
 pub use event::*;
+pub use membership::*;
 pub use object::*;
 
 /// `application/activity+json`, the type Weft serves and sends.

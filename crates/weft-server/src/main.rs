@@ -96,6 +96,11 @@ enum CommunityCommand {
         /// Only leads and facilitators may start threads.
         #[arg(long)]
         mods_only: bool,
+        /// How people join: open, approval (a lead or facilitator accepts each request)
+        /// or invite (only holders of an invitation).
+        #[arg(long = "join", value_name = "POLICY", default_value = "open",
+              value_parser = ["open", "approval", "invite"])]
+        join_policy: String,
     },
     /// List the local communities.
     List,
@@ -269,6 +274,7 @@ async fn community(config: Config, command: CommunityCommand) -> Result<(), Stri
             lead,
             about,
             mods_only,
+            join_policy,
         } => {
             let keys = weft_core::keys::generate();
             let actor = db
@@ -290,6 +296,10 @@ async fn community(config: Config, command: CommunityCommand) -> Result<(), Stri
                         },
                         keys,
                     )
+                    .and_then(|actor| {
+                        weft_core::membership::store_join_policy(c, &actor, &join_policy)?;
+                        Ok(actor)
+                    })
                 })
                 .await
                 .map_err(|e| e.to_string())?;

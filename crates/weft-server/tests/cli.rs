@@ -177,3 +177,63 @@ fn members_and_communities_are_managed_from_the_command_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_community_is_created_with_its_join_policy() {
+    let dir = scratch("join");
+    let o = weft(&dir, &["user", "create", "ann"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = weft(
+        &dir,
+        &[
+            "community",
+            "create",
+            "circle",
+            "--title",
+            "Circle",
+            "--lead",
+            "ann",
+            "--join",
+            "invite",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    // A community keeps its lead, from the command line too.
+    let o = weft(&dir, &["community", "set-role", "circle", "ann", "member"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("last lead"), "{}", text(&o).1);
+    let o = weft(
+        &dir,
+        &[
+            "community",
+            "create",
+            "x",
+            "--title",
+            "X",
+            "--join",
+            "secret",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("open, approval, invite"),
+        "{}",
+        text(&o).1
+    );
+
+    let url = format!("sqlite://{}", dir.join("data").join("weft.db").display());
+    let mut conn = weft_db::establish(&url).unwrap();
+    let circle = weft_db::actors::local_by_username(&mut conn, "circle")
+        .unwrap()
+        .unwrap();
+    let details = weft_db::actors::community(&mut conn, circle.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.join_policy, "invite");
+    assert!(circle.manually_approves_followers);
+    assert!(
+        weft_db::actors::local_by_username(&mut conn, "x")
+            .unwrap()
+            .is_none()
+    );
+}

@@ -18,6 +18,9 @@ pub async fn follow(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     let follow: Follow = activity.parse_as().map_err(FedError::bad_request)?;
     let target = local_actor(ctx, &follow.object).await?;
     let (urls, follower, target2) = (ctx.urls.clone(), actor.clone(), target.clone());
+    // The service decides by the community's join policy (membership::receive_follow):
+    // Accept, a request that waits, or Reject(Follow). (Hook for the lifecycle: a Follow
+    // of a *proposed* community counting as interest belongs in this closure.)
     if once(ctx, activity, move |c| {
         weft_core::following::receive_follow(c, &urls, &follower, &target2, &follow)
     })
@@ -47,9 +50,9 @@ pub async fn undo(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Ou
         return Err(FedError::forbidden("an actor may only undo its own follow"));
     }
     let target = local_actor(ctx, &undo.object.object).await?;
-    let (follower, target2) = (actor.clone(), target.clone());
+    let (urls, follower, target2) = (ctx.urls.clone(), actor.clone(), target.clone());
     if once(ctx, activity, move |c| {
-        weft_core::following::receive_undo_follow(c, &follower, &target2)
+        weft_core::following::receive_undo_follow(c, &urls, &follower, &target2)
     })
     .await?
     .is_none()

@@ -5,6 +5,7 @@ pub mod batch;
 mod content;
 mod events;
 mod following;
+mod members;
 pub mod verify;
 
 use crate::{Ctx, FedError};
@@ -114,6 +115,7 @@ where
 async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedError> {
     let verify::Verified { actor, activity } = verified;
     match activity.kind.as_str() {
+        _ if members::is_role_change(&activity) => members::receive(ctx, &actor, &activity).await,
         "Follow" => following::follow(ctx, &actor, &activity).await,
         "Undo" => following::undo(ctx, &actor, &activity).await,
         "Accept" | "Reject" if events::answers_join(ctx, &activity).await? => {
