@@ -55,9 +55,14 @@ enum Action {
     ReviewRegistrations,
     SetRegistrationPolicy,
     InviteToInstance,
+    SeeMembers,
+    ChangeRole,
+    SetJoinPolicy,
+    AnswerJoinRequest,
+    InviteToCommunity,
 }
 
-const ACTIONS: [(Action, &str); 14] = [
+const ACTIONS: [(Action, &str); 19] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -81,6 +86,17 @@ const ACTIONS: [(Action, &str); 14] = [
         "set the instance's registration policy",
     ),
     (Action::InviteToInstance, "invite someone to register"),
+    (Action::SeeMembers, "see the members list"),
+    (Action::ChangeRole, "change a member's role"),
+    (Action::SetJoinPolicy, "set the join policy"),
+    (
+        Action::AnswerJoinRequest,
+        "accept a request to join (a community that approves members)",
+    ),
+    (
+        Action::InviteToCommunity,
+        "invite someone into the community",
+    ),
 ];
 
 /// What one actor got when trying one action.
@@ -138,13 +154,37 @@ impl World {
         people.push((Who::Lead, lead));
         people.push((Who::Admin, a.admin("root")));
         let author = a.user("mia");
+        a.user("tom");
+        let lead_token = people
+            .iter()
+            .find(|(w, _)| *w == Who::Lead)
+            .unwrap()
+            .1
+            .token
+            .clone();
+        a.community(
+            "club",
+            &people.iter().find(|(w, _)| *w == Who::Lead).unwrap().1,
+            false,
+        );
+        let (status, body) = call_api(
+            &a.base,
+            Method::PUT,
+            "/api/v1/communities/club/join-policy",
+            Some(&lead_token),
+            None,
+            Some(json!({"policy": "approval"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
         for (name, role) in [
             ("mo", "member"),
             ("wes", "weaver"),
             ("fay", "facilitator"),
             ("mia", "member"),
+            ("tom", "member"),
         ] {
-            for community in ["cop", "leads"] {
+            for community in ["cop", "leads", "club"] {
                 a.db.write_blocking(|c| weft_core::accounts::set_role(c, community, name, role))
                     .unwrap();
             }
@@ -261,7 +301,76 @@ impl World {
                 )
                 .await
             }
+            Action::SeeMembers => {
+                call(Method::GET, "/api/v1/communities/cop/members".into(), None).await
+            }
+            Action::ChangeRole => {
+                let body = json!({"role": "weaver"});
+                call(
+                    Method::PUT,
+                    "/api/v1/communities/cop/members/tom".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::SetJoinPolicy => {
+                let body = json!({"policy": "open"});
+                call(
+                    Method::PUT,
+                    "/api/v1/communities/cop/join-policy".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::AnswerJoinRequest => {
+                let id = self.join_request().await;
+                let path = format!("/api/v1/communities/club/requests/{id}/accept");
+                call(Method::POST, path, None).await
+            }
+            Action::InviteToCommunity => {
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/invitations".into(),
+                    Some(json!({})),
+                )
+                .await
+            }
         }
+    }
+
+    /// A new person's request to join `club` (which approves members): its id.
+    async fn join_request(&self) -> i64 {
+        let applicant = self.a.user(&format!("applicant{}", rand::random::<u32>()));
+        let (status, body) = call_api(
+            &self.a.base,
+            Method::POST,
+            "/api/v1/communities/club/join",
+            Some(&applicant.token),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (200, Some("pending")),
+            "{body}"
+        );
+        let lead = self.client(Who::Lead).unwrap();
+        let (_, list) = call_api(
+            &self.a.base,
+            Method::GET,
+            "/api/v1/communities/club/requests",
+            Some(&lead.token),
+            None,
+            None,
+        )
+        .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["actor"]["id"] == applicant.actor.id)
+            .and_then(|r| r["id"].as_i64())
+            .expect("the request is listed")
     }
 
     async fn change(&self, action: Action, id: i64, token: Option<&str>) -> Cell {
@@ -339,7 +448,12 @@ impl World {
             Action::SeeAttendees
             | Action::ReviewRegistrations
             | Action::SetRegistrationPolicy
-            | Action::InviteToInstance => Cell::NotApplicable,
+            | Action::InviteToInstance
+            | Action::SeeMembers
+            | Action::ChangeRole
+            | Action::SetJoinPolicy
+            | Action::AnswerJoinRequest
+            | Action::InviteToCommunity => Cell::NotApplicable,
         }
     }
 
