@@ -15,7 +15,7 @@ pub struct Recorded {
     pub b: Instance,
     /// Every activity either instance queued, oldest first (A's, then B's).
     pub sent: Vec<Value>,
-    /// Documents A serves, by the name docs/federation.md gives them.
+    /// Documents A serves, by the name docs/federation/ gives them.
     pub served: BTreeMap<String, Value>,
 }
 

@@ -1,4 +1,4 @@
-//! `docs/federation.md` states every object and activity Weft sends and accepts. This test
+//! `docs/federation/` states every object and activity Weft sends and accepts. This test
 //! runs a small federation (two instances, see `weft_tests::scenario`), collects what
 //! Weft really sent and served, and checks the documentation against it:
 //! - every shape of every activity Weft sent is documented, and every documented "sends"
@@ -25,8 +25,18 @@ struct Example {
 }
 
 fn examples() -> Vec<Example> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/federation.md");
-    let text = std::fs::read_to_string(path).expect("docs/federation.md");
+    // Every page of docs/federation/, in name order.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/federation");
+    let mut pages: Vec<_> = std::fs::read_dir(dir)
+        .expect("docs/federation/")
+        .map(|e| e.expect("a page").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    let text: String = pages
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("a page") + "\n")
+        .collect();
     let mut out = vec![];
     let mut pending: Option<(String, String)> = None;
     let mut lines = text.lines();
@@ -308,7 +318,7 @@ async fn check_docs(backend: Backend) {
     }
     assert!(
         problems.is_empty(),
-        "docs/federation.md disagrees with the wire:\n{}",
+        "docs/federation/ disagrees with the wire:\n{}",
         problems.join("\n")
     );
 }

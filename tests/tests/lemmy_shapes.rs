@@ -26,7 +26,7 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         // 400, which costs nothing (its user's post was not taken either way).
         "Reject(Create(link))" => Some("a refusal is read by Weft; Lemmy ignores it"),
         // Lemmy 0.19 has no `Reject` of a follow either: its user's follow of an invite
-        // community stays pending there (docs/federation.md, Known gaps).
+        // community stays pending there (docs/federation/gaps.md).
         "Reject(Follow(link))" => Some("a refused Follow is read by Weft; Lemmy 0.19 ignores it"),
         _ => None,
     }

@@ -1,5 +1,5 @@
 //! Which form of a community's activity each kind of fediverse software reads: the one
-//! place that list is kept (described in `docs/federation.md`, "One request per peer").
+//! place that list is kept (described in `docs/federation/README.md`, "One request per peer").
 //!
 //! A group (FEP-1b12) passes on what happens in it as an `Announce` of the activity
 //! (`Announce(Create(Page))`, `Announce(Update(…))`, `Announce(Delete(…))`). Group-aware

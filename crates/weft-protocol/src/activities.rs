@@ -1,6 +1,6 @@
 //! Activities. One generic shape, `Activity<O>`, with the object type chosen per verb:
 //! `Activity<Value>` is the envelope every incoming activity is first read as; typed
-//! aliases describe what Weft sends (see `docs/federation.md`).
+//! aliases describe what Weft sends (see `docs/federation/`).
 
 use crate::addressing::Addressing;
 use crate::object::PostObject;
