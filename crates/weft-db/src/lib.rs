@@ -8,6 +8,7 @@ pub mod schema;
 
 pub mod accounts;
 pub mod actors;
+pub mod communities;
 pub mod events;
 pub mod follows;
 pub mod instances;

@@ -2,7 +2,7 @@
 //! (the instance actor). One struct serves all: what Weft writes, and what it accepts
 //! from Mastodon, Lemmy, Mobilizon and others (unknown fields are ignored).
 
-use crate::object::Source;
+use crate::object::{Source, Tag, lenient_list};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -52,6 +52,82 @@ pub struct ActorJson {
     pub published: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Url>,
+    /// On a community: its tags as `Hashtag`s (Mastodon shows them on the profile).
+    #[serde(
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tag: Vec<Tag>,
+    /// On a Weft community: the rest of its profile, in `weft:` extension terms.
+    #[serde(flatten)]
+    pub profile: GroupProfile,
+}
+
+/// A Weft community's profile beyond `name`, `summary` and `tag` (see
+/// `docs/federation.md`, "The community profile"). Every field is optional: other
+/// servers' Groups have none of them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupProfile {
+    /// `weft:language`: a BCP 47 tag (`en`, `en-GB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// `weft:termsOfReference`: purpose and how the community works (HTML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_of_reference: Option<String>,
+    /// `weft:termsOfReferenceSource`: the markdown it was written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_of_reference_source: Option<Source>,
+    /// `weft:meetingRhythm`: in words ("monthly, first Tuesday").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_rhythm: Option<String>,
+    /// `weft:meetingMode`: `online`, `face-to-face` or `hybrid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_mode: Option<String>,
+    /// `weft:objectives`: what the community means to harvest, with progress.
+    #[serde(
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub objectives: Vec<ObjectiveJson>,
+    /// `weft:lifecycle`: `proposal`, `active` or `archived`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    /// `weft:parent`: the community this one is a sub-community of.
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent: Option<Url>,
+    /// `weft:children`: its sub-communities.
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::one_or_many_ids",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub children: Vec<String>,
+}
+
+/// One entry of `weft:objectives`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectiveJson {
+    /// `seminar`, `blog`, `newsletter`, `policy-influence`, `funding-bid`, `project` or
+    /// `other`.
+    #[serde(default)]
+    pub kind: String,
+    pub name: String,
+    /// `planned`, `in-progress` or `done`.
+    #[serde(default)]
+    pub status: String,
+    /// `YYYY-MM` or `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ActorJson {
