@@ -27,6 +27,7 @@ pub fn router() -> Router {
         .route("/api/v1/communities/{handle}/feed", get(feed))
         .merge(crate::events::router())
         .merge(crate::accounts::router())
+        .merge(crate::communities::router())
 }
 
 async fn me(Member(me): Member) -> Json<ActorView> {

@@ -3,6 +3,7 @@
 //! in a request are resolved through `weft-federation` first.
 
 mod accounts;
+pub mod communities;
 mod error;
 mod events;
 mod handlers;
