@@ -357,10 +357,23 @@ pub(crate) async fn receive_group_update(
         return Err(FedError::forbidden("an actor may only update itself"));
     }
     <DbActor as Object>::verify(&json, id, ctx).await?;
-    let stored = <DbActor as Object>::from_json(json, ctx).await?;
-    ctx.keys.remember(&stored.row);
+    let domain = host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
+    let row = weft_core::wire::actor_from_json(&json, &domain);
+    let stored = crate::inbox::once(ctx, activity, move |c| {
+        let stored = weft_db::actors::upsert(c, &row)?;
+        weft_core::communities::store_remote(c, &stored, &json)?;
+        Ok(stored)
+    })
+    .await?;
+    let Some(stored) = stored else {
+        return Ok(crate::inbox::Outcome::Ignored(format!(
+            "{} was received before",
+            activity.id
+        )));
+    };
+    ctx.keys.remember(&stored);
     Ok(crate::inbox::Outcome::Done(format!(
         "stored the profile of {}",
-        stored.row.ap_id
+        stored.ap_id
     )))
 }
