@@ -109,15 +109,15 @@ async fn profile_edit_reaches_b(backend: Backend) {
 
     // The Group document carries the profile, in terms Mastodon and Lemmy ignore safely.
     let (_, group) = get_activity_json(&format!("{}/c/cop", a.base)).await;
-    assert_eq!(group["meetingMode"], "hybrid");
-    assert_eq!(group["language"], "en-GB");
-    assert_eq!(group["lifecycle"], "active");
+    assert_eq!(group["weft:meetingMode"], "hybrid");
+    assert_eq!(group["weft:language"], "en-GB");
+    assert_eq!(group["weft:lifecycle"], "active");
     assert!(group["summary"].as_str().unwrap().contains("<strong>schools and clinics</strong>"));
-    assert!(group["termsOfReference"].as_str().unwrap().contains("<h2>Purpose</h2>"));
+    assert!(group["weft:termsOfReference"].as_str().unwrap().contains("<h2>Purpose</h2>"));
     assert_eq!(group["tag"][0], json!({"type": "Hashtag", "name": "#care"}));
-    assert_eq!(group["objectives"][1]["doneOn"], "2026-11-30");
+    assert_eq!(group["weft:objectives"][1]["weft:doneOn"], "2026-11-30");
     let doc: weft_protocol::ActorJson = serde_json::from_value(group.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&doc).unwrap()["objectives"], group["objectives"]);
+    assert_eq!(serde_json::to_value(&doc).unwrap()["weft:objectives"], group["weft:objectives"]);
 
     // Each edit went to B as Update(Group), signed by the community; B stores the last.
     let updates = group_updates(&a);
@@ -175,9 +175,9 @@ async fn sub_communities(a: &Instance, lead: &Member) {
     let (_, parent) = profile(a, "cyp").await;
     assert_eq!(parent["children"][0]["community"]["username"], "cwp");
     let (_, group) = get_activity_json(&format!("{}/c/cwp", a.base)).await;
-    assert_eq!(group["parent"], format!("{}/c/cyp", a.base));
+    assert_eq!(group["weft:parent"], format!("{}/c/cyp", a.base));
     let (_, group) = get_activity_json(&format!("{}/c/cyp", a.base)).await;
-    assert_eq!(group["children"], json!([format!("{}/c/cwp", a.base)]));
+    assert_eq!(group["weft:children"], json!([format!("{}/c/cwp", a.base)]));
 
     let (status, body) = lead
         .raw(Method::PATCH, "/api/v1/communities/cyp", Some(json!({"parent": "cwp"})))

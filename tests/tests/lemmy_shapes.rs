@@ -25,6 +25,10 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         // A refusal goes to the author's own server; Lemmy has no type for it and answers
         // 400, which costs nothing (its user's post was not taken either way).
         "Reject(Create(link))" => Some("a refusal is read by Weft; Lemmy ignores it"),
+        // A community's own `Update(Group)` is for Weft (its profile) and microblog servers
+        // (which refresh the actor); Lemmy takes a Group update only from a moderator and
+        // refreshes its copy of a remote Group by fetching it.
+        "Update(Group)" => Some("Lemmy refreshes a Group by fetching it"),
         _ => None,
     }
 }

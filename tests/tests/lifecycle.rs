@@ -113,7 +113,7 @@ async fn proposal_to_archive(backend: Backend) {
     assert_eq!(status, 409, "the name is taken: {again}");
     let (_, group) = get_activity_json(&format!("{}/c/schools", a.base)).await;
     assert_eq!(group["type"], "Group");
-    assert_eq!(group["lifecycle"], "proposal");
+    assert_eq!(group["weft:lifecycle"], "proposal");
 
     // A proposal takes no posts.
     let schools = a.handle("schools");
@@ -169,7 +169,7 @@ async fn proposal_to_archive(backend: Backend) {
     );
     let update = outbox_bodies(&a)
         .into_iter()
-        .rfind(|x| x["type"] == "Update" && x["object"]["lifecycle"] == "active")
+        .rfind(|x| x["type"] == "Update" && x["object"]["weft:lifecycle"] == "active")
         .expect("an Update(Group) saying active");
     assert_eq!(update["actor"], format!("{}/c/schools", a.base));
     for (instance, name) in [(&b, "B"), (&c, "C")] {

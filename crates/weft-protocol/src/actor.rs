@@ -68,22 +68,26 @@ pub struct ActorJson {
 /// `docs/federation.md`, "The community profile"). Every field is optional: other
 /// servers' Groups have none of them.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
 pub struct GroupProfile {
     /// `weft:language`: a BCP 47 tag (`en`, `en-GB`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:language")]
     pub language: Option<String>,
     /// `weft:termsOfReference`: purpose and how the community works (HTML).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:termsOfReference")]
     pub terms_of_reference: Option<String>,
     /// `weft:termsOfReferenceSource`: the markdown it was written in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:termsOfReferenceSource")]
     pub terms_of_reference_source: Option<Source>,
     /// `weft:meetingRhythm`: in words ("monthly, first Tuesday").
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:meetingRhythm")]
     pub meeting_rhythm: Option<String>,
     /// `weft:meetingMode`: `online`, `face-to-face` or `hybrid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:meetingMode")]
     pub meeting_mode: Option<String>,
     /// `weft:objectives`: what the community means to harvest, with progress.
     #[serde(
@@ -91,9 +95,11 @@ pub struct GroupProfile {
         deserialize_with = "lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
+    #[serde(rename = "weft:objectives")]
     pub objectives: Vec<ObjectiveJson>,
     /// `weft:lifecycle`: `proposal`, `active` or `archived`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:lifecycle")]
     pub lifecycle: Option<String>,
     /// `weft:parent`: the community this one is a sub-community of.
     #[serde(
@@ -101,6 +107,7 @@ pub struct GroupProfile {
         deserialize_with = "crate::addressing::first_url",
         skip_serializing_if = "Option::is_none"
     )]
+    #[serde(rename = "weft:parent")]
     pub parent: Option<Url>,
     /// `weft:children`: its sub-communities.
     #[serde(
@@ -108,25 +115,32 @@ pub struct GroupProfile {
         deserialize_with = "crate::addressing::one_or_many_ids",
         skip_serializing_if = "Vec::is_empty"
     )]
+    #[serde(rename = "weft:children")]
     pub children: Vec<String>,
+}
+
+fn objective() -> String {
+    "weft:Objective".into()
 }
 
 /// One entry of `weft:objectives`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
 pub struct ObjectiveJson {
+    /// `weft:Objective`.
+    #[serde(rename = "type", default = "objective")]
+    pub object_type: String,
     /// `seminar`, `blog`, `newsletter`, `policy-influence`, `funding-bid`, `project` or
     /// `other`.
-    #[serde(default)]
+    #[serde(rename = "weft:kind", default)]
     pub kind: String,
     pub name: String,
     /// `planned`, `in-progress` or `done`.
-    #[serde(default)]
+    #[serde(rename = "weft:status", default)]
     pub status: String,
     /// `YYYY-MM` or `YYYY-MM-DD`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:doneOn", default, skip_serializing_if = "Option::is_none")]
     pub done_on: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:note", default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! The JSON-LD `@context` Weft puts on what it serves and sends. It names the
 //! ActivityStreams and security vocabularies (Fedify reads no keys without the latter)
-//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`, the community profile's terms). Remote contexts are never fetched.
+//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`). The community profile uses compact `weft:` IRIs
+//! (`weft:lifecycle`, …) under the `weft` prefix defined here. Remote contexts are never fetched.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -31,21 +32,7 @@ pub fn weft_context() -> Value {
             "eventStatus": "ical:status",
             "VirtualLocation": "sc:VirtualLocation",
             "votersCount": "toot:votersCount",
-            "rsvpFor": { "@type": "@id", "@id": "weft:rsvpFor" },
-            "Hashtag": "as:Hashtag",
-            "language": "weft:language",
-            "termsOfReference": "weft:termsOfReference",
-            "termsOfReferenceSource": "weft:termsOfReferenceSource",
-            "meetingRhythm": "weft:meetingRhythm",
-            "meetingMode": "weft:meetingMode",
-            "objectives": "weft:objectives",
-            "doneOn": "weft:doneOn",
-            "kind": "weft:kind",
-            "status": "weft:status",
-            "note": "weft:note",
-            "lifecycle": "weft:lifecycle",
-            "parent": { "@type": "@id", "@id": "weft:parent" },
-            "children": { "@type": "@id", "@id": "weft:children" }
+            "rsvpFor": { "@type": "@id", "@id": "weft:rsvpFor" }
         }
     ])
 }

@@ -134,6 +134,7 @@ pub fn group_into_json(urls: &Urls, p: &Profile) -> ActorJson {
 
 fn objective_into_json(o: &ObjectiveRow) -> ObjectiveJson {
     ObjectiveJson {
+        object_type: "weft:Objective".into(),
         kind: o.kind.clone(),
         name: o.title.clone(),
         status: o.status.clone(),
