@@ -95,29 +95,51 @@ async fn profile_edit_reaches_b(backend: Backend) {
         .raw(
             Method::POST,
             "/api/v1/communities/cop/objectives",
-            Some(json!({"kind": "funding-bid", "title": "A joint funding bid",
-                         "status": "in-progress", "note": "with two universities"})),
+            Some(
+                json!({"kind": "funding-bid", "title": "A joint funding bid",
+                         "status": "in-progress", "note": "with two universities"}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{bid}");
     let path = format!("/api/v1/communities/cop/objectives/{}", bid["id"]);
     let (status, bid) = lead
-        .raw(Method::PATCH, &path, Some(json!({"status": "done", "done_on": "2026-11-30"})))
+        .raw(
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "done", "done_on": "2026-11-30"})),
+        )
         .await;
     assert_eq!(status, 200, "{bid}");
-    assert_eq!(bid["title"], "A joint funding bid", "PATCH keeps what it does not name");
+    assert_eq!(
+        bid["title"], "A joint funding bid",
+        "PATCH keeps what it does not name"
+    );
 
     // The Group document carries the profile, in terms Mastodon and Lemmy ignore safely.
     let (_, group) = get_activity_json(&format!("{}/c/cop", a.base)).await;
     assert_eq!(group["weft:meetingMode"], "hybrid");
     assert_eq!(group["weft:language"], "en-GB");
     assert_eq!(group["weft:lifecycle"], "active");
-    assert!(group["summary"].as_str().unwrap().contains("<strong>schools and clinics</strong>"));
-    assert!(group["weft:termsOfReference"].as_str().unwrap().contains("<h2>Purpose</h2>"));
+    assert!(
+        group["summary"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>schools and clinics</strong>")
+    );
+    assert!(
+        group["weft:termsOfReference"]
+            .as_str()
+            .unwrap()
+            .contains("<h2>Purpose</h2>")
+    );
     assert_eq!(group["tag"][0], json!({"type": "Hashtag", "name": "#care"}));
     assert_eq!(group["weft:objectives"][1]["weft:doneOn"], "2026-11-30");
     let doc: weft_protocol::ActorJson = serde_json::from_value(group.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&doc).unwrap()["weft:objectives"], group["weft:objectives"]);
+    assert_eq!(
+        serde_json::to_value(&doc).unwrap()["weft:objectives"],
+        group["weft:objectives"]
+    );
 
     // Each edit went to B as Update(Group), signed by the community; B stores the last.
     let updates = group_updates(&a);
@@ -136,8 +158,18 @@ async fn profile_edit_reaches_b(backend: Backend) {
     assert_eq!(on_b["language"], "en-GB");
     assert_eq!(on_b["tags"], json!(["care", "trauma"]));
     assert_eq!(on_b["lifecycle"], "active");
-    assert!(on_b["terms_of_reference"].as_str().unwrap().contains("<h2>Purpose</h2>"));
-    assert!(on_b["about"].as_str().unwrap().contains("schools and clinics"));
+    assert!(
+        on_b["terms_of_reference"]
+            .as_str()
+            .unwrap()
+            .contains("<h2>Purpose</h2>")
+    );
+    assert!(
+        on_b["about"]
+            .as_str()
+            .unwrap()
+            .contains("schools and clinics")
+    );
     let objectives = on_b["objectives"].as_array().unwrap();
     assert_eq!(objectives.len(), 2);
     assert_eq!(objectives[0]["title"], "One seminar a year");
@@ -148,12 +180,21 @@ async fn profile_edit_reaches_b(backend: Backend) {
     // A removed objective is gone on B too.
     let (status, _) = lead.raw(Method::DELETE, &path, None).await;
     assert_eq!(status, 204);
-    let last = group_updates(&a).last().unwrap()["id"].as_str().unwrap().to_string();
+    let last = group_updates(&a).last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     eventually("B to receive the removal", WAIT, || async {
         received(&b).contains(&last).then_some(())
     })
     .await;
-    assert_eq!(profile(&b, &cop).await.1["objectives"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        profile(&b, &cop).await.1["objectives"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     sub_communities(&a, &lead).await;
     bad_input_changes_nothing(&a, &lead).await;
@@ -168,7 +209,11 @@ async fn sub_communities(a: &Instance, lead: &Member) {
     a.community("elsewhere", &other, false);
 
     let (status, child) = lead
-        .raw(Method::PATCH, "/api/v1/communities/cwp", Some(json!({"parent": "cyp"})))
+        .raw(
+            Method::PATCH,
+            "/api/v1/communities/cwp",
+            Some(json!({"parent": "cyp"})),
+        )
         .await;
     assert_eq!(status, 200, "{child}");
     assert_eq!(child["parent"]["username"], "cyp");
@@ -180,22 +225,36 @@ async fn sub_communities(a: &Instance, lead: &Member) {
     assert_eq!(group["weft:children"], json!([format!("{}/c/cwp", a.base)]));
 
     let (status, body) = lead
-        .raw(Method::PATCH, "/api/v1/communities/cyp", Some(json!({"parent": "cwp"})))
+        .raw(
+            Method::PATCH,
+            "/api/v1/communities/cyp",
+            Some(json!({"parent": "cwp"})),
+        )
         .await;
     assert_eq!(status, 409, "a cycle: {body}");
     let (status, body) = lead
-        .raw(Method::PATCH, "/api/v1/communities/cwp", Some(json!({"parent": "elsewhere"})))
+        .raw(
+            Method::PATCH,
+            "/api/v1/communities/cwp",
+            Some(json!({"parent": "elsewhere"})),
+        )
         .await;
     assert_eq!(status, 403, "not a lead of the new parent: {body}");
     assert_eq!(profile(a, "cwp").await.1["parent"]["username"], "cyp");
 
-    let (status, body) = lead.raw(Method::POST, "/api/v1/communities/cyp/archive", None).await;
+    let (status, body) = lead
+        .raw(Method::POST, "/api/v1/communities/cyp/archive", None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("cwp"), "{body}");
     assert_eq!(profile(a, "cyp").await.1["lifecycle"], "active");
-    let (status, _) = lead.raw(Method::POST, "/api/v1/communities/cwp/archive", None).await;
+    let (status, _) = lead
+        .raw(Method::POST, "/api/v1/communities/cwp/archive", None)
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = lead.raw(Method::POST, "/api/v1/communities/cyp/archive", None).await;
+    let (status, body) = lead
+        .raw(Method::POST, "/api/v1/communities/cyp/archive", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["children"][0]["lifecycle"], "archived");
 }
@@ -206,23 +265,142 @@ async fn bad_input_changes_nothing(a: &Instance, lead: &Member) {
     let long = |n: usize| "x".repeat(n);
     let many_tags: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     let cases: Vec<(&str, &Member, Method, &str, Value, u16)> = vec![
-        ("domain over 5,000", lead, Method::PATCH, "", json!({"about": long(5001)}), 400),
-        ("terms over 20,000", lead, Method::PATCH, "", json!({"terms_of_reference": long(20_001)}), 400),
-        ("21 tags", lead, Method::PATCH, "", json!({"tags": many_tags}), 400),
-        ("a 51-character tag", lead, Method::PATCH, "", json!({"tags": [long(51)]}), 400),
-        ("a tag with spaces", lead, Method::PATCH, "", json!({"tags": ["two words"]}), 400),
-        ("not a language", lead, Method::PATCH, "", json!({"language": "english"}), 400),
-        ("not a mode", lead, Method::PATCH, "", json!({"meeting_mode": "zoom"}), 400),
-        ("an empty title", lead, Method::PATCH, "", json!({"title": "  "}), 400),
-        ("an unknown field", lead, Method::PATCH, "", json!({"lifecycle": "archived"}), 400),
-        ("valid, with one bad field", lead, Method::PATCH, "", json!({"about": "fine", "language": "x"}), 400),
-        ("a non-lead", &stranger, Method::PATCH, "", json!({"about": "mine now"}), 403),
-        ("an unknown kind", lead, Method::POST, "/objectives", json!({"kind": "party", "title": "t"}), 400),
-        ("a bad date", lead, Method::POST, "/objectives", json!({"title": "t", "status": "done", "done_on": "2026-13"}), 400),
-        ("a date but not done", lead, Method::POST, "/objectives", json!({"title": "t", "done_on": "2026-05"}), 400),
-        ("a non-lead's objective", &stranger, Method::POST, "/objectives", json!({"title": "t"}), 403),
-        ("another community's objective", lead, Method::DELETE, "/objectives/999999", Value::Null, 404),
-        ("a non-admin reopening", lead, Method::POST, "/reopen", Value::Null, 403),
+        (
+            "domain over 5,000",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"about": long(5001)}),
+            400,
+        ),
+        (
+            "terms over 20,000",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"terms_of_reference": long(20_001)}),
+            400,
+        ),
+        (
+            "21 tags",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"tags": many_tags}),
+            400,
+        ),
+        (
+            "a 51-character tag",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"tags": [long(51)]}),
+            400,
+        ),
+        (
+            "a tag with spaces",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"tags": ["two words"]}),
+            400,
+        ),
+        (
+            "not a language",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"language": "english"}),
+            400,
+        ),
+        (
+            "not a mode",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"meeting_mode": "zoom"}),
+            400,
+        ),
+        (
+            "an empty title",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"title": "  "}),
+            400,
+        ),
+        (
+            "an unknown field",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"lifecycle": "archived"}),
+            400,
+        ),
+        (
+            "valid, with one bad field",
+            lead,
+            Method::PATCH,
+            "",
+            json!({"about": "fine", "language": "x"}),
+            400,
+        ),
+        (
+            "a non-lead",
+            &stranger,
+            Method::PATCH,
+            "",
+            json!({"about": "mine now"}),
+            403,
+        ),
+        (
+            "an unknown kind",
+            lead,
+            Method::POST,
+            "/objectives",
+            json!({"kind": "party", "title": "t"}),
+            400,
+        ),
+        (
+            "a bad date",
+            lead,
+            Method::POST,
+            "/objectives",
+            json!({"title": "t", "status": "done", "done_on": "2026-13"}),
+            400,
+        ),
+        (
+            "a date but not done",
+            lead,
+            Method::POST,
+            "/objectives",
+            json!({"title": "t", "done_on": "2026-05"}),
+            400,
+        ),
+        (
+            "a non-lead's objective",
+            &stranger,
+            Method::POST,
+            "/objectives",
+            json!({"title": "t"}),
+            403,
+        ),
+        (
+            "another community's objective",
+            lead,
+            Method::DELETE,
+            "/objectives/999999",
+            Value::Null,
+            404,
+        ),
+        (
+            "a non-admin reopening",
+            lead,
+            Method::POST,
+            "/reopen",
+            Value::Null,
+            403,
+        ),
     ];
     let before = profile(a, "cop").await.1;
     let sent = outbox_bodies(a).len();
@@ -239,8 +417,12 @@ async fn bad_input_changes_nothing(a: &Instance, lead: &Member) {
         assert_eq!(profile(a, "cop").await.1, before, "{what}: nothing changed");
         assert_eq!(outbox_bodies(a).len(), sent, "{what}: nothing sent");
     }
-    let (status, body) = lead.raw(Method::POST, "/api/v1/communities/cop/activate", None).await;
+    let (status, body) = lead
+        .raw(Method::POST, "/api/v1/communities/cop/activate", None)
+        .await;
     assert_eq!(status, 409, "activating an active community: {body}");
-    let (status, body) = lead.raw(Method::PATCH, "/api/v1/communities/nobody", Some(json!({}))).await;
+    let (status, body) = lead
+        .raw(Method::PATCH, "/api/v1/communities/nobody", Some(json!({})))
+        .await;
     assert_eq!(status, 404, "{body}");
 }

@@ -27,14 +27,16 @@ fn memberships(instance: &Instance, community: &str) -> Vec<(String, String)> {
     let name = community.to_string();
     let mut rows = instance
         .db
-        .read_blocking(move |c| -> Result<Vec<(String, String, String)>, weft_db::DbError> {
-            let community = weft_db::actors::local_by_username(c, &name)?.expect("community");
-            Ok(m::table
-                .inner_join(actors::table.on(actors::id.eq(m::person_id)))
-                .filter(m::community_id.eq(community.id))
-                .select((actors::username, actors::domain, m::role))
-                .load(c)?)
-        })
+        .read_blocking(
+            move |c| -> Result<Vec<(String, String, String)>, weft_db::DbError> {
+                let community = weft_db::actors::local_by_username(c, &name)?.expect("community");
+                Ok(m::table
+                    .inner_join(actors::table.on(actors::id.eq(m::person_id)))
+                    .filter(m::community_id.eq(community.id))
+                    .select((actors::username, actors::domain, m::role))
+                    .load(c)?)
+            },
+        )
         .unwrap()
         .into_iter()
         .map(|(u, d, r)| (format!("{u}@{d}"), r))
@@ -78,9 +80,18 @@ async fn proposal_to_archive(backend: Backend) {
     assert_eq!(status, 200, "{found}");
     assert_eq!(found[0]["community"]["username"], "cop");
     assert!(found[0]["score"].as_f64().unwrap() > 0.0);
-    assert!(found[0]["shared_words"].as_array().unwrap().contains(&json!("trauma")));
+    assert!(
+        found[0]["shared_words"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("trauma"))
+    );
     let (_, unrelated) = ada
-        .raw(Method::GET, "/api/v1/communities/similar?title=Beekeeping", None)
+        .raw(
+            Method::GET,
+            "/api/v1/communities/similar?title=Beekeeping",
+            None,
+        )
         .await;
     assert_eq!(unrelated, json!([]));
 
@@ -97,7 +108,9 @@ async fn proposal_to_archive(backend: Backend) {
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["similar"][0]["community"]["username"], "cop");
     assert!(refused["detail"].as_str().unwrap().contains("confirmed"));
-    let (status, _) = ada.raw(Method::GET, "/api/v1/communities/schools", None).await;
+    let (status, _) = ada
+        .raw(Method::GET, "/api/v1/communities/schools", None)
+        .await;
     assert_eq!(status, 404, "nothing was saved");
 
     let mut confirmed = proposal.clone();
@@ -108,8 +121,13 @@ async fn proposal_to_archive(backend: Backend) {
     assert_eq!(status, 201, "{proposed}");
     assert_eq!(proposed["lifecycle"], "proposal");
     assert_eq!(proposed["proposer"]["username"], "ada");
-    assert_eq!(proposed["why"], "School staff have no place to compare what works.");
-    let (status, again) = ada.raw(Method::POST, "/api/v1/proposals", Some(confirmed)).await;
+    assert_eq!(
+        proposed["why"],
+        "School staff have no place to compare what works."
+    );
+    let (status, again) = ada
+        .raw(Method::POST, "/api/v1/proposals", Some(confirmed))
+        .await;
     assert_eq!(status, 409, "the name is taken: {again}");
     let (_, group) = get_activity_json(&format!("{}/c/schools", a.base)).await;
     assert_eq!(group["type"], "Group");
@@ -130,13 +148,21 @@ async fn proposal_to_archive(backend: Backend) {
     bob.follow(&schools).await;
     carol.follow(&schools).await;
     for member in [&bob, &carol] {
-        eventually("the follow of the proposal to be accepted", WAIT, || async {
-            (member.follow(&schools).await == "accepted").then_some(())
-        })
+        eventually(
+            "the follow of the proposal to be accepted",
+            WAIT,
+            || async { (member.follow(&schools).await == "accepted").then_some(()) },
+        )
         .await;
     }
-    assert_eq!(profile(&b, &schools).await["lifecycle"], "proposal", "B's copy");
-    let (status, body) = dan.raw(Method::POST, "/api/v1/communities/schools/interest", None).await;
+    assert_eq!(
+        profile(&b, &schools).await["lifecycle"],
+        "proposal",
+        "B's copy"
+    );
+    let (status, body) = dan
+        .raw(Method::POST, "/api/v1/communities/schools/interest", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["interested"].as_array().unwrap().len(), 3, "{body}");
     let (status, body) = dan
@@ -152,10 +178,14 @@ async fn proposal_to_archive(backend: Backend) {
     assert_eq!(interested, ["bob", "carol"]);
 
     // Only a lead or an admin activates.
-    let (status, body) = dan.raw(Method::POST, "/api/v1/communities/schools/activate", None).await;
+    let (status, body) = dan
+        .raw(Method::POST, "/api/v1/communities/schools/activate", None)
+        .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(profile(&a, "schools").await["lifecycle"], "proposal");
-    let (status, active) = ada.raw(Method::POST, "/api/v1/communities/schools/activate", None).await;
+    let (status, active) = ada
+        .raw(Method::POST, "/api/v1/communities/schools/activate", None)
+        .await;
     assert_eq!(status, 200, "{active}");
     assert_eq!(active["lifecycle"], "active");
     assert_eq!(active["members"], 3);
@@ -173,23 +203,39 @@ async fn proposal_to_archive(backend: Backend) {
         .expect("an Update(Group) saying active");
     assert_eq!(update["actor"], format!("{}/c/schools", a.base));
     for (instance, name) in [(&b, "B"), (&c, "C")] {
-        eventually(&format!("{name}'s copy to show the community active"), WAIT, || async {
-            (profile(instance, &schools).await["lifecycle"] == "active").then_some(())
-        })
+        eventually(
+            &format!("{name}'s copy to show the community active"),
+            WAIT,
+            || async { (profile(instance, &schools).await["lifecycle"] == "active").then_some(()) },
+        )
         .await;
     }
 
     // Out of turn: activating an active or archived community; reopening an active one.
-    let (status, body) = ada.raw(Method::POST, "/api/v1/communities/schools/activate", None).await;
+    let (status, body) = ada
+        .raw(Method::POST, "/api/v1/communities/schools/activate", None)
+        .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = admin.raw(Method::POST, "/api/v1/communities/schools/reopen", None).await;
+    let (status, body) = admin
+        .raw(Method::POST, "/api/v1/communities/schools/reopen", None)
+        .await;
     assert_eq!(status, 409, "{body}");
-    let (status, body) = ada.raw(Method::POST, "/api/v1/communities/schools/archive", None).await;
+    let (status, body) = ada
+        .raw(Method::POST, "/api/v1/communities/schools/archive", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     let sent = outbox_bodies(&a).len();
-    for (who, action, expected) in [(&ada, "activate", 409), (&ada, "archive", 409), (&ada, "reopen", 403)] {
+    for (who, action, expected) in [
+        (&ada, "activate", 409),
+        (&ada, "archive", 409),
+        (&ada, "reopen", 403),
+    ] {
         let (status, body) = who
-            .raw(Method::POST, &format!("/api/v1/communities/schools/{action}"), None)
+            .raw(
+                Method::POST,
+                &format!("/api/v1/communities/schools/{action}"),
+                None,
+            )
             .await;
         assert_eq!(status, expected, "{action} an archived community: {body}");
         assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
@@ -200,7 +246,9 @@ async fn proposal_to_archive(backend: Backend) {
         (profile(&b, &schools).await["lifecycle"] == "archived").then_some(())
     })
     .await;
-    let (status, body) = admin.raw(Method::POST, "/api/v1/communities/schools/reopen", None).await;
+    let (status, body) = admin
+        .raw(Method::POST, "/api/v1/communities/schools/reopen", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["lifecycle"], "active");
     assert_eq!(body["members"], 3, "reopening keeps the members");
@@ -219,7 +267,11 @@ async fn proposal_to_archive(backend: Backend) {
         assert!(status == 400 || status == 403, "{name}: {status} {problem}");
         assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
         let (status, _) = dan
-            .raw(Method::GET, &format!("/api/v1/communities/{}", name.to_lowercase()), None)
+            .raw(
+                Method::GET,
+                &format!("/api/v1/communities/{}", name.to_lowercase()),
+                None,
+            )
             .await;
         assert!(status == 404 || status == 400, "{name} was not saved");
     }

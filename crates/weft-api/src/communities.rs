@@ -23,11 +23,11 @@ pub fn router() -> Router {
     Router::new()
         .route("/api/v1/communities/similar", get(similar_to))
         .route("/api/v1/proposals", post(propose))
+        .route("/api/v1/communities/{handle}", get(show).patch(edit))
         .route(
-            "/api/v1/communities/{handle}",
-            get(show).patch(edit),
+            "/api/v1/communities/{handle}/objectives",
+            post(add_objective),
         )
-        .route("/api/v1/communities/{handle}/objectives", post(add_objective))
         .route(
             "/api/v1/communities/{handle}/objectives/{id}",
             patch(edit_objective).delete(remove_objective),
@@ -56,7 +56,9 @@ async fn local_community(ctx: &Ctx, handle: &str) -> Result<ActorRow, ApiError> 
         Some(_) => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                format!("{handle} is not a community of this instance: it is changed where it lives"),
+                format!(
+                    "{handle} is not a community of this instance: it is changed where it lives"
+                ),
             ));
         }
         None => handle.to_string(),
@@ -328,8 +330,12 @@ async fn transition(
     ctx: Ctx,
     me: ActorRow,
     handle: String,
-    service: fn(&mut weft_db::AnyConnection, &weft_core::Urls, &ActorRow, &ActorRow)
-        -> weft_core::CoreResult<Profile>,
+    service: fn(
+        &mut weft_db::AnyConnection,
+        &weft_core::Urls,
+        &ActorRow,
+        &ActorRow,
+    ) -> weft_core::CoreResult<Profile>,
 ) -> Result<Json<ProfileView>, ApiError> {
     let community = local_community(&ctx, &handle).await?;
     let urls = ctx.urls.clone();
@@ -342,23 +348,49 @@ async fn transition(
     Ok(Json(ProfileView::from_profile(&p)))
 }
 
-async fn interest(ctx: Ctx, Member(me): Member, Path(h): Path<String>) -> Result<Json<ProfileView>, ApiError> {
-    transition(ctx, me, h, |c, _, me, community| lifecycle::express_interest(c, me, community)).await
+async fn interest(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(h): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
+    transition(ctx, me, h, |c, _, me, community| {
+        lifecycle::express_interest(c, me, community)
+    })
+    .await
 }
 
-async fn withdraw(ctx: Ctx, Member(me): Member, Path(h): Path<String>) -> Result<Json<ProfileView>, ApiError> {
-    transition(ctx, me, h, |c, _, me, community| lifecycle::withdraw_interest(c, me, community)).await
+async fn withdraw(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(h): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
+    transition(ctx, me, h, |c, _, me, community| {
+        lifecycle::withdraw_interest(c, me, community)
+    })
+    .await
 }
 
-async fn activate(ctx: Ctx, Member(me): Member, Path(h): Path<String>) -> Result<Json<ProfileView>, ApiError> {
+async fn activate(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(h): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
     transition(ctx, me, h, lifecycle::activate).await
 }
 
-async fn archive(ctx: Ctx, Member(me): Member, Path(h): Path<String>) -> Result<Json<ProfileView>, ApiError> {
+async fn archive(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(h): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
     transition(ctx, me, h, lifecycle::archive).await
 }
 
-async fn reopen(ctx: Ctx, Member(me): Member, Path(h): Path<String>) -> Result<Json<ProfileView>, ApiError> {
+async fn reopen(
+    ctx: Ctx,
+    Member(me): Member,
+    Path(h): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
     transition(ctx, me, h, lifecycle::reopen).await
 }
 

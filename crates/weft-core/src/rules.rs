@@ -168,16 +168,16 @@ fn local_community_only(community: &ActorRow) -> CoreResult<()> {
 /// Why a community in this state takes no new posts or events, if it takes none: a
 /// proposal has no members yet, an archived community is read-only.
 pub fn lifecycle_refuses_posts(community: &ActorRow, lifecycle: &str) -> Option<CoreError> {
-    match lifecycle {
-        "archived" => Some(CoreError::Forbidden(format!(
+    match Lifecycle::parse(lifecycle).ok()? {
+        Lifecycle::Archived => Some(CoreError::Forbidden(format!(
             "{} is archived and takes no new posts",
             community.username
         ))),
-        "proposal" => Some(CoreError::Forbidden(format!(
+        Lifecycle::Proposal => Some(CoreError::Forbidden(format!(
             "{} is still a proposal: it takes posts once it is activated",
             community.username
         ))),
-        _ => None,
+        Lifecycle::Active => None,
     }
 }
 

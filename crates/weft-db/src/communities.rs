@@ -209,7 +209,11 @@ pub fn add_interest(conn: &mut AnyConnection, community_id: i64, person_id: i64)
     Ok(())
 }
 
-pub fn remove_interest(conn: &mut AnyConnection, community_id: i64, person_id: i64) -> DbResult<usize> {
+pub fn remove_interest(
+    conn: &mut AnyConnection,
+    community_id: i64,
+    person_id: i64,
+) -> DbResult<usize> {
     Ok(diesel::delete(
         community_interest::table
             .filter(community_interest::community_id.eq(community_id))

@@ -357,7 +357,8 @@ pub(crate) async fn receive_group_update(
         return Err(FedError::forbidden("an actor may only update itself"));
     }
     <DbActor as Object>::verify(&json, id, ctx).await?;
-    let domain = host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
+    let domain =
+        host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
     let row = weft_core::wire::actor_from_json(&json, &domain);
     let stored = crate::inbox::once(ctx, activity, move |c| {
         let stored = weft_db::actors::upsert(c, &row)?;

@@ -138,7 +138,11 @@ pub struct ObjectiveJson {
     #[serde(rename = "weft:status", default)]
     pub status: String,
     /// `YYYY-MM` or `YYYY-MM-DD`.
-    #[serde(rename = "weft:doneOn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "weft:doneOn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub done_on: Option<String>,
     #[serde(rename = "weft:note", default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

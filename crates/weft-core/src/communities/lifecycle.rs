@@ -153,9 +153,8 @@ pub fn propose(
 }
 
 fn lifecycle_of(conn: &mut AnyConnection, community: &ActorRow) -> CoreResult<Lifecycle> {
-    let details = weft_db::actors::community(conn, community.id)?.ok_or_else(|| {
-        CoreError::NotFound(format!("no local community {}", community.username))
-    })?;
+    let details = weft_db::actors::community(conn, community.id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no local community {}", community.username)))?;
     Lifecycle::parse(&details.lifecycle)
 }
 
@@ -220,8 +219,8 @@ pub fn activate(
             )?;
         }
     }
-    if let Some(proposer) = weft_db::communities::profile(conn, community.id)?
-        .and_then(|p| p.proposer_id)
+    if let Some(proposer) =
+        weft_db::communities::profile(conn, community.id)?.and_then(|p| p.proposer_id)
     {
         weft_db::actors::set_membership(
             conn,

@@ -14,9 +14,7 @@ use crate::{CoreError, CoreResult, Urls, sanitize};
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::*;
-use weft_protocol::{
-    Activity, ActorJson, GroupProfile, ObjectiveJson, PUBLIC, Source, Tag,
-};
+use weft_protocol::{Activity, ActorJson, GroupProfile, ObjectiveJson, PUBLIC, Source, Tag};
 
 pub use lifecycle::Lifecycle;
 pub use profile::{MeetingMode, ProfileChanges};
@@ -94,7 +92,11 @@ pub fn load(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<Profile> {
 }
 
 /// The actor document of any local actor: a community's carries its profile.
-pub fn actor_json(conn: &mut AnyConnection, urls: &Urls, actor: &ActorRow) -> CoreResult<ActorJson> {
+pub fn actor_json(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    actor: &ActorRow,
+) -> CoreResult<ActorJson> {
     if actor.is_group() && actor.is_local {
         return Ok(group_into_json(urls, &load(conn, actor)?));
     }
@@ -154,9 +156,10 @@ pub fn send_update(conn: &mut AnyConnection, urls: &Urls, community: &ActorRow) 
     let id = urls.activity();
     let mut cc = vec![];
     cc.extend(community.followers_url.clone());
-    let update: Activity<ActorJson> = Activity::new("Update", id.clone(), url(&community.ap_id), json)
-        .to([PUBLIC.to_string()])
-        .cc(cc);
+    let update: Activity<ActorJson> =
+        Activity::new("Update", id.clone(), url(&community.ap_id), json)
+            .to([PUBLIC.to_string()])
+            .cc(cc);
     queue(
         conn,
         urls,
@@ -182,7 +185,11 @@ fn clip(s: &str, max: usize) -> String {
 
 /// Stores what a remote community's Group document says of its profile (on fetch, and
 /// on its `Update(Group)`): texts sanitised and clipped, unknown values dropped.
-pub fn store_remote(conn: &mut AnyConnection, actor: &ActorRow, json: &ActorJson) -> CoreResult<()> {
+pub fn store_remote(
+    conn: &mut AnyConnection,
+    actor: &ActorRow,
+    json: &ActorJson,
+) -> CoreResult<()> {
     if actor.is_local || !actor.is_group() {
         return Ok(());
     }

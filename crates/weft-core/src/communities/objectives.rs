@@ -78,7 +78,11 @@ pub fn check(
             "the note is longer than {MAX_NOTE} characters"
         )));
     }
-    let done_on = f.done_on.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    let done_on = f
+        .done_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
     if let Some(d) = done_on {
         if !check_done_on(d) {
             return Err(CoreError::Invalid(format!(
@@ -155,9 +159,7 @@ fn objective_of(
 ) -> CoreResult<ObjectiveRow> {
     weft_db::communities::objective(conn, id)?
         .filter(|o| o.community_id == community.id)
-        .ok_or_else(|| {
-            CoreError::NotFound(format!("{} has no objective {id}", community.username))
-        })
+        .ok_or_else(|| CoreError::NotFound(format!("{} has no objective {id}", community.username)))
 }
 
 /// A lead changes an objective (`fields` is the whole of it, as the API merged it).

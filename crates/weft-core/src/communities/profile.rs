@@ -79,7 +79,9 @@ pub fn normalise_tag(tag: &str) -> CoreResult<String> {
     let tag = tag.trim().trim_start_matches('#').to_lowercase();
     if tag.is_empty()
         || tag.chars().count() > MAX_TAG
-        || !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        || !tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
     {
         return Err(CoreError::Invalid(format!(
             "{tag:?} is not a tag: use 1 to {MAX_TAG} letters, digits, - or _"
@@ -110,13 +112,13 @@ pub fn normalise_tags(tags: &[String]) -> CoreResult<Vec<String>> {
 pub fn normalise_language(tag: &str) -> CoreResult<String> {
     let mut parts = tag.trim().split(['-', '_']);
     let language = parts.next().unwrap_or_default();
-    let ok_language = (2..=3).contains(&language.len())
-        && language.chars().all(|c| c.is_ascii_alphabetic());
+    let ok_language =
+        (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_alphabetic());
     let rest: Vec<&str> = parts.collect();
     let ok_rest = rest.len() <= 3
-        && rest.iter().all(|s| {
-            (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
-        });
+        && rest
+            .iter()
+            .all(|s| (2..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
     if !ok_language || !ok_rest {
         return Err(CoreError::Invalid(format!(
             "{tag:?} is not a language tag: use one like en or en-GB"
@@ -209,15 +211,16 @@ pub(crate) fn apply(
                 .unwrap_or(&details.meeting_mode),
         )?;
     }
-    let mut extra = weft_db::communities::profile(conn, community.id)?.unwrap_or(CommunityProfileRow {
-        actor_id: community.id,
-        terms_of_reference_html: String::new(),
-        meeting_rhythm: String::new(),
-        language: None,
-        why: String::new(),
-        proposer_id: None,
-        updated_at: weft_db::now(),
-    });
+    let mut extra =
+        weft_db::communities::profile(conn, community.id)?.unwrap_or(CommunityProfileRow {
+            actor_id: community.id,
+            terms_of_reference_html: String::new(),
+            meeting_rhythm: String::new(),
+            language: None,
+            why: String::new(),
+            proposer_id: None,
+            updated_at: weft_db::now(),
+        });
     if let Some(terms) = &changes.terms_of_reference {
         extra.terms_of_reference_html = sanitize::markdown_to_html(terms);
     }

@@ -36,7 +36,9 @@ pub(crate) fn check_parent(
         }
         at = weft_db::actors::community(conn, id)?.and_then(|c| c.parent_id);
     }
-    Err(CoreError::Conflict("the chain of parents is too deep".into()))
+    Err(CoreError::Conflict(
+        "the chain of parents is too deep".into(),
+    ))
 }
 
 /// Makes `child` a sub-community of the local community `parent` (`None`: top level).
