@@ -426,3 +426,131 @@ async fn bad_input_changes_nothing(a: &Instance, lead: &Member) {
         .await;
     assert_eq!(status, 404, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_group_updates_on_sqlite() {
+    hostile_group_updates(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_group_updates_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        hostile_group_updates(backend).await;
+    }
+}
+
+/// A remote community's `Update(Group)`: what it says is cleaned before it is stored
+/// (markup, unknown values, too many tags, overlong texts), and an update of another
+/// actor is refused and changes nothing.
+async fn hostile_group_updates(backend: Backend) {
+    let a = Instance::start("a", &backend);
+    let b = Instance::start("b", &backend);
+    let lead_b = b.user("lead_b");
+    let group = b.community("remote", &lead_b, false);
+    let other = b.community("other", &lead_b, false);
+    let alice = a.user("alice");
+    let handle = b.handle("remote");
+    alice.follow(&handle).await;
+    eventually("A's follow to be accepted", WAIT, || async {
+        (alice.follow(&handle).await == "accepted").then_some(())
+    })
+    .await;
+    let (_, mut doc) = get_activity_json(&group.ap_id).await;
+    let tags: Vec<Value> = (0..30)
+        .map(|i| json!({"type": "Hashtag", "name": format!("#Tag{i}")}))
+        .collect();
+    doc["tag"] = json!(tags);
+    doc["weft:termsOfReference"] = json!("<p>Hi<script>alert(1)</script></p>");
+    doc["weft:lifecycle"] = json!("exploding");
+    doc["weft:meetingMode"] = json!("telepathy");
+    doc["weft:language"] = json!("not a tag!");
+    doc["weft:meetingRhythm"] = json!("m".repeat(1000));
+    doc["weft:objectives"] = json!([
+        {"type": "weft:Objective", "name": "A seminar", "weft:kind": "seminar", "weft:status": "done", "weft:doneOn": "2026-05"},
+        {"type": "weft:Objective", "name": "Nonsense", "weft:kind": "seminar", "weft:status": "exploded"}
+    ]);
+    let signer = signer_of(&b, &group);
+    let inbox = format!("{}/inbox", a.base);
+    let update = |id: &str, object: &Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Update",
+            "id": format!("{}/activities/{id}", b.base),
+            "actor": group.ap_id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": object
+        })
+        .to_string()
+    };
+    let body = update("hostile", &doc);
+    let (status, answer) = deliver(
+        &inbox,
+        &body,
+        signed(&signer, &inbox, &body, chrono::Utc::now()),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let (_, stored) = profile(&a, &handle).await;
+    assert!(
+        !stored["terms_of_reference"]
+            .as_str()
+            .unwrap()
+            .contains("script"),
+        "{stored}"
+    );
+    assert!(
+        stored["terms_of_reference"]
+            .as_str()
+            .unwrap()
+            .contains("Hi")
+    );
+    assert_eq!(
+        stored["lifecycle"], "active",
+        "an unknown state reads as active"
+    );
+    assert_eq!(stored["meeting_mode"], "online");
+    assert_eq!(stored["language"], Value::Null);
+    assert_eq!(stored["tags"].as_array().unwrap().len(), 20);
+    assert_eq!(stored["tags"][0], "tag0", "lower-cased");
+    assert_eq!(
+        stored["meeting_rhythm"].as_str().unwrap().chars().count(),
+        200
+    );
+    let objectives = stored["objectives"].as_array().unwrap();
+    assert_eq!(
+        objectives.len(),
+        1,
+        "the one that does not check is dropped"
+    );
+    assert_eq!(objectives[0]["done_on"], "2026-05");
+
+    // The same activity again: taken once.
+    let (status, answer) = deliver(
+        &inbox,
+        &body,
+        signed(&signer, &inbox, &body, chrono::Utc::now()),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(answer["status"], "ignored", "{answer}");
+
+    // The community may not update another actor, not even one on its own instance.
+    let (_, mut other_doc) = get_activity_json(&other.ap_id).await;
+    other_doc["weft:lifecycle"] = json!("archived");
+    let body = update("forged", &other_doc);
+    let (status, answer) = deliver(
+        &inbox,
+        &body,
+        signed(&signer, &inbox, &body, chrono::Utc::now()),
+    )
+    .await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    let (status, _) = profile(&a, &b.handle("other")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        profile(&a, &b.handle("other")).await.1["lifecycle"],
+        "active"
+    );
+    assert_eq!(profile(&a, &handle).await.1, stored, "nothing changed");
+}
