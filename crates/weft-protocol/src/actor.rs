@@ -236,4 +236,45 @@ mod tests {
         };
         assert_eq!(root.username(), "h.example");
     }
+
+    #[test]
+    fn a_weft_group_profile_round_trips_and_is_read_leniently() {
+        let json = serde_json::json!({
+            "type": "Group",
+            "id": "https://a.example/c/cop",
+            "inbox": "https://a.example/c/cop/inbox",
+            "publicKey": {
+                "id": "https://a.example/c/cop#main-key",
+                "owner": "https://a.example/c/cop",
+                "publicKeyPem": "-----BEGIN PUBLIC KEY-----"
+            },
+            "tag": [{"type": "Hashtag", "name": "#care"}],
+            "weft:language": "en-GB",
+            "weft:termsOfReference": "<p>Learn from cases.</p>",
+            "weft:termsOfReferenceSource": {"content": "Learn from cases.", "mediaType": "text/markdown"},
+            "weft:meetingRhythm": "Monthly",
+            "weft:meetingMode": "hybrid",
+            "weft:objectives": [{"type": "weft:Objective", "weft:kind": "seminar", "name": "One seminar a year",
+                                 "weft:status": "done", "weft:doneOn": "2026-05"}],
+            "weft:lifecycle": "proposal",
+            "weft:parent": "https://a.example/c/cyp",
+            "weft:children": ["https://a.example/c/cwp"]
+        });
+        let actor: ActorJson = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(actor.profile.lifecycle.as_deref(), Some("proposal"));
+        assert_eq!(
+            actor.profile.objectives[0].done_on.as_deref(),
+            Some("2026-05")
+        );
+        assert_eq!(serde_json::to_value(&actor).unwrap(), json);
+        // One object or one id where a list is expected; an objective without a name
+        // is skipped, not a reason to refuse the actor.
+        let mut lenient = json;
+        lenient["weft:children"] = serde_json::json!("https://a.example/c/cwp");
+        lenient["weft:objectives"] = serde_json::json!([{"weft:kind": "blog"}, {"name": "A blog"}]);
+        let actor: ActorJson = serde_json::from_value(lenient).unwrap();
+        assert_eq!(actor.profile.children, ["https://a.example/c/cwp"]);
+        assert_eq!(actor.profile.objectives.len(), 1);
+        assert_eq!(actor.profile.objectives[0].name, "A blog");
+    }
 }
