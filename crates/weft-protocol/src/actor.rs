@@ -129,8 +129,8 @@ pub struct ObjectiveJson {
     /// `weft:Objective`.
     #[serde(rename = "type", default = "objective")]
     pub object_type: String,
-    /// `seminar`, `blog`, `newsletter`, `policy-influence`, `funding-bid`, `project` or
-    /// `other`.
+    /// `seminar`, `blog`, `newsletter`, `policy-influence`, `funding-bid`, `project`,
+    /// `network` or `other`.
     #[serde(rename = "weft:kind", default)]
     pub kind: String,
     pub name: String,

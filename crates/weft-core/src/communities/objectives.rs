@@ -1,5 +1,6 @@
 //! A community's objectives: what it means to harvest (seed 000's list: a seminar, a
-//! blog, a newsletter, policy influence, a funding bid, a project), with progress.
+//! blog, a newsletter, policy influence, a funding bid, a project; seed 002 adds starting
+//! and keeping up a network), with progress.
 
 use super::send_update;
 use crate::{CoreError, CoreResult, Urls, rules, sanitize};
@@ -9,13 +10,14 @@ use weft_db::models::*;
 use weft_protocol::ObjectiveJson;
 
 /// The suggested kinds of objective, and `other`.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     "seminar",
     "blog",
     "newsletter",
     "policy-influence",
     "funding-bid",
     "project",
+    "network",
     "other",
 ];
 /// How far an objective got.
