@@ -142,12 +142,16 @@ pub fn may_see_attendees(
 use crate::communities::Lifecycle;
 
 /// Is `actor` a lead of `community`?
-fn is_lead(conn: &mut AnyConnection, community: &ActorRow, actor: &ActorRow) -> CoreResult<bool> {
+fn is_lead_of(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    actor: &ActorRow,
+) -> CoreResult<bool> {
     Ok(weft_db::actors::role_of(conn, community.id, actor.id)?.as_deref() == Some(role::LEAD))
 }
 
 /// Is `actor` an active admin of this instance?
-fn is_admin(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<bool> {
+fn is_active_admin(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<bool> {
     match may_administer(conn, actor) {
         Ok(()) => Ok(true),
         Err(CoreError::Forbidden(_)) => Ok(false),
@@ -155,7 +159,7 @@ fn is_admin(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<bool> {
     }
 }
 
-fn local_community_only(community: &ActorRow) -> CoreResult<()> {
+fn profile_lives_here(community: &ActorRow) -> CoreResult<()> {
     if !community.is_group() || !community.is_local {
         return Err(CoreError::Invalid(format!(
             "{} is not a community of this instance: its profile is changed where it lives",
@@ -188,8 +192,8 @@ pub fn may_edit_profile(
     community: &ActorRow,
     by: &ActorRow,
 ) -> CoreResult<()> {
-    local_community_only(community)?;
-    if is_lead(conn, community, by)? || is_admin(conn, by)? {
+    profile_lives_here(community)?;
+    if is_lead_of(conn, community, by)? || is_active_admin(conn, by)? {
         return Ok(());
     }
     Err(CoreError::Forbidden(format!(
@@ -216,7 +220,7 @@ pub fn may_propose_under(
     by: &ActorRow,
     parent: &ActorRow,
 ) -> CoreResult<()> {
-    if is_lead(conn, parent, by)? || is_admin(conn, by)? {
+    if is_lead_of(conn, parent, by)? || is_active_admin(conn, by)? {
         return Ok(());
     }
     Err(CoreError::Forbidden(format!(
@@ -301,15 +305,15 @@ pub fn may_set_parent(
     child: &ActorRow,
     parent: Option<&ActorRow>,
 ) -> CoreResult<()> {
-    local_community_only(child)?;
-    if is_admin(conn, by)? {
+    profile_lives_here(child)?;
+    if is_active_admin(conn, by)? {
         return Ok(());
     }
     let of_parent = match parent {
-        Some(p) => is_lead(conn, p, by)?,
+        Some(p) => is_lead_of(conn, p, by)?,
         None => true,
     };
-    if is_lead(conn, child, by)? && of_parent {
+    if is_lead_of(conn, child, by)? && of_parent {
         return Ok(());
     }
     Err(CoreError::Forbidden(

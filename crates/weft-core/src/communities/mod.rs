@@ -27,7 +27,7 @@ fn url(s: &str) -> Url {
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub actor: ActorRow,
-    pub details: CommunityRow,
+    pub details: Details,
     pub extra: Option<CommunityProfileRow>,
     pub tags: Vec<String>,
     pub objectives: Vec<ObjectiveRow>,
@@ -41,7 +41,37 @@ pub struct Profile {
 
 impl Profile {
     pub fn lifecycle(&self) -> Lifecycle {
-        Lifecycle::parse(&self.details.lifecycle).unwrap_or(Lifecycle::Active)
+        self.details.lifecycle
+    }
+}
+
+/// What a profile shows of the `communities` row (defaults for a remote Group this
+/// instance has no details of, such as a Lemmy community).
+#[derive(Debug, Clone)]
+pub struct Details {
+    /// Markdown.
+    pub terms_of_reference: String,
+    pub lifecycle: Lifecycle,
+    pub meeting_mode: String,
+    pub parent_id: Option<i64>,
+}
+
+impl Details {
+    pub fn from_row(row: Option<&CommunityRow>) -> Self {
+        match row {
+            Some(r) => Details {
+                terms_of_reference: r.terms_of_reference.clone(),
+                lifecycle: Lifecycle::parse(&r.lifecycle).unwrap_or(Lifecycle::Active),
+                meeting_mode: r.meeting_mode.clone(),
+                parent_id: r.parent_id,
+            },
+            None => Details {
+                terms_of_reference: String::new(),
+                lifecycle: Lifecycle::Active,
+                meeting_mode: MeetingMode::Online.as_str().into(),
+                parent_id: None,
+            },
+        }
     }
 }
 
@@ -54,21 +84,13 @@ pub fn load(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<Profile> {
             actor.ap_id
         )));
     }
-    let details = weft_db::actors::community(conn, actor.id)?.unwrap_or_else(|| CommunityRow {
-        actor_id: actor.id,
-        terms_of_reference: String::new(),
-        lifecycle: Lifecycle::Active.as_str().into(),
-        meeting_mode: MeetingMode::Online.as_str().into(),
-        parent_id: None,
-        created_at: actor.published_at,
-    });
+    let details = Details::from_row(weft_db::actors::community(conn, actor.id)?.as_ref());
     let extra = weft_db::communities::profile(conn, actor.id)?;
     let parent = match details.parent_id {
         Some(id) => Some(weft_db::actors::by_id(conn, id)?),
         None => None,
     };
-    let lifecycle = Lifecycle::parse(&details.lifecycle).unwrap_or(Lifecycle::Active);
-    let interested = if lifecycle == Lifecycle::Proposal {
+    let interested = if details.lifecycle == Lifecycle::Proposal {
         weft_db::communities::interested(conn, actor.id)?
     } else {
         vec![]
