@@ -1,5 +1,6 @@
 //! One small federation that exercises every activity Weft sends (two instances: follow,
-//! thread, reply, edits, delete, an event answered three ways and cancelled, unfollow),
+//! thread, reply, edits, delete, an event answered three ways and cancelled, a profile
+//! edit, unfollow),
 //! recorded for the wire checks: what each instance sent, and what A serves.
 
 use crate::*;
@@ -27,6 +28,18 @@ pub async fn record(backend: &Backend) -> Recorded {
     a.community("cop", &lead, false);
     let bob = b.user("bob");
     let cop = a.handle("cop");
+    // An objective, added before anyone follows (so nothing is sent yet).
+    let (status, body) = lead
+        .raw(
+            reqwest::Method::POST,
+            "/api/v1/communities/cop/objectives",
+            Some(serde_json::json!({
+                "kind": "seminar", "title": "One seminar a year",
+                "status": "done", "done_on": "2026-05"
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     bob.follow(&cop).await;
     eventually("follow accepted", WAIT, || async {
         (bob.follow(&cop).await == "accepted").then_some(())
@@ -121,6 +134,21 @@ pub async fn record(backend: &Backend) -> Recorded {
     })
     .await;
     memberships(&a, &lead, &bob).await;
+    // A lead edits the community's profile (it has an objective): `Update(Group)`.
+    let (status, body) = lead
+        .raw(
+            reqwest::Method::PATCH,
+            "/api/v1/communities/cop",
+            Some(serde_json::json!({
+                "terms_of_reference": "We meet to **learn from cases**.",
+                "meeting_rhythm": "Monthly, first Tuesday",
+                "meeting_mode": "hybrid",
+                "language": "en-GB",
+                "tags": ["trauma", "supervision"]
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {

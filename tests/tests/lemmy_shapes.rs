@@ -28,6 +28,10 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         // Lemmy 0.19 has no `Reject` of a follow either: its user's follow of an invite
         // community stays pending there (docs/federation/gaps.md).
         "Reject(Follow(link))" => Some("a refused Follow is read by Weft; Lemmy 0.19 ignores it"),
+        // A community's own `Update(Group)` is for Weft (its profile) and microblog servers
+        // (which refresh the actor); Lemmy takes a Group update only from a moderator and
+        // refreshes its copy of a remote Group by fetching it.
+        "Update(Group)" => Some("Lemmy refreshes a Group by fetching it"),
         _ => None,
     }
 }

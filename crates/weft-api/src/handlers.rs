@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::events::router())
         .merge(crate::accounts::router())
         .merge(crate::members::router())
+        .merge(crate::communities::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

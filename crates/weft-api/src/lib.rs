@@ -19,6 +19,7 @@
 //! - add the operation to the list in `tests/tests/openapi.rs`.
 
 mod accounts;
+pub mod communities;
 mod error;
 mod events;
 mod handlers;

@@ -52,6 +52,8 @@ pub fn actor_into_json(urls: &Urls, actor: &ActorRow) -> ActorJson {
         posting_restricted_to_mods: group.then_some(actor.posting_restricted_to_mods),
         published: Some(utc(actor.published_at)),
         url: Some(id),
+        tag: vec![],
+        profile: Default::default(),
     }
 }
 

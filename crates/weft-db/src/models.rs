@@ -530,3 +530,45 @@ pub fn now() -> NaiveDateTime {
 }
 
 use chrono::Timelike;
+
+/// The rest of a community's profile (see the `community_profile` migration).
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
+#[diesel(table_name = community_profiles, treat_none_as_null = true)]
+pub struct CommunityProfileRow {
+    pub actor_id: i64,
+    pub terms_of_reference_html: String,
+    pub meeting_rhythm: String,
+    /// A BCP 47 language tag (`en`, `en-GB`).
+    pub language: Option<String>,
+    /// For a proposal: why the community is needed.
+    pub why: String,
+    pub proposer_id: Option<i64>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One objective of a community: what it means to harvest, and how far it got.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = community_objectives)]
+pub struct ObjectiveRow {
+    pub id: i64,
+    pub community_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub status: String,
+    /// `YYYY-MM` or `YYYY-MM-DD`.
+    pub done_on: Option<String>,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, AsChangeset, Debug, Clone)]
+#[diesel(table_name = community_objectives, treat_none_as_null = true)]
+pub struct NewObjective {
+    pub community_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub status: String,
+    pub done_on: Option<String>,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}

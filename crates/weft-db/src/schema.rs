@@ -252,6 +252,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    community_profiles (actor_id) {
+        actor_id -> BigInt,
+        terms_of_reference_html -> Text,
+        meeting_rhythm -> Text,
+        language -> Nullable<Text>,
+        why -> Text,
+        proposer_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_tags (community_id, tag) {
+        community_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    community_objectives (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        status -> Text,
+        done_on -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_interest (community_id, person_id) {
+        community_id -> BigInt,
+        person_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
 diesel::joinable!(post_states -> items (item_id));
 diesel::joinable!(events -> items (item_id));
@@ -284,4 +324,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     invitations,
     post_states,
+    community_profiles,
+    community_tags,
+    community_objectives,
+    community_interest,
 );

@@ -95,7 +95,11 @@ impl Object for DbActor {
         let row = weft_core::wire::actor_from_json(&json, &domain);
         let stored = data
             .db
-            .write(move |c| weft_db::actors::upsert(c, &row))
+            .write(move |c| -> Result<_, weft_core::CoreError> {
+                let stored = weft_db::actors::upsert(c, &row)?;
+                weft_core::communities::store_remote(c, &stored, &json)?;
+                Ok(stored)
+            })
             .await?;
         Ok(DbActor::new(stored))
     }
@@ -338,4 +342,39 @@ fn wants_activity_json(accept: &str) -> bool {
         media.eq_ignore_ascii_case("application/activity+json")
             || media.eq_ignore_ascii_case("application/ld+json")
     })
+}
+
+/// A remote community's `Update(Group)` of itself (signed by it, checked by the caller):
+/// the embedded Group is checked like a fetched one and stored with its profile.
+pub(crate) async fn receive_group_update(
+    ctx: &Ctx,
+    id: &Url,
+    activity: &weft_protocol::Envelope,
+) -> Result<crate::inbox::Outcome, FedError> {
+    let json: ActorJson = serde_json::from_value(activity.object.clone())
+        .map_err(|e| FedError::bad_request(format!("the updated Group: {e}")))?;
+    if json.id != *id {
+        return Err(FedError::forbidden("an actor may only update itself"));
+    }
+    <DbActor as Object>::verify(&json, id, ctx).await?;
+    let domain =
+        host_port(&json.id).ok_or_else(|| FedError::bad_request("actor id has no host"))?;
+    let row = weft_core::wire::actor_from_json(&json, &domain);
+    let stored = crate::inbox::once(ctx, activity, move |c| {
+        let stored = weft_db::actors::upsert(c, &row)?;
+        weft_core::communities::store_remote(c, &stored, &json)?;
+        Ok(stored)
+    })
+    .await?;
+    let Some(stored) = stored else {
+        return Ok(crate::inbox::Outcome::Ignored(format!(
+            "{} was received before",
+            activity.id
+        )));
+    };
+    ctx.keys.remember(&stored);
+    Ok(crate::inbox::Outcome::Done(format!(
+        "stored the profile of {}",
+        stored.ap_id
+    )))
 }

@@ -90,7 +90,12 @@ async fn actor(
     Path((prefix, name)): Path<(String, String)>,
 ) -> Result<Response, FedError> {
     let actor = local_actor(&ctx, &prefix, &name).await?;
-    Ok(json(weft_core::wire::actor_into_json(&ctx.urls, &actor)))
+    let urls = ctx.urls.clone();
+    let doc = ctx
+        .db
+        .read(move |c| weft_core::communities::actor_json(c, &urls, &actor))
+        .await?;
+    Ok(json(doc))
 }
 
 #[derive(Deserialize)]

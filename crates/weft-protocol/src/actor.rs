@@ -2,7 +2,7 @@
 //! (the instance actor). One struct serves all: what Weft writes, and what it accepts
 //! from Mastodon, Lemmy, Mobilizon and others (unknown fields are ignored).
 
-use crate::object::Source;
+use crate::object::{Source, Tag, lenient_list};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -52,6 +52,100 @@ pub struct ActorJson {
     pub published: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Url>,
+    /// On a community: its tags as `Hashtag`s (Mastodon shows them on the profile).
+    #[serde(
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tag: Vec<Tag>,
+    /// On a Weft community: the rest of its profile, in `weft:` extension terms.
+    #[serde(flatten)]
+    pub profile: GroupProfile,
+}
+
+/// A Weft community's profile beyond `name`, `summary` and `tag` (see
+/// `docs/federation.md`, "The community profile"). Every field is optional: other
+/// servers' Groups have none of them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct GroupProfile {
+    /// `weft:language`: a BCP 47 tag (`en`, `en-GB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:language")]
+    pub language: Option<String>,
+    /// `weft:termsOfReference`: purpose and how the community works (HTML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:termsOfReference")]
+    pub terms_of_reference: Option<String>,
+    /// `weft:termsOfReferenceSource`: the markdown it was written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:termsOfReferenceSource")]
+    pub terms_of_reference_source: Option<Source>,
+    /// `weft:meetingRhythm`: in words ("monthly, first Tuesday").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:meetingRhythm")]
+    pub meeting_rhythm: Option<String>,
+    /// `weft:meetingMode`: `online`, `face-to-face` or `hybrid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:meetingMode")]
+    pub meeting_mode: Option<String>,
+    /// `weft:objectives`: what the community means to harvest, with progress.
+    #[serde(
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[serde(rename = "weft:objectives")]
+    pub objectives: Vec<ObjectiveJson>,
+    /// `weft:lifecycle`: `proposal`, `active` or `archived`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "weft:lifecycle")]
+    pub lifecycle: Option<String>,
+    /// `weft:parent`: the community this one is a sub-community of.
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[serde(rename = "weft:parent")]
+    pub parent: Option<Url>,
+    /// `weft:children`: its sub-communities.
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::one_or_many_ids",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[serde(rename = "weft:children")]
+    pub children: Vec<String>,
+}
+
+fn objective() -> String {
+    "weft:Objective".into()
+}
+
+/// One entry of `weft:objectives`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ObjectiveJson {
+    /// `weft:Objective`.
+    #[serde(rename = "type", default = "objective")]
+    pub object_type: String,
+    /// `seminar`, `blog`, `newsletter`, `policy-influence`, `funding-bid`, `project`,
+    /// `network` or `other`.
+    #[serde(rename = "weft:kind", default)]
+    pub kind: String,
+    pub name: String,
+    /// `planned`, `in-progress` or `done`.
+    #[serde(rename = "weft:status", default)]
+    pub status: String,
+    /// `YYYY-MM` or `YYYY-MM-DD`.
+    #[serde(
+        rename = "weft:doneOn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub done_on: Option<String>,
+    #[serde(rename = "weft:note", default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ActorJson {
@@ -141,5 +235,46 @@ mod tests {
             ..actor
         };
         assert_eq!(root.username(), "h.example");
+    }
+
+    #[test]
+    fn a_weft_group_profile_round_trips_and_is_read_leniently() {
+        let json = serde_json::json!({
+            "type": "Group",
+            "id": "https://a.example/c/cop",
+            "inbox": "https://a.example/c/cop/inbox",
+            "publicKey": {
+                "id": "https://a.example/c/cop#main-key",
+                "owner": "https://a.example/c/cop",
+                "publicKeyPem": "-----BEGIN PUBLIC KEY-----"
+            },
+            "tag": [{"type": "Hashtag", "name": "#care"}],
+            "weft:language": "en-GB",
+            "weft:termsOfReference": "<p>Learn from cases.</p>",
+            "weft:termsOfReferenceSource": {"content": "Learn from cases.", "mediaType": "text/markdown"},
+            "weft:meetingRhythm": "Monthly",
+            "weft:meetingMode": "hybrid",
+            "weft:objectives": [{"type": "weft:Objective", "weft:kind": "seminar", "name": "One seminar a year",
+                                 "weft:status": "done", "weft:doneOn": "2026-05"}],
+            "weft:lifecycle": "proposal",
+            "weft:parent": "https://a.example/c/cyp",
+            "weft:children": ["https://a.example/c/cwp"]
+        });
+        let actor: ActorJson = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(actor.profile.lifecycle.as_deref(), Some("proposal"));
+        assert_eq!(
+            actor.profile.objectives[0].done_on.as_deref(),
+            Some("2026-05")
+        );
+        assert_eq!(serde_json::to_value(&actor).unwrap(), json);
+        // One object or one id where a list is expected; an objective without a name
+        // is skipped, not a reason to refuse the actor.
+        let mut lenient = json;
+        lenient["weft:children"] = serde_json::json!("https://a.example/c/cwp");
+        lenient["weft:objectives"] = serde_json::json!([{"weft:kind": "blog"}, {"name": "A blog"}]);
+        let actor: ActorJson = serde_json::from_value(lenient).unwrap();
+        assert_eq!(actor.profile.children, ["https://a.example/c/cwp"]);
+        assert_eq!(actor.profile.objectives.len(), 1);
+        assert_eq!(actor.profile.objectives[0].name, "A blog");
     }
 }

@@ -1,6 +1,7 @@
 //! The JSON-LD `@context` Weft puts on what it serves and sends. It names the
 //! ActivityStreams and security vocabularies (Fedify reads no keys without the latter)
-//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`). Remote contexts are never fetched.
+//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`). The community profile uses compact `weft:` IRIs
+//! (`weft:lifecycle`, …) under the `weft` prefix defined here. Remote contexts are never fetched.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -113,7 +113,7 @@ impl PostObject {
 
 /// A field that may be one object, an array, or hold entries of unknown shape (`tag`,
 /// `location`): keep the entries that parse.
-pub(crate) fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned,

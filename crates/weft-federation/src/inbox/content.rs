@@ -168,6 +168,9 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
             return Err(FedError::forbidden("an actor may only update itself"));
         }
         let id = Url::parse(&actor.ap_id).expect("stored");
+        if kind == "Group" {
+            return crate::actor::receive_group_update(ctx, &id, activity).await;
+        }
         let fresh = crate::refetch_actor(&id, ctx).await?;
         ctx.keys.remember(&fresh);
         return Ok(Outcome::Done(format!("refreshed {}", actor.ap_id)));

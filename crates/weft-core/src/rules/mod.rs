@@ -1,5 +1,15 @@
-//! Who may do what in a community. Every caller (API, web, inbox) asks here.
+//! Who may do what in a community. Every caller (API, web, inbox) asks here; each rule is
+//! one function with a line a lead could read. Posting, items and events are here;
+//! memberships in [`membership`], a community's profile and lifecycle in [`communities`].
+//! `docs/authorization.md` is the table the tests observe.
 
+mod communities;
+mod membership;
+
+pub use communities::*;
+pub use membership::*;
+
+use crate::communities::Lifecycle;
 use crate::{CoreError, CoreResult};
 use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, CommunityRow, join_policy, role};
@@ -32,11 +42,8 @@ pub fn may_post_with(
             community.ap_id
         )));
     }
-    if details.is_some_and(|d| d.lifecycle == "archived") {
-        return Err(CoreError::Forbidden(format!(
-            "{} is archived and takes no new posts",
-            community.username
-        )));
+    if let Some(refusal) = details.and_then(|d| lifecycle_refuses_posts(community, &d.lifecycle)) {
+        return Err(refusal);
     }
     // In approval and invite communities only members post; elsewhere the role is
     // asked only when a mods-only community gets a new thread.
@@ -204,7 +211,7 @@ pub fn may_schedule_event(
         )));
     }
     let details = weft_db::actors::community(conn, community.id)?;
-    if details.is_some_and(|d| d.lifecycle == "archived") {
+    if details.is_some_and(|d| matches!(Lifecycle::parse(&d.lifecycle), Ok(Lifecycle::Archived))) {
         return Err(CoreError::Forbidden(format!(
             "{} is archived and schedules no events",
             community.username
@@ -259,14 +266,17 @@ pub fn may_see_attendees(
     ))
 }
 
-// ---- Memberships and joining ----
-
-/// Is `actor` an active administrator of this instance? (No error: a yes or no.)
+/// Is `actor` an active administrator of this instance? (A yes or no; a database failure
+/// is an error.)
 fn is_admin(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<bool> {
-    Ok(actor.is_local && may_administer(conn, actor).is_ok())
+    match may_administer(conn, actor) {
+        Ok(()) => Ok(true),
+        Err(CoreError::Forbidden(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
-/// `actor`'s role in `community`, when they hold one of `roles`.
+/// Does `actor` hold one of `roles` in `community`?
 fn holds(
     conn: &mut AnyConnection,
     community: &ActorRow,
@@ -286,141 +296,4 @@ fn local_community(community: &ActorRow) -> CoreResult<()> {
         )));
     }
     Ok(())
-}
-
-/// May `actor` change roles in `community`, or remove a member? Its leads may, and the
-/// instance's admins.
-pub fn may_change_role(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    actor: &ActorRow,
-) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may change roles there",
-        community.username
-    )))
-}
-
-/// May `person`'s role in `community` become `new_role` (None: no longer a member)? A
-/// community always keeps at least one lead, so its last lead may not leave or step down.
-pub fn keeps_a_lead(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    person: &ActorRow,
-    new_role: Option<&str>,
-) -> CoreResult<()> {
-    if new_role == Some(role::LEAD) || !holds(conn, community, person, &[role::LEAD])? {
-        return Ok(());
-    }
-    if weft_db::memberships::count_role(conn, community.id, role::LEAD)? <= 1 {
-        return Err(CoreError::Conflict(format!(
-            "{} is the last lead of {}: make someone else lead first",
-            person.username, community.username
-        )));
-    }
-    Ok(())
-}
-
-/// May `actor` set how people join `community`? Its leads may, and the instance's admins.
-pub fn may_set_join_policy(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    actor: &ActorRow,
-) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may set how people join it",
-        community.username
-    )))
-}
-
-/// May `actor` see and answer the requests to join `community`? Its leads and
-/// facilitators may, and the instance's admins.
-pub fn may_answer_join_request(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    actor: &ActorRow,
-) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD, role::FACILITATOR])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads and facilitators of {} answer requests to join it",
-        community.username
-    )))
-}
-
-/// May `actor` invite people into `community`? Its leads may, and the instance's admins.
-pub fn may_invite(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    actor: &ActorRow,
-) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may invite people into it",
-        community.username
-    )))
-}
-
-/// May `viewer` read who the members of `community` are, with their roles? Its members
-/// may, and the instance's admins (how many there are is public).
-pub fn may_see_members(
-    conn: &mut AnyConnection,
-    community: &ActorRow,
-    viewer: &ActorRow,
-) -> CoreResult<()> {
-    if holds(conn, community, viewer, &role::ALL)? || is_admin(conn, viewer)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the members of {} see who its members are",
-        community.username
-    )))
-}
-
-/// What a request to join gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinAnswer {
-    /// A member at once.
-    Member,
-    /// A request that waits for a lead or facilitator.
-    Pending,
-}
-
-/// May `person` join `community` under its `policy`, holding a valid invitation or not?
-/// Open: a member at once; approval: a request waits (an invitation admits at once);
-/// invite: only with an invitation. Only people join; communities follow each other.
-pub fn may_join(
-    community: &ActorRow,
-    person: &ActorRow,
-    policy: &str,
-    invited: bool,
-) -> CoreResult<JoinAnswer> {
-    local_community(community)?;
-    if person.kind != weft_db::models::actor_kind::PERSON {
-        return Err(CoreError::Invalid(
-            "only people join communities; communities follow each other".into(),
-        ));
-    }
-    match policy {
-        _ if invited => Ok(JoinAnswer::Member),
-        join_policy::OPEN => Ok(JoinAnswer::Member),
-        join_policy::APPROVAL => Ok(JoinAnswer::Pending),
-        _ => Err(CoreError::Forbidden(format!(
-            "{} is joined by invitation only",
-            community.username
-        ))),
-    }
 }
