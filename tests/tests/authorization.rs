@@ -60,9 +60,14 @@ enum Action {
     SetJoinPolicy,
     AnswerJoinRequest,
     InviteToCommunity,
+    EditProfile,
+    Propose,
+    Activate,
+    Archive,
+    Reopen,
 }
 
-const ACTIONS: [(Action, &str); 19] = [
+const ACTIONS: [(Action, &str); 24] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -97,6 +102,11 @@ const ACTIONS: [(Action, &str); 19] = [
         Action::InviteToCommunity,
         "invite someone into the community",
     ),
+    (Action::EditProfile, "edit the community's profile"),
+    (Action::Propose, "propose a new community"),
+    (Action::Activate, "activate a proposed community"),
+    (Action::Archive, "archive the community"),
+    (Action::Reopen, "reopen an archived community"),
 ];
 
 /// What one actor got when trying one action.
@@ -327,6 +337,30 @@ impl World {
                 let path = format!("/api/v1/communities/club/requests/{id}/accept");
                 call(Method::POST, path, None).await
             }
+            Action::EditProfile => {
+                let body = json!({"meeting_rhythm": "Monthly, first Tuesday"});
+                call(Method::PATCH, "/api/v1/communities/cop".into(), Some(body)).await
+            }
+            Action::Propose => {
+                let name = format!("idea{}", rand::random::<u32>());
+                let body = json!({"name": name, "title": "An idea", "about": "Peer support.",
+                    "why": "Nobody does this yet.", "confirmed": true});
+                call(Method::POST, "/api/v1/proposals".into(), Some(body)).await
+            }
+            Action::Activate | Action::Archive | Action::Reopen => {
+                let name = self.community_in_state(action).await;
+                let verb = match action {
+                    Action::Activate => "activate",
+                    Action::Archive => "archive",
+                    _ => "reopen",
+                };
+                call(
+                    Method::POST,
+                    format!("/api/v1/communities/{name}/{verb}"),
+                    None,
+                )
+                .await
+            }
             Action::InviteToCommunity => {
                 call(
                     Method::POST,
@@ -336,6 +370,50 @@ impl World {
                 .await
             }
         }
+    }
+
+    /// A new community, led by the lead and with the same roles as `cop`, in the state
+    /// `action` starts from: a proposal to activate, an active community to archive, an
+    /// archived one to reopen.
+    async fn community_in_state(&self, action: Action) -> String {
+        let lead = self.client(Who::Lead).unwrap();
+        let name = format!("new_{}", rand::random::<u32>());
+        if matches!(action, Action::Activate) {
+            let body = json!({"name": name, "title": "An idea", "about": "Peer support.",
+                "why": "Nobody does this yet.", "confirmed": true});
+            let (status, answer) = call_api(
+                &self.a.base,
+                Method::POST,
+                "/api/v1/proposals",
+                Some(&lead.token),
+                None,
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, 201, "{answer}");
+        } else {
+            self.a.community(&name, lead, false);
+        }
+        for (person, role) in [("mo", "member"), ("wes", "weaver"), ("fay", "facilitator")] {
+            let n = name.clone();
+            self.a
+                .db
+                .write_blocking(move |c| weft_core::accounts::set_role(c, &n, person, role))
+                .unwrap();
+        }
+        if matches!(action, Action::Reopen) {
+            let (status, answer) = call_api(
+                &self.a.base,
+                Method::POST,
+                &format!("/api/v1/communities/{name}/archive"),
+                Some(&lead.token),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{answer}");
+        }
+        name
     }
 
     /// A new person's request to join `club` (which approves members): its id.
@@ -453,7 +531,12 @@ impl World {
             | Action::ChangeRole
             | Action::SetJoinPolicy
             | Action::AnswerJoinRequest
-            | Action::InviteToCommunity => Cell::NotApplicable,
+            | Action::InviteToCommunity
+            | Action::EditProfile
+            | Action::Propose
+            | Action::Activate
+            | Action::Archive
+            | Action::Reopen => Cell::NotApplicable,
         }
     }
 
@@ -481,7 +564,7 @@ impl World {
             .replace(&self.b.base, "https://b.example")
             .replace(&self.a.domain, "a.example")
             .replace(&self.b.domain, "b.example");
-        stable_ids(&text)
+        stable_names(&stable_ids(&text))
     }
 }
 
@@ -518,6 +601,19 @@ fn stable_ids(text: &str) -> String {
             .unwrap_or(rest.len());
         out.push('N');
         rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Names of communities made for one try (`new_123`) as `new_N`.
+fn stable_names(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("new_") {
+        out.push_str(&rest[..i + 4]);
+        rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('N');
     }
     out.push_str(rest);
     out

@@ -39,12 +39,22 @@ pub fn may_edit_profile(
     community: &ActorRow,
     by: &ActorRow,
 ) -> CoreResult<()> {
+    lead_or_admin(conn, community, by, "change its profile")
+}
+
+/// `by` is a lead of the local `community` or an admin; the refusal says they may not `what`.
+fn lead_or_admin(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    by: &ActorRow,
+    what: &str,
+) -> CoreResult<()> {
     profile_lives_here(community)?;
     if holds(conn, community, by, &[role::LEAD])? || is_admin(conn, by)? {
         return Ok(());
     }
     Err(CoreError::Forbidden(format!(
-        "only the leads of {} and this instance's admins may change its profile",
+        "only the leads of {} and this instance's admins may {what}",
         community.username
     )))
 }
@@ -103,7 +113,7 @@ pub fn may_activate(
     by: &ActorRow,
     lifecycle: Lifecycle,
 ) -> CoreResult<()> {
-    may_edit_profile(conn, community, by)?;
+    lead_or_admin(conn, community, by, "activate it")?;
     if lifecycle != Lifecycle::Proposal {
         return Err(CoreError::Conflict(format!(
             "{} is {}: only a proposal is activated (an archived community is reopened by an admin)",
@@ -122,7 +132,7 @@ pub fn may_archive(
     by: &ActorRow,
     lifecycle: Lifecycle,
 ) -> CoreResult<()> {
-    may_edit_profile(conn, community, by)?;
+    lead_or_admin(conn, community, by, "archive it")?;
     if lifecycle == Lifecycle::Archived {
         return Err(CoreError::Conflict(format!(
             "{} is archived already",
