@@ -122,14 +122,9 @@ pub fn local_followers(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec
 }
 
 /// The follow of `target_id` whose Follow activity had this id.
-pub fn by_activity(
-    conn: &mut AnyConnection,
-    activity_ap_id: &str,
-    target_id: i64,
-) -> DbResult<Option<FollowRow>> {
+pub fn by_activity(conn: &mut AnyConnection, activity_ap_id: &str) -> DbResult<Option<FollowRow>> {
     Ok(follows::table
         .filter(follows::activity_ap_id.eq(activity_ap_id))
-        .filter(follows::target_id.eq(target_id))
         .select(FollowRow::as_select())
         .first(conn)
         .optional()?)

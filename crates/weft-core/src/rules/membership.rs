@@ -141,3 +141,25 @@ pub fn may_join(
         ))),
     }
 }
+
+/// May `actor` answer (accept or reject) a follow of `followed`? Only the followed actor.
+pub fn may_answer_follow(followed: &str, actor: &ActorRow) -> CoreResult<()> {
+    if weft_protocol::same_id(followed, &actor.ap_id) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only the followed actor may answer a follow".into(),
+        ))
+    }
+}
+
+/// May `actor` undo a follow made by `follower`? Only the follower itself.
+pub fn may_undo_follow(follower: &str, actor: &ActorRow) -> CoreResult<()> {
+    if weft_protocol::same_id(follower, &actor.ap_id) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "an actor may only undo its own follow".into(),
+        ))
+    }
+}

@@ -3,7 +3,7 @@
 use super::{Outcome, once};
 use crate::{Ctx, FedError};
 use weft_db::models::ActorRow;
-use weft_protocol::{Envelope, Follow, same_id};
+use weft_protocol::{Envelope, Follow};
 
 async fn local_actor(ctx: &Ctx, id: &url::Url) -> Result<ActorRow, FedError> {
     let key = id.to_string();
@@ -46,9 +46,7 @@ pub async fn undo(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Ou
         }
     }
     let undo: weft_protocol::UndoFollow = activity.parse_as().map_err(FedError::bad_request)?;
-    if !same_id(undo.object.actor.as_str(), &actor.ap_id) {
-        return Err(FedError::forbidden("an actor may only undo its own follow"));
-    }
+    weft_core::rules::may_undo_follow(undo.object.actor.as_str(), actor)?;
     let target = local_actor(ctx, &undo.object.object).await?;
     let (urls, follower, target2) = (ctx.urls.clone(), actor.clone(), target.clone());
     if once(ctx, activity, move |c| {
@@ -72,11 +70,7 @@ pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
         Some("Follow") => {
             let answer: weft_protocol::AcceptFollow =
                 activity.parse_as().map_err(FedError::bad_request)?;
-            if !same_id(answer.object.object.as_str(), &actor.ap_id) {
-                return Err(FedError::forbidden(
-                    "only the followed actor may answer a follow",
-                ));
-            }
+            weft_core::rules::may_answer_follow(answer.object.object.as_str(), actor)?;
             local_actor(ctx, &answer.object.actor).await?
         }
         Some(other) => {
@@ -90,12 +84,19 @@ pub async fn answer(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
                 .object_id()
                 .ok_or_else(|| FedError::bad_request("Accept has no object"))?
                 .to_string();
-            let target_id = actor.id;
             let found = ctx
                 .db
-                .read(move |c| weft_db::follows::by_activity(c, &follow_id, target_id))
+                .read(move |c| weft_db::follows::by_activity(c, &follow_id))
                 .await?
                 .ok_or_else(|| FedError::not_found("no follow with that id awaits an answer"))?;
+            let followed = ctx
+                .db
+                .read({
+                    let id = found.target_id;
+                    move |c| weft_db::actors::by_id(c, id)
+                })
+                .await?;
+            weft_core::rules::may_answer_follow(&followed.ap_id, actor)?;
             let id = found.follower_id;
             ctx.db.read(move |c| weft_db::actors::by_id(c, id)).await?
         }
