@@ -195,8 +195,10 @@ impl World {
             ("tom", "member"),
         ] {
             for community in ["cop", "leads", "club"] {
-                a.db.write_blocking(|c| weft_core::accounts::set_role(c, community, name, role))
-                    .unwrap();
+                a.db.write_blocking(|c| {
+                    weft_core::accounts::set_role(c, &a.urls(), community, name, role)
+                })
+                .unwrap();
             }
         }
         let remote = b.user("bob");
@@ -394,11 +396,13 @@ impl World {
         } else {
             self.a.community(&name, lead, false);
         }
+        let urls = self.a.urls();
         for (person, role) in [("mo", "member"), ("wes", "weaver"), ("fay", "facilitator")] {
+            let urls = urls.clone();
             let n = name.clone();
             self.a
                 .db
-                .write_blocking(move |c| weft_core::accounts::set_role(c, &n, person, role))
+                .write_blocking(move |c| weft_core::accounts::set_role(c, &urls, &n, person, role))
                 .unwrap();
         }
         if matches!(action, Action::Reopen) {

@@ -199,10 +199,12 @@ async fn set_policy(
     let community = community(&ctx, &name).await?;
     let c = community.clone();
     let viewer = me.clone();
+    let urls = ctx.urls.clone();
     ctx.db
-        .write(move |conn| membership::set_join_policy(conn, &me, &c, &body.policy))
+        .write(move |conn| membership::set_join_policy(conn, &urls, &me, &c, &body.policy))
         .await
         .map_err(core)?;
+    ctx.delivery.wake();
     summary(ctx, Member(viewer), Path(name)).await
 }
 

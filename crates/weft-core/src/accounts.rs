@@ -169,6 +169,7 @@ pub fn local_community(conn: &mut AnyConnection, name: &str) -> CoreResult<Actor
 /// Run by the instance's operator (the CLI); the moderators collection follows at once.
 pub fn set_role(
     conn: &mut AnyConnection,
+    urls: &Urls,
     community: &str,
     username: &str,
     new_role: &str,
@@ -181,16 +182,7 @@ pub fn set_role(
     }
     let community = local_community(conn, community)?;
     let person = local_person(conn, username)?;
-    crate::rules::keeps_a_lead(conn, &community, &person, Some(new_role))?;
-    weft_db::actors::set_membership(
-        conn,
-        &MembershipRow {
-            community_id: community.id,
-            person_id: person.id,
-            role: new_role.to_string(),
-            created_at: weft_db::now(),
-        },
-    )?;
+    crate::membership::roles::set_role_as_operator(conn, urls, &community, &person, new_role)?;
     Ok((community, person))
 }
 

@@ -333,7 +333,7 @@ async fn community(config: Config, command: CommunityCommand) -> Result<(), Stri
         } => {
             let wanted = role.clone();
             let (community, person) = db
-                .write(move |c| weft_core::accounts::set_role(c, &community, &user, &wanted))
+                .write(move |c| weft_core::accounts::set_role(c, &urls, &community, &user, &wanted))
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

@@ -43,13 +43,17 @@ pub fn details(conn: &mut AnyConnection, community: &ActorRow) -> CoreResult<Com
 /// A lead (or an admin) sets how people join `community`.
 pub fn set_join_policy(
     conn: &mut AnyConnection,
+    urls: &Urls,
     actor: &ActorRow,
     community: &ActorRow,
     policy: &str,
 ) -> CoreResult<()> {
     let policy = parse_policy(policy)?;
     rules::may_set_join_policy(conn, community, actor)?;
-    store_join_policy(conn, community, policy)
+    store_join_policy(conn, community, policy)?;
+    // `manuallyApprovesFollowers` follows the policy: followers' copies are updated.
+    let community = weft_db::actors::by_id(conn, community.id)?;
+    crate::communities::send_update(conn, urls, &community)
 }
 
 /// Stores a join policy (the operator's CLI, or after the rule was asked). Approval and

@@ -46,6 +46,32 @@ pub fn change_role(
 ) -> CoreResult<MembershipRow> {
     let new_role = parse_role(new_role)?;
     rules::may_change_role(conn, community, by)?;
+    apply_role(conn, urls, by, community, person, new_role)
+}
+
+/// The instance's operator (the command line) sets a role: no rule is asked, and a change
+/// to who moderates is announced in the community's own name.
+pub fn set_role_as_operator(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    community: &ActorRow,
+    person: &ActorRow,
+    new_role: &str,
+) -> CoreResult<MembershipRow> {
+    let new_role = parse_role(new_role)?;
+    apply_role(conn, urls, community, community, person, new_role)
+}
+
+/// Stores `person`'s new role (never leaving `community` without a lead) and announces a
+/// change to who moderates it.
+fn apply_role(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    by: &ActorRow,
+    community: &ActorRow,
+    person: &ActorRow,
+    new_role: &'static str,
+) -> CoreResult<MembershipRow> {
     if person.kind != actor_kind::PERSON {
         return Err(CoreError::Invalid(format!(
             "{} is not a person: only people hold roles",
