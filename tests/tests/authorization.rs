@@ -642,7 +642,7 @@ fn render(rows: &[(&str, Vec<Cell>)]) -> String {
          on another instance); the test fails when the rules and this table disagree. Every \
          rule is a function in `crates/weft-core/src/rules.rs`. The community is open (anyone \
          may follow and post); `leads` is one where only leads and facilitators start \
-         threads.\n\n\
+         threads. A column for people banned from the community comes with moderation.\n\n\
          ✓ allowed · ✗ refused (status and reason below) · ignored: accepted and dropped, \
          with the reason · — does not apply\n\n| action |",
     );
