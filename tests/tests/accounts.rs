@@ -285,6 +285,33 @@ async fn accounts_work(backend: Backend) {
         !list.to_string().contains(&second),
         "secrets are never listed"
     );
+    // Cursor paging: one at a time, then the next after the first; nonsense is 400.
+    let page = |query: String| {
+        let token = second.clone();
+        let base = base.clone();
+        async move {
+            call_api(
+                &base,
+                Method::GET,
+                &format!("/api/v1/tokens?{query}"),
+                Some(&token),
+                None,
+                None,
+            )
+            .await
+        }
+    };
+    let (_, first) = page("limit=1".into()).await;
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(first[0]["name"], "log-in");
+    let (_, next) = page(format!("limit=1&after={}", first[0]["id"])).await;
+    assert_eq!(next[0]["name"], "calendar sync");
+    refused(
+        "a cursor that is no number",
+        400,
+        &page("after=abc".into()).await,
+        "after",
+    );
     let id = made["id"].as_i64().unwrap();
     refused(
         "someone else's token",

@@ -76,4 +76,37 @@ async fn operator_roles_and_policies_federate(backend: Backend) {
         copy.manually_approves_followers.then_some(())
     })
     .await;
+
+    // Requests to join are listed oldest first, a page at a time.
+    for name in ["ann", "ben"] {
+        let person = a.user(name);
+        let (status, body) = person
+            .raw(reqwest::Method::POST, "/api/v1/communities/cop/join", None)
+            .await;
+        assert_eq!(
+            (status, body["state"].as_str()),
+            (200, Some("pending")),
+            "{body}"
+        );
+    }
+    let (_, first) = lead
+        .raw(
+            reqwest::Method::GET,
+            "/api/v1/communities/cop/requests?limit=1",
+            None,
+        )
+        .await;
+    assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first[0]["actor"]["username"], "ann");
+    let (_, next) = lead
+        .raw(
+            reqwest::Method::GET,
+            &format!(
+                "/api/v1/communities/cop/requests?limit=1&after={}",
+                first[0]["id"]
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(next[0]["actor"]["username"], "ben");
 }

@@ -25,6 +25,7 @@ mod events;
 mod handlers;
 mod members;
 mod openapi;
+mod query;
 mod views;
 
 pub use accounts::views::*;

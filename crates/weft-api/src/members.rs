@@ -6,6 +6,7 @@
 use crate::error::{ApiError, core, json_rejection};
 use crate::handlers::Member;
 use crate::openapi::*;
+use crate::query::AfterQuery;
 use crate::views::ActorView;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -13,12 +14,12 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use weft_core::membership::{self, NewCommunityInvitation};
 use weft_core::rules::JoinAnswer;
 use weft_db::models::{ActorRow, MembershipRow};
-use weft_federation::{Ctx, paging, resolve_actor, resolve_community};
+use weft_federation::{Ctx, resolve_actor, resolve_community};
 
 /// This module's routes, each registered with its documentation.
 pub fn router() -> OpenApiRouter {
@@ -208,29 +209,19 @@ async fn set_policy(
     summary(ctx, Member(viewer), Path(name)).await
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct PageQuery {
-    /// The last entry's `actor.id` from the page before.
-    after: Option<String>,
-    /// At most this many (default 50, at most 200).
-    limit: Option<String>,
-}
-
 /// Members with their roles, by `after` (the last entry's `actor.id`), for members and
 /// admins.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/members", operation_id = "list_members", tag = "members", security(("bearer" = [])),
-    params(("name" = String, Path, description = "A community of this instance by name, or any community as name@host"), PageQuery),
+    params(("name" = String, Path, description = "A community of this instance by name, or any community as name@host"), AfterQuery),
     responses((status = 200, description = "Members with their roles, a page", body = Vec<MemberView>),
         BadRequest, Unauthorized, Forbidden, NotFound, BadGateway, ServerError))]
 async fn members(
     ctx: Ctx,
     Member(me): Member,
     Path(name): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<AfterQuery>,
 ) -> Result<Json<Vec<MemberView>>, ApiError> {
-    let after = paging::cursor("after", q.after.as_deref())?;
-    let limit = paging::limit(q.limit.as_deref(), 50, 200)?;
+    let (after, limit) = q.read(50, 200)?;
     let community = community(&ctx, &name).await?;
     let rows = ctx
         .db
@@ -329,18 +320,20 @@ pub struct JoinRequestView {
 }
 
 #[utoipa::path(get, path = "/api/v1/communities/{name}/requests", operation_id = "join_requests", tag = "members", security(("bearer" = [])),
-    params(("name" = String, Path, description = "A community of this instance by name, or any community as name@host")),
-    responses((status = 200, description = "Requests to join, waiting", body = Vec<JoinRequestView>),
-        Unauthorized, Forbidden, NotFound, BadGateway, ServerError))]
+    params(("name" = String, Path, description = "A community of this instance by name, or any community as name@host"), AfterQuery),
+    responses((status = 200, description = "Requests to join, waiting, oldest first (page on with `after` = the last `id`; default 50, at most 200)", body = Vec<JoinRequestView>),
+        BadRequest, Unauthorized, Forbidden, NotFound, BadGateway, ServerError))]
 async fn requests(
     ctx: Ctx,
     Member(me): Member,
     Path(name): Path<String>,
+    Query(q): Query<AfterQuery>,
 ) -> Result<Json<Vec<JoinRequestView>>, ApiError> {
+    let (after, limit) = q.read(50, 200)?;
     let community = community(&ctx, &name).await?;
     let rows = ctx
         .db
-        .read(move |c| membership::requests(c, &me, &community))
+        .read(move |c| membership::requests(c, &me, &community, after, limit))
         .await
         .map_err(core)?;
     Ok(Json(

@@ -266,8 +266,14 @@ pub fn token_used(conn: &mut AnyConnection, token: &ApiTokenRow) -> CoreResult<(
     Ok(())
 }
 
-pub fn tokens(conn: &mut AnyConnection, actor: &ActorRow) -> CoreResult<Vec<ApiTokenRow>> {
-    Ok(weft_db::accounts::tokens_of(conn, actor.id)?)
+/// The actor's own tokens, oldest first, after the token `after`.
+pub fn tokens(
+    conn: &mut AnyConnection,
+    actor: &ActorRow,
+    after: Option<i64>,
+    limit: i64,
+) -> CoreResult<Vec<ApiTokenRow>> {
+    Ok(weft_db::accounts::tokens_of(conn, actor.id, after, limit)?)
 }
 
 /// Revokes one of the actor's own tokens.

@@ -161,11 +161,15 @@ pub fn register(
 pub fn pending(
     conn: &mut AnyConnection,
     admin: &ActorRow,
+    after: Option<i64>,
+    limit: i64,
 ) -> CoreResult<Vec<(ActorRow, LocalUserRow)>> {
     rules::may_administer(conn, admin)?;
     Ok(weft_db::accounts::users_with_status(
         conn,
         account_status::PENDING,
+        after,
+        limit,
     )?)
 }
 

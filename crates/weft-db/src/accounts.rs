@@ -59,15 +59,19 @@ pub fn set_status(conn: &mut AnyConnection, actor_id: i64, status: &str) -> DbRe
     Ok(())
 }
 
-/// Accounts with `status`, oldest first, with their actors.
+/// Accounts with `status`, oldest first (by actor id, after `after`), with their actors.
 pub fn users_with_status(
     conn: &mut AnyConnection,
     status: &str,
+    after: Option<i64>,
+    limit: i64,
 ) -> DbResult<Vec<(ActorRow, LocalUserRow)>> {
     Ok(local_users::table
         .inner_join(actors::table)
         .filter(local_users::status.eq(status))
-        .order(local_users::created_at.asc())
+        .filter(local_users::actor_id.gt(after.unwrap_or(0)))
+        .order(local_users::actor_id.asc())
+        .limit(limit)
         .select((ActorRow::as_select(), LocalUserRow::as_select()))
         .load(conn)?)
 }
@@ -99,10 +103,17 @@ pub fn token_by_hash(
         .optional()?)
 }
 
-pub fn tokens_of(conn: &mut AnyConnection, actor_id: i64) -> DbResult<Vec<ApiTokenRow>> {
+pub fn tokens_of(
+    conn: &mut AnyConnection,
+    actor_id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<ApiTokenRow>> {
     Ok(api_tokens::table
         .filter(api_tokens::actor_id.eq(actor_id))
+        .filter(api_tokens::id.gt(after.unwrap_or(0)))
         .order(api_tokens::id.asc())
+        .limit(limit)
         .select(ApiTokenRow::as_select())
         .load(conn)?)
 }

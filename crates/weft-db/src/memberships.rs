@@ -81,12 +81,16 @@ pub fn set_manually_approves(conn: &mut AnyConnection, actor_id: i64, yes: bool)
 pub fn requests(
     conn: &mut AnyConnection,
     community_id: i64,
+    after: Option<i64>,
+    limit: i64,
 ) -> DbResult<Vec<(FollowRow, ActorRow)>> {
     Ok(follows::table
         .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
         .filter(follows::target_id.eq(community_id))
         .filter(follows::state.eq(follow_state::PENDING))
+        .filter(follows::id.gt(after.unwrap_or(0)))
         .order(follows::id.asc())
+        .limit(limit)
         .select((FollowRow::as_select(), ActorRow::as_select()))
         .load(conn)?)
 }

@@ -6,9 +6,10 @@ pub mod views;
 
 use crate::error::{ApiError, core, json_rejection};
 use crate::openapi::*;
+use crate::query::AfterQuery;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Path};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDateTime;
@@ -230,12 +231,18 @@ async fn log_in(
 
 /// The member's tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, description = "The member's tokens", body = Vec<TokenView>),
-        Unauthorized, ServerError))]
-async fn tokens(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<TokenView>>, ApiError> {
+    params(AfterQuery),
+    responses((status = 200, description = "The member's tokens, oldest first (page on with `after` = the last `id`; default 50, at most 200)", body = Vec<TokenView>),
+        BadRequest, Unauthorized, ServerError))]
+async fn tokens(
+    ctx: Ctx,
+    Member(me): Member,
+    Query(q): Query<AfterQuery>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let (after, limit) = q.read(50, 200)?;
     let rows = ctx
         .db
-        .read(move |c| auth::tokens(c, &me))
+        .read(move |c| auth::tokens(c, &me, after, limit))
         .await
         .map_err(core)?;
     Ok(Json(rows.iter().map(TokenView::from_row).collect()))
@@ -319,12 +326,18 @@ async fn set_instance(
 
 /// Registrations waiting for an admin's decision (admins).
 #[utoipa::path(get, path = "/api/v1/admin/registrations", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, description = "Pending accounts", body = Vec<AccountView>),
-        Unauthorized, Forbidden, ServerError))]
-async fn pending(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<AccountView>>, ApiError> {
+    params(AfterQuery),
+    responses((status = 200, description = "Pending accounts, oldest first (page on with `after` = the last `id`; default 50, at most 200)", body = Vec<AccountView>),
+        BadRequest, Unauthorized, Forbidden, ServerError))]
+async fn pending(
+    ctx: Ctx,
+    Member(me): Member,
+    Query(q): Query<AfterQuery>,
+) -> Result<Json<Vec<AccountView>>, ApiError> {
+    let (after, limit) = q.read(50, 200)?;
     let rows = ctx
         .db
-        .read(move |c| registration::pending(c, &me))
+        .read(move |c| registration::pending(c, &me, after, limit))
         .await
         .map_err(core)?;
     Ok(Json(

@@ -53,6 +53,8 @@ pub struct RegisteredView {
 /// A local account, as an admin sees it.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct AccountView {
+    /// The person's actor id here (the cursor of the registrations list).
+    pub id: i64,
     pub username: String,
     pub ap_id: String,
     pub email: Option<String>,
@@ -65,6 +67,7 @@ pub struct AccountView {
 impl AccountView {
     pub fn from_row(actor: &ActorRow, account: &LocalUserRow) -> Self {
         AccountView {
+            id: actor.id,
             username: actor.username.clone(),
             ap_id: actor.ap_id.clone(),
             email: account.email.clone(),

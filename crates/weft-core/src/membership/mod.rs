@@ -287,9 +287,16 @@ pub fn requests(
     conn: &mut AnyConnection,
     viewer: &ActorRow,
     community: &ActorRow,
+    after: Option<i64>,
+    limit: i64,
 ) -> CoreResult<Vec<(FollowRow, ActorRow)>> {
     rules::may_answer_join_request(conn, community, viewer)?;
-    Ok(weft_db::memberships::requests(conn, community.id)?)
+    Ok(weft_db::memberships::requests(
+        conn,
+        community.id,
+        after,
+        limit,
+    )?)
 }
 
 /// A lead or facilitator accepts (the requester becomes a member; a remote one gets
