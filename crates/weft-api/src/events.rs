@@ -116,6 +116,9 @@ async fn attendees(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// The id of the last event of the page before: the list goes on after it.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    after: Option<String>,
     /// How many events (default 20, at most 100).
     #[param(value_type = Option<i64>, minimum = 1)]
     limit: Option<String>,
@@ -133,10 +136,11 @@ async fn upcoming(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let limit = weft_federation::paging::limit(q.limit.as_deref(), 20, 100)?;
+    let after = weft_federation::paging::cursor("after", q.after.as_deref())?;
     let community = resolve_actor(&handle, &ctx).await?;
     let list = ctx
         .db
-        .read(move |c| weft_core::events::upcoming(c, &community, &me, limit))
+        .read(move |c| weft_core::events::upcoming(c, &community, &me, after, limit))
         .await
         .map_err(core)?;
     Ok(Json(list.iter().map(EventView::from_details).collect()))

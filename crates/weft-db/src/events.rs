@@ -59,12 +59,18 @@ pub fn by_item_for_update(conn: &mut AnyConnection, item_id: i64) -> DbResult<Op
 
 /// A community's live events that end (or, without an end, start) at or after `from`,
 /// soonest first.
+/// A community's events not over at `from`, soonest first; after the event (start, item
+/// id) `after` when given (keyset paging).
 pub fn upcoming(
     conn: &mut AnyConnection,
     community_id: i64,
     from: NaiveDateTime,
+    after: Option<(NaiveDateTime, i64)>,
     limit: i64,
 ) -> DbResult<Vec<(ItemRow, EventRow)>> {
+    // Without a cursor: from the epoch (upcoming events are after it; PostgreSQL has no
+    // timestamp as early as NaiveDateTime::MIN).
+    let (after_start, after_id) = after.unwrap_or((chrono::DateTime::UNIX_EPOCH.naive_utc(), 0));
     Ok(events::table
         .inner_join(items::table)
         .filter(items::origin_community_id.eq(community_id))
@@ -73,6 +79,11 @@ pub fn upcoming(
             events::ends_at
                 .ge(from)
                 .or(events::ends_at.is_null().and(events::starts_at.ge(from))),
+        )
+        .filter(
+            events::starts_at.gt(after_start).or(events::starts_at
+                .eq(after_start)
+                .and(events::item_id.gt(after_id))),
         )
         .order((events::starts_at.asc(), events::item_id.asc()))
         .limit(limit)

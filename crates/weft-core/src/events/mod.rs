@@ -129,9 +129,25 @@ pub fn upcoming(
     conn: &mut AnyConnection,
     community: &ActorRow,
     viewer: &ActorRow,
+    after: Option<i64>,
     limit: i64,
 ) -> CoreResult<Vec<EventDetails>> {
-    let rows = weft_db::events::upcoming(conn, community.id, weft_db::now(), limit.clamp(1, 100))?;
+    // The page goes on after the event `after` (its start, then its id).
+    let after = match after {
+        Some(id) => {
+            let row = weft_db::events::by_item(conn, id)?
+                .ok_or_else(|| CoreError::Invalid(format!("after={id} names no event here")))?;
+            Some((row.starts_at, id))
+        }
+        None => None,
+    };
+    let rows = weft_db::events::upcoming(
+        conn,
+        community.id,
+        weft_db::now(),
+        after,
+        limit.clamp(1, 100),
+    )?;
     rows.into_iter()
         .map(|(item, _)| details(conn, item, Some(viewer)))
         .collect()
