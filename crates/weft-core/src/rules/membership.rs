@@ -1,6 +1,6 @@
 //! Memberships and joining: roles, join policies, requests, invitations, the members list.
 
-use super::{holds, is_admin, local_community};
+use super::{holds, is_admin, local_community, role_or_admin};
 use crate::{CoreError, CoreResult};
 use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, join_policy, role};
@@ -12,14 +12,9 @@ pub fn may_change_role(
     community: &ActorRow,
     actor: &ActorRow,
 ) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may change roles there",
-        community.username
-    )))
+    role_or_admin(conn, community, actor, &[role::LEAD], |c| {
+        format!("only the leads of {c} may change roles there")
+    })
 }
 
 /// May `person`'s role in `community` become `new_role` (None: no longer a member)? A
@@ -48,14 +43,9 @@ pub fn may_set_join_policy(
     community: &ActorRow,
     actor: &ActorRow,
 ) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may set how people join it",
-        community.username
-    )))
+    role_or_admin(conn, community, actor, &[role::LEAD], |c| {
+        format!("only the leads of {c} may set how people join it")
+    })
 }
 
 /// May `actor` see and answer the requests to join `community`? Its leads and
@@ -65,14 +55,13 @@ pub fn may_answer_join_request(
     community: &ActorRow,
     actor: &ActorRow,
 ) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD, role::FACILITATOR])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads and facilitators of {} answer requests to join it",
-        community.username
-    )))
+    role_or_admin(
+        conn,
+        community,
+        actor,
+        &[role::LEAD, role::FACILITATOR],
+        |c| format!("only the leads and facilitators of {c} answer requests to join it"),
+    )
 }
 
 /// May `actor` invite people into `community`? Its leads may, and the instance's admins.
@@ -81,14 +70,9 @@ pub fn may_invite(
     community: &ActorRow,
     actor: &ActorRow,
 ) -> CoreResult<()> {
-    local_community(community)?;
-    if holds(conn, community, actor, &[role::LEAD])? || is_admin(conn, actor)? {
-        return Ok(());
-    }
-    Err(CoreError::Forbidden(format!(
-        "only the leads of {} may invite people into it",
-        community.username
-    )))
+    role_or_admin(conn, community, actor, &[role::LEAD], |c| {
+        format!("only the leads of {c} may invite people into it")
+    })
 }
 
 /// May `viewer` read who the members of `community` are, with their roles? Its members

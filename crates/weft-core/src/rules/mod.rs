@@ -297,3 +297,19 @@ fn local_community(community: &ActorRow) -> CoreResult<()> {
     }
     Ok(())
 }
+
+/// `actor` holds one of `roles` in the local `community`, or is an admin of this
+/// instance; otherwise the refusal `says` makes from the community's name.
+fn role_or_admin(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    actor: &ActorRow,
+    roles: &[&str],
+    says: impl FnOnce(&str) -> String,
+) -> CoreResult<()> {
+    local_community(community)?;
+    if holds(conn, community, actor, roles)? || is_admin(conn, actor)? {
+        return Ok(());
+    }
+    Err(CoreError::Forbidden(says(&community.username)))
+}
