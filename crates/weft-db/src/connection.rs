@@ -178,6 +178,15 @@ pub fn run_migrations(conn: &mut AnyConnection) -> DbResult<usize> {
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
 
+/// True when the database lacks a migration this build knows (it was not upgraded).
+pub fn pending_migrations(conn: &mut AnyConnection) -> DbResult<bool> {
+    let pending = match conn {
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| DbError::Migration(e.to_string()))
+}
+
 pub(crate) struct Manager {
     url: String,
 }

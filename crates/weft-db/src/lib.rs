@@ -22,8 +22,8 @@ pub mod post_states;
 pub mod queue;
 
 pub use connection::{
-    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url, prefer_indexes,
-    redact_url, run_migrations,
+    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url,
+    pending_migrations, prefer_indexes, redact_url, run_migrations,
 };
 pub use diesel::connection::SimpleConnection;
 pub use diesel::result::Error as QueryError;

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod dns;
+mod health;
 
 use activitypub_federation::config::FederationMiddleware;
 pub use config::Config;
@@ -111,6 +112,7 @@ pub async fn start(
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
     let app = weft_federation::router(federation.clone())
         .merge(weft_api::router().layer(FederationMiddleware::new(federation)))
+        .merge(health::router(db.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY));
     let listener = match listener {
         Some(l) => l,
