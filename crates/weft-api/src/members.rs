@@ -6,7 +6,7 @@
 use crate::error::{ApiError, core, json_rejection};
 use crate::handlers::Member;
 use crate::openapi::*;
-use crate::query::AfterQuery;
+use crate::query::{AfterQuery, parse_time};
 use crate::views::ActorView;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -425,20 +425,7 @@ async fn invite(
     body: Result<Json<InviteRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CommunityInvitationView>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
-    let expires_at = body
-        .expires_at
-        .as_deref()
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.naive_utc())
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        format!("expires_at {v:?} is not an RFC 3339 time (2027-01-31T17:00:00Z)"),
-                    )
-                })
-        })
-        .transpose()?;
+    let expires_at = parse_time("expires_at", body.expires_at.as_deref())?;
     let community = community(&ctx, &name).await?;
     let invitee = match &body.handle {
         Some(h) => Some(person(&ctx, h).await?),

@@ -1,5 +1,8 @@
 //! Query parameters lists share.
 
+use crate::ApiError;
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -20,4 +23,20 @@ impl AfterQuery {
         let limit = weft_federation::paging::limit(self.limit.as_deref(), default, max)?;
         Ok((after, limit))
     }
+}
+
+/// An RFC 3339 time in a request, as stored (UTC).
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<NaiveDateTime>, ApiError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.naive_utc())
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("{field} {v:?} is not an RFC 3339 time (2027-01-31T17:00:00Z)"),
+                    )
+                })
+        })
+        .transpose()
 }

@@ -6,13 +6,12 @@ pub mod views;
 
 use crate::error::{ApiError, core, json_rejection};
 use crate::openapi::*;
-use crate::query::AfterQuery;
+use crate::query::{AfterQuery, parse_time};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -93,22 +92,6 @@ fn client_address(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> Option<S
         return Some(forwarded.to_string());
     }
     Some(peer.to_string())
-}
-
-/// An RFC 3339 time in a request, as stored (UTC).
-fn parse_time(field: &str, value: Option<&str>) -> Result<Option<NaiveDateTime>, ApiError> {
-    value
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.naive_utc())
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        format!("{field} {v:?} is not an RFC 3339 time (2027-01-31T17:00:00Z)"),
-                    )
-                })
-        })
-        .transpose()
 }
 
 /// What anyone may know before registering: the domain and the registration policy.
