@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit, fixture round-trips, the multi-instance federation tests on
-# SQLite and PostgreSQL, and the interop test against a Fedify peer (Node.js). PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
+# SQLite and PostgreSQL, the interop test against a Fedify peer (Node.js), and the feed
+# tests, whose output PyPI's icalendar and feedparser read (installed here if missing).
+# PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
 # the machine's PostgreSQL cluster (Debian's pg_ctlcluster) if there is one, and makes a
 # `weft` role for the tests. Without PostgreSQL the PostgreSQL runs are skipped (not
 # under CI, where they must run).
@@ -34,6 +36,13 @@ if command -v npm >/dev/null 2>&1; then
   fi
 else
   echo "Node.js/npm not found: the Fedify interop test will fail (Debian: apt-get install nodejs npm)"
+fi
+
+# The feed tests read Weft's iCalendar and Atom with independent parsers from PyPI.
+if ! python3 -c "import icalendar, feedparser" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check icalendar feedparser 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar feedparser \
+    || echo "Python's icalendar and feedparser are missing: the feed tests will fail (pip install icalendar feedparser)"
 fi
 
 cargo test --workspace "$@"

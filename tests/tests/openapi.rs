@@ -64,6 +64,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/communities/{handle}/activate"),
     ("post", "/api/v1/communities/{handle}/archive"),
     ("post", "/api/v1/communities/{handle}/reopen"),
+    ("get", "/api/v1/calendar"),
+    ("post", "/api/v1/calendar"),
+    ("delete", "/api/v1/calendar"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter {
         .routes(routes!(lookup))
         .routes(routes!(feed))
         .merge(crate::events::router())
+        .merge(crate::calendar::router())
         .merge(crate::accounts::router())
         .merge(crate::members::router())
         .merge(crate::communities::router())

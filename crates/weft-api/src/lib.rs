@@ -19,6 +19,7 @@
 //! - add the operation to the list in `tests/tests/openapi.rs`.
 
 mod accounts;
+mod calendar;
 pub mod communities;
 mod error;
 mod events;
@@ -29,6 +30,7 @@ mod query;
 mod views;
 
 pub use accounts::views::*;
+pub use calendar::{CalendarAddressView, CalendarStatusView};
 pub use error::{ApiError, Problem};
 pub use members::{
     CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,

@@ -70,6 +70,23 @@ impl Urls {
             .parse()
             .ok()
     }
+    /// A local community's Atom feed (its latest threads and events).
+    pub fn community_atom(&self, name: &str) -> Url {
+        self.join(&format!("feeds/communities/{name}.atom"))
+    }
+    /// A local community's iCalendar feed (its recent and upcoming events).
+    pub fn community_calendar(&self, name: &str) -> Url {
+        self.join(&format!("feeds/communities/{name}.ics"))
+    }
+    /// A thread's Atom feed (the thread and its replies).
+    pub fn thread_atom(&self, item_id: i64) -> Url {
+        self.join(&format!("feeds/threads/{item_id}.atom"))
+    }
+    /// A person's private calendar: the events they go or may go to, at an address
+    /// holding its secret.
+    pub fn member_calendar(&self, secret: &str) -> Url {
+        self.join(&format!("feeds/calendars/{secret}.ics"))
+    }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
     }

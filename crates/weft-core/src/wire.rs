@@ -53,6 +53,8 @@ pub fn actor_into_json(urls: &Urls, actor: &ActorRow) -> ActorJson {
         published: Some(utc(actor.published_at)),
         url: Some(id),
         tag: vec![],
+        upcoming_events: None,
+        attachment: vec![],
         profile: Default::default(),
     }
 }

@@ -9,6 +9,7 @@ mod text_enum;
 
 pub mod accounts;
 pub mod actors;
+pub mod calendars;
 pub mod communities;
 pub mod events;
 pub mod follows;

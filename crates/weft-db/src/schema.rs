@@ -292,10 +292,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_secrets (actor_id) {
+        actor_id -> BigInt,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
 diesel::joinable!(post_states -> items (item_id));
 diesel::joinable!(events -> items (item_id));
 diesel::joinable!(rsvps -> actors (person_id));
+diesel::joinable!(calendar_secrets -> actors (actor_id));
 diesel::joinable!(local_users -> actors (actor_id));
 diesel::joinable!(api_tokens -> actors (actor_id));
 diesel::joinable!(sessions -> actors (actor_id));
@@ -328,4 +337,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_tags,
     community_objectives,
     community_interest,
+    calendar_secrets,
 );

@@ -5,6 +5,7 @@
 mod actor;
 mod cache;
 mod error;
+mod feeds;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod paging;

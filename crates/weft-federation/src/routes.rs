@@ -31,6 +31,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .route("/{prefix}/{name}/following", get(following))
         .route("/{prefix}/{name}/moderators", get(moderators))
         .route("/{prefix}/{name}/featured", get(featured))
+        .route("/{prefix}/{name}/upcoming-events", get(upcoming_events))
         .route("/items/{id}", get(item))
         .route("/items/{id}/rsvp", get(rsvp_poll))
         .route("/activities/{id}", get(activity))
@@ -40,6 +41,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
             crate::cache::ResponseCache::new(config.db.clone()),
             crate::cache::serve_cached,
         ))
+        .merge(crate::feeds::router(config.clone()))
         .merge(crate::actor::root_router(config))
 }
 
@@ -286,6 +288,54 @@ async fn featured(
     let actor = local_actor(&ctx, &prefix, &name).await?;
     let id = ctx.urls.actor_part(&url(&actor.ap_id), "featured");
     Ok(json(OrderedCollection::inline(id, vec![])))
+}
+
+/// A community's events that are not over (FEP-8a8e's `upcomingEvents`), soonest first,
+/// cancelled ones included (their `eventStatus` says so): the count always, the `Event`
+/// objects on numbered pages (`?page=1`, …; a page past the end is empty).
+async fn upcoming_events(
+    ctx: Ctx,
+    Path((prefix, name)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, FedError> {
+    let actor = local_actor(&ctx, &prefix, &name).await?;
+    if !actor.is_group() {
+        return Err(FedError::not_found("people have no upcoming events here"));
+    }
+    let id = ctx.urls.actor_part(&url(&actor.ap_id), "upcoming-events");
+    let actor_id = actor.id;
+    let now = weft_db::now();
+    let Some(page) = q.page else {
+        let total = ctx
+            .db
+            .read(move |c| weft_db::calendars::count_upcoming(c, actor_id, now))
+            .await?;
+        let first = Url::parse(&format!("{id}?page=1")).expect("url");
+        return Ok(json(OrderedCollection::paged(id, total, first)));
+    };
+    let (number, offset) = paging::page_number(&page)?;
+    let (total, events) = ctx
+        .db
+        .read(move |c| -> Result<_, FedError> {
+            let total = weft_db::calendars::count_upcoming(c, actor_id, now)?;
+            let items = if offset < total {
+                weft_db::calendars::upcoming_page(c, actor_id, now, PAGE_SIZE, offset)?
+            } else {
+                vec![]
+            };
+            let mut events = Vec::with_capacity(items.len());
+            for item in items {
+                let details = weft_core::events::details(c, item, None)?;
+                let event = weft_core::events::wire::event_into_json(&details.parts());
+                events.push(serde_json::to_value(event).expect("json"));
+            }
+            Ok((total, events))
+        })
+        .await?;
+    let next = (offset + PAGE_SIZE < total)
+        .then(|| Url::parse(&format!("{id}?page={}", number + 1)).expect("url"));
+    let page_id = Url::parse(&format!("{id}?page={number}")).expect("url");
+    Ok(json(OrderedCollectionPage::new(page_id, id, next, events)))
 }
 
 /// A local post or event; a deleted one answers 410 with a Tombstone.

@@ -59,9 +59,50 @@ pub struct ActorJson {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tag: Vec<Tag>,
+    /// On a community: its events that are not over, an `OrderedCollection` of `Event`s
+    /// (FEP-8a8e's `upcomingEvents`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upcoming_events: Option<Url>,
+    /// `Link`s to other forms of the actor: on a Weft community its Atom feed and its
+    /// iCalendar feed (`rel` `alternate`, with their `mediaType`). Entries of other shapes
+    /// (Mastodon's `PropertyValue` fields) are skipped when read.
+    #[serde(
+        default,
+        deserialize_with = "lenient_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<LinkJson>,
     /// On a Weft community: the rest of its profile, in `weft:` extension terms.
     #[serde(flatten)]
     pub profile: GroupProfile,
+}
+
+/// An ActivityStreams `Link` (`type` `Link`, `href`, `rel`, `mediaType`, `name`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkJson {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub href: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl LinkJson {
+    /// A `Link` with `rel` `alternate`: the same actor in another format.
+    pub fn alternate(href: Url, media_type: &str, name: &str) -> LinkJson {
+        LinkJson {
+            kind: "Link".into(),
+            href,
+            rel: Some("alternate".into()),
+            media_type: Some(media_type.into()),
+            name: Some(name.into()),
+        }
+    }
 }
 
 /// A Weft community's profile beyond `name`, `summary` and `tag` (see

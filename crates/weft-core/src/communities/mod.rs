@@ -14,7 +14,9 @@ use crate::{CoreError, CoreResult, Urls, sanitize};
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::*;
-use weft_protocol::{Activity, ActorJson, GroupProfile, ObjectiveJson, PUBLIC, Source, Tag};
+use weft_protocol::{
+    Activity, ActorJson, GroupProfile, LinkJson, ObjectiveJson, PUBLIC, Source, Tag,
+};
 
 pub use lifecycle::Lifecycle;
 pub use profile::{MeetingMode, ProfileChanges};
@@ -138,6 +140,20 @@ pub fn group_into_json(urls: &Urls, p: &Profile) -> ActorJson {
             name: Some(format!("#{t}")),
         })
         .collect();
+    let name = &p.actor.username;
+    json.upcoming_events = Some(urls.actor_part(&json.id, "upcoming-events"));
+    json.attachment = vec![
+        LinkJson::alternate(
+            urls.community_atom(name),
+            "application/atom+xml",
+            "Atom feed",
+        ),
+        LinkJson::alternate(
+            urls.community_calendar(name),
+            "text/calendar",
+            "Calendar (iCalendar)",
+        ),
+    ];
     let tor = &p.details.terms_of_reference;
     let extra = p.extra.as_ref();
     json.profile = GroupProfile {

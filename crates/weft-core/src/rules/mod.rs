@@ -4,9 +4,11 @@
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
+mod feeds;
 mod membership;
 
 pub use communities::*;
+pub use feeds::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;

@@ -1,0 +1,2 @@
+DROP INDEX rsvps_person;
+DROP TABLE calendar_secrets;
