@@ -171,6 +171,14 @@ pub async fn record(backend: &Backend) -> Recorded {
             "OrderedCollectionPage",
             format!("{}/c/cop/outbox?page=true", a.base),
         ),
+        (
+            "upcomingEvents",
+            format!("{}/c/cop/upcoming-events", a.base),
+        ),
+        (
+            "upcomingEvents page",
+            format!("{}/c/cop/upcoming-events?page=1", a.base),
+        ),
     ] {
         let (_, json) = get_activity_json(&url).await;
         served.insert(name.to_string(), json);

@@ -65,9 +65,11 @@ enum Action {
     Activate,
     Archive,
     Reopen,
+    ReadFeeds,
+    KeepCalendar,
 }
 
-const ACTIONS: [(Action, &str); 24] = [
+const ACTIONS: [(Action, &str); 26] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -107,6 +109,14 @@ const ACTIONS: [(Action, &str); 24] = [
     (Action::Activate, "activate a proposed community"),
     (Action::Archive, "archive the community"),
     (Action::Reopen, "reopen an archived community"),
+    (
+        Action::ReadFeeds,
+        "read the community's Atom feed and calendar",
+    ),
+    (
+        Action::KeepCalendar,
+        "make and revoke their own private calendar address",
+    ),
 ];
 
 /// What one actor got when trying one action.
@@ -371,7 +381,34 @@ impl World {
                 )
                 .await
             }
+            Action::ReadFeeds => self.read_feeds(token).await,
+            Action::KeepCalendar => {
+                let made = call(Method::POST, "/api/v1/calendar".into(), None).await;
+                if made != Cell::Allowed {
+                    return made;
+                }
+                call(Method::DELETE, "/api/v1/calendar".into(), None).await
+            }
         }
+    }
+
+    /// GETs the community's Atom feed and calendar (with the token, when there is one):
+    /// allowed when both answer 200, else the first refusal.
+    async fn read_feeds(&self, token: Option<&str>) -> Cell {
+        for ext in ["atom", "ics"] {
+            let mut request =
+                reqwest::Client::new().get(format!("{}/feeds/communities/cop.{ext}", self.a.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.expect("reachable");
+            let status = response.status().as_u16();
+            if status != 200 {
+                let body: Value = response.json().await.unwrap_or_default();
+                return cell_of((status, body));
+            }
+        }
+        Cell::Allowed
     }
 
     /// A new community, led by the lead and with the same roles as `cop`, in the state
@@ -527,6 +564,8 @@ impl World {
                 self.send("Update", event).await
             }
             Action::Rsvp => self.send("Join", json!(self.event_ap_id)).await,
+            // Public: a follower elsewhere reads them as anyone does.
+            Action::ReadFeeds => self.read_feeds(None).await,
             Action::SeeAttendees
             | Action::ReviewRegistrations
             | Action::SetRegistrationPolicy
@@ -540,7 +579,8 @@ impl World {
             | Action::Propose
             | Action::Activate
             | Action::Archive
-            | Action::Reopen => Cell::NotApplicable,
+            | Action::Reopen
+            | Action::KeepCalendar => Cell::NotApplicable,
         }
     }
 
