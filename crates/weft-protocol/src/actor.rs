@@ -318,4 +318,32 @@ mod tests {
         assert_eq!(actor.profile.objectives.len(), 1);
         assert_eq!(actor.profile.objectives[0].name, "A blog");
     }
+
+    #[test]
+    fn feed_links_are_read_and_profile_fields_skipped() {
+        let json = serde_json::json!({
+            "type": "Group", "id": "https://a.example/c/cop", "inbox": "https://a.example/c/cop/inbox",
+            "publicKey": {"id": "https://a.example/c/cop#main-key", "owner": "https://a.example/c/cop",
+                          "publicKeyPem": "-----BEGIN PUBLIC KEY-----"},
+            "upcomingEvents": "https://a.example/c/cop/upcoming-events",
+            "attachment": [
+                {"type": "PropertyValue", "name": "Website", "value": "<a href=\"https://x.example\">x</a>"},
+                {"type": "Link", "href": "https://a.example/feeds/communities/cop.atom", "rel": "alternate",
+                 "mediaType": "application/atom+xml", "name": "Atom feed"}
+            ]
+        });
+        let actor: ActorJson = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            actor.upcoming_events.as_ref().map(Url::as_str),
+            Some("https://a.example/c/cop/upcoming-events")
+        );
+        assert_eq!(
+            actor.attachment,
+            [LinkJson::alternate(
+                Url::parse("https://a.example/feeds/communities/cop.atom").unwrap(),
+                "application/atom+xml",
+                "Atom feed"
+            )]
+        );
+    }
 }
