@@ -506,6 +506,46 @@ async fn feeds(backend: Backend) {
     lead.delete(thread.id).await;
     assert_not_found(&thread_url).await;
 
+    // Time passes (moved in the database, since events cannot be scheduled in the
+    // past): an event that ended 10 days ago stays in the calendar and leaves
+    // upcomingEvents; one that ended 120 days ago (past the 90-day window) leaves both.
+    let now = chrono::Utc::now().naive_utc();
+    for (event, days) in [(&review, 10), (&declined, 120)] {
+        let id = event["id"].as_i64().unwrap();
+        let start = now - chrono::Duration::days(days) - chrono::Duration::hours(1);
+        a.db.write_blocking(move |c| -> Result<(), weft_db::DbError> {
+            use diesel::prelude::*;
+            use weft_db::schema::events;
+            diesel::update(events::table.find(id))
+                .set((
+                    events::starts_at.eq(start),
+                    events::ends_at.eq(Some(start + chrono::Duration::minutes(30))),
+                ))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    }
+    let (_, _, body) = get(&ics_url, &[]).await;
+    let calendar = parse("ical", &body);
+    let summaries: Vec<&str> = calendar["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "Case review",
+            "Supervision skills workshop (in person)",
+            "Summer social"
+        ],
+        "the last 90 days and all to come"
+    );
+    let (_, upcoming) = get_activity_json(&upcoming_url).await;
+    assert_eq!(upcoming["totalItems"], 2, "{upcoming}");
+
     // Bad addresses: each a 404 with a problem body.
     for url in [
         format!("{}/feeds/communities/nobody.ics", a.base),
