@@ -234,14 +234,15 @@ async fn feeds(backend: Backend) {
     assert_eq!(e["location"], "The Park");
     assert!(e["last_modified"].is_string(), "{e}");
 
-    // Conditional GET: the ETag or the date answers 304, without a body.
+    // Conditional GET: the ETag answers 304, without a body. The date alone does not
+    // (a removal does not move it), so the whole calendar comes again.
     let etag = header(&headers, "etag");
     let last_modified = header(&headers, "last-modified");
     assert!(etag.starts_with('"') && !last_modified.is_empty());
     let (status, _, body) = get(&ics_url, &[("if-none-match", &etag)]).await;
     assert_eq!((status, body.len()), (304, 0));
     let (status, _, _) = get(&ics_url, &[("if-modified-since", &last_modified)]).await;
-    assert_eq!(status, 304);
+    assert_eq!(status, 200);
     // An edit changes the calendar, its ETag and the event's LAST-MODIFIED.
     let (status, body) = lead
         .raw(

@@ -4,8 +4,8 @@
 //! - `GET /feeds/threads/{id}.atom`: a thread and its replies;
 //! - `GET /feeds/calendars/{secret}.ics`: a person's private calendar.
 //!
-//! Each answer has an `ETag` and a `Last-Modified`, and a conditional GET that matches
-//! is answered 304 without a body. These routes stay outside the response cache (which
+//! Each answer has an `ETag` and a `Last-Modified`; a conditional GET whose
+//! `If-None-Match` names the `ETag` is answered 304 without a body. These routes stay outside the response cache (which
 //! keeps only the content type of what it serves). Errors are problem bodies: an unknown
 //! community, thread or calendar address is 404.
 
@@ -134,8 +134,10 @@ async fn member_calendar(ctx: Ctx, Path(file): Path<String>, headers: HeaderMap)
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The feed with its validators, or 304 when the client's copy is current
-/// (`If-None-Match` first; `If-Modified-Since` only without it, as RFC 9110 says).
+/// The feed with its validators, or 304 when `If-None-Match` names its `ETag`.
+/// `If-Modified-Since` is not honoured: `Last-Modified` is the newest change among what
+/// the feed holds, and a removal (an event deleted, an answer withdrawn) does not move
+/// it, so only the entity tag can tell a client its copy is current.
 fn respond(
     headers: &HeaderMap,
     content_type: &'static str,
@@ -145,26 +147,14 @@ fn respond(
 ) -> Response {
     let etag = feeds::etag(body.as_bytes());
     let modified = SystemTime::from(weft_core::wire::utc(modified));
-    let fresh = match headers.get(header::IF_NONE_MATCH) {
-        Some(tags) => tags.to_str().is_ok_and(|tags| {
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
             tags.split(',')
                 .map(|t| t.trim().trim_start_matches("W/"))
                 .any(|t| t == "*" || t == etag)
-        }),
-        None => headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .is_some_and(|since| {
-                // HTTP dates have whole seconds.
-                let secs = |t: SystemTime| {
-                    t.duration_since(SystemTime::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0)
-                };
-                secs(modified) <= secs(since)
-            }),
-    };
+        });
     let cache = if public {
         "public, max-age=300"
     } else {
