@@ -143,3 +143,131 @@ pub fn calendar_into_ics(calendar: &Calendar) -> String {
     out.push_str(&text[at..]);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use weft_db::models::{ActorRow, EventRow, ItemKind, ItemRow};
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+    }
+
+    fn community() -> ActorRow {
+        ActorRow {
+            id: 1,
+            ap_id: "https://b.example/c/cop".into(),
+            kind: "Group".into(),
+            username: "cop".into(),
+            domain: "b.example".into(),
+            display_name: Some("Cop".into()),
+            summary: None,
+            summary_source: None,
+            inbox_url: "https://b.example/c/cop/inbox".into(),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: None,
+            public_key_id: "https://b.example/c/cop#main-key".into(),
+            public_key_pem: String::new(),
+            private_key_pem: None,
+            is_local: false,
+            manually_approves_followers: false,
+            discoverable: true,
+            posting_restricted_to_mods: false,
+            published_at: at(2026, 1, 1, 0, 0),
+            last_refreshed_at: at(2026, 1, 1, 0, 0),
+        }
+    }
+
+    /// A remote event as stored from another server's JSON.
+    fn entry(title: &str, starts: NaiveDateTime, zone: Option<&str>) -> CalendarEntry {
+        CalendarEntry {
+            item: ItemRow {
+                id: 7,
+                ap_id: "https://b.example/events/7".into(),
+                kind: ItemKind::Event,
+                object_type: "Event".into(),
+                author_id: 2,
+                origin_community_id: Some(1),
+                title: Some(title.into()),
+                content: "<p>Bring <em>cases</em>; tea, coffee</p>".into(),
+                source: None,
+                url: None,
+                in_reply_to_id: None,
+                in_reply_to_ap_id: None,
+                thread_root_id: None,
+                is_local: false,
+                published_at: at(2026, 1, 2, 0, 0),
+                updated_at: None,
+                deleted_at: None,
+            },
+            event: EventRow {
+                item_id: 7,
+                starts_at: starts,
+                ends_at: None,
+                timezone: zone.map(str::to_string),
+                online_url: None,
+                place_name: Some("Room 2; upstairs, left".into()),
+                place_address: None,
+                capacity: None,
+                status: "confirmed".into(),
+            },
+            community: community(),
+            tentative: false,
+        }
+    }
+
+    fn ics(entries: Vec<CalendarEntry>) -> String {
+        calendar_into_ics(&Calendar {
+            name: "A calendar".into(),
+            entries,
+            modified: at(2026, 1, 2, 0, 0),
+        })
+    }
+
+    #[test]
+    fn an_unknown_zone_is_written_in_utc() {
+        let text = ics(vec![entry(
+            "Review",
+            at(2030, 1, 15, 19, 0),
+            Some("Mars/Olympus"),
+        )]);
+        assert!(text.contains("DTSTART:20300115T190000Z\r\n"), "{text}");
+        assert!(!text.contains("VTIMEZONE"), "{text}");
+        // Text values are escaped (RFC 5545 §3.3.11).
+        assert!(
+            text.contains("LOCATION:Room 2\\; upstairs\\, left\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("DTSTAMP:20260102T000000Z\r\n"), "{text}");
+        assert!(
+            text.contains("UID:https://b.example/events/7\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_local_hour_is_written_in_utc_and_others_in_their_zone() {
+        // 00:30 UTC on 27 October 2030 is 01:30 in London, an hour that happens twice.
+        let text = ics(vec![
+            entry("Twice", at(2030, 10, 27, 0, 30), Some("Europe/London")),
+            entry("Once", at(2030, 10, 28, 9, 0), Some("Europe/London")),
+        ]);
+        assert!(text.contains("DTSTART:20301027T003000Z\r\n"), "{text}");
+        assert!(
+            text.contains("DTSTART;TZID=Europe/London:20301028T090000\r\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1, "{text}");
+        assert!(
+            text.find("BEGIN:VTIMEZONE").unwrap() < text.find("BEGIN:VEVENT").unwrap(),
+            "{text}"
+        );
+        // Every line is folded to at most 75 octets.
+        assert!(text.split("\r\n").all(|l| l.len() <= 75), "{text}");
+    }
+}
