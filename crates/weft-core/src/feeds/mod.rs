@@ -119,11 +119,20 @@ pub fn member_calendar(conn: &mut AnyConnection, secret: &str) -> CoreResult<(Ac
     )?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut latest_answer = person.published_at;
+    // Each community read once, however many of its events the person answered.
+    let mut communities: std::collections::HashMap<i64, ActorRow> = Default::default();
     for (item, event, answer) in rows {
         let Some(community_id) = item.origin_community_id else {
             continue;
         };
-        let community = weft_db::actors::by_id(conn, community_id)?;
+        let community = match communities.get(&community_id) {
+            Some(c) => c.clone(),
+            None => {
+                let c = weft_db::actors::by_id(conn, community_id)?;
+                communities.insert(community_id, c.clone());
+                c
+            }
+        };
         latest_answer = latest_answer.max(answer.updated_at);
         entries.push(CalendarEntry {
             item,
