@@ -22,6 +22,7 @@ mod accounts;
 pub mod communities;
 mod error;
 mod events;
+mod files;
 mod handlers;
 mod members;
 mod openapi;
@@ -30,6 +31,7 @@ mod views;
 
 pub use accounts::views::*;
 pub use error::{ApiError, Problem};
+pub use files::FileView;
 pub use members::{
     CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
 };

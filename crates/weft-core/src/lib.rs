@@ -9,6 +9,7 @@ pub mod communities;
 mod error;
 pub mod events;
 pub mod feed;
+pub mod files;
 pub mod following;
 pub mod keys;
 pub mod membership;

@@ -70,6 +70,10 @@ impl Urls {
             .parse()
             .ok()
     }
+    /// Where an uploaded file is served: named by its SHA-256, never by a client's name.
+    pub fn file(&self, sha256: &str) -> Url {
+        self.join(&format!("files/{sha256}"))
+    }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
     }

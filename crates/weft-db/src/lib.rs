@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod actors;
 pub mod communities;
 pub mod events;
+pub mod files;
 pub mod follows;
 pub mod instances;
 pub mod items;

@@ -5,6 +5,7 @@
 mod actor;
 mod cache;
 mod error;
+pub mod files;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod paging;
