@@ -11,6 +11,7 @@ use weft_server::Config;
 
 pub use weft_api::{FeedEntryView, PostView, ThreadView};
 
+pub mod files;
 pub mod lemmy;
 pub mod members;
 pub mod scenario;

@@ -65,9 +65,10 @@ enum Action {
     Activate,
     Archive,
     Reopen,
+    UploadFile,
 }
 
-const ACTIONS: [(Action, &str); 24] = [
+const ACTIONS: [(Action, &str); 25] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -107,6 +108,10 @@ const ACTIONS: [(Action, &str); 24] = [
     (Action::Activate, "activate a proposed community"),
     (Action::Archive, "archive the community"),
     (Action::Reopen, "reopen an archived community"),
+    (
+        Action::UploadFile,
+        "upload a file to the community's library",
+    ),
 ];
 
 /// What one actor got when trying one action.
@@ -371,6 +376,19 @@ impl World {
                 )
                 .await
             }
+            Action::UploadFile => {
+                let bytes = weft_tests::files::pdf(1000, &rand::random::<u64>().to_string());
+                let (status, body) = weft_tests::files::upload(
+                    base,
+                    token,
+                    "cop",
+                    "notes.pdf",
+                    "application/pdf",
+                    &bytes,
+                )
+                .await;
+                cell_of((status, body))
+            }
         }
     }
 
@@ -540,7 +558,8 @@ impl World {
             | Action::Propose
             | Action::Activate
             | Action::Archive
-            | Action::Reopen => Cell::NotApplicable,
+            | Action::Reopen
+            | Action::UploadFile => Cell::NotApplicable,
         }
     }
 

@@ -142,6 +142,9 @@ async fn upload(
         let mut bytes = BytesMut::new();
         while let Some(chunk) = field.chunk().await.map_err(form_error)? {
             if (bytes.len() + chunk.len()) as u64 > max {
+                // Read to the end (at most the body limit) so that the client, still
+                // sending, gets this answer rather than a closed connection.
+                while let Ok(Some(_)) = field.chunk().await {}
                 return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
