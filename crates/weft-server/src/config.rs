@@ -306,6 +306,31 @@ mod tests {
         assert!(err.contains("between 1 and 1024"), "{err}");
     }
 
+    /// The example configuration is valid, with its S3 block switched on too.
+    #[test]
+    fn the_example_configuration_reads() {
+        let example = include_str!("../../../deploy/weft.toml.example");
+        let file: FileConfig = toml::from_str(example).unwrap();
+        let c = Config::from_parts(file, |_| None).unwrap();
+        assert_eq!(c.files.max_bytes, 25 * 1024 * 1024);
+        let s3_on: String = example
+            .lines()
+            .skip_while(|l| !l.starts_with("[files]"))
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.starts_with("storage = \"s3\"") || rest.starts_with('[') => rest,
+                Some(rest) if rest.contains(" = ") && !rest.starts_with("storage") => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let file: FileConfig = toml::from_str(&s3_on).unwrap();
+        let c = Config::from_parts(file, |_| None).unwrap();
+        let StorageSettings::S3(s3) = &c.files.storage else {
+            panic!("{s3_on}")
+        };
+        assert_eq!(s3.bucket, "weft-files");
+    }
+
     #[test]
     fn environment_overrides_file() {
         let file = FileConfig {
