@@ -123,12 +123,10 @@ fn key(bytes: &[u8]) -> String {
 /// Every row of the `files` table.
 fn rows(a: &Instance) -> i64 {
     a.db.read_blocking(|c| {
-        Ok::<_, weft_db::DbError>(
-            weft_db::schema::files::table
-                .count()
-                .get_result::<i64>(c)
-                .map_err(weft_db::DbError::from)?,
-        )
+        weft_db::schema::files::table
+            .count()
+            .get_result::<i64>(c)
+            .map_err(weft_db::DbError::from)
     })
     .unwrap()
 }
@@ -141,6 +139,18 @@ fn assert_problem(status: u16, body: &Value, expected: u16, says: &str) {
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains(says), "{detail:?} should say {says:?}");
 }
+
+/// What is tried, by whom (token), in which community, with what name and bytes; the
+/// status expected and what its problem says.
+type Attack<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    &'a [u8],
+    u16,
+    &'a str,
+);
 
 struct Download {
     status: u16,
@@ -432,7 +442,7 @@ async fn library(backend: Backend, store: Store) {
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
     let fresh = pdf(3000, "fresh");
     let nora_token = Some(nora.token.as_str());
-    let attacks: Vec<(&str, Option<&str>, &str, &str, &[u8], u16, &str)> = vec![
+    let attacks: Vec<Attack> = vec![
         (
             "one byte over the limit",
             mo_token,
