@@ -30,9 +30,12 @@ pub struct Running {
 }
 
 /// The HTTP client for fetching and delivering: no redirects, timeouts, and outside
-/// development no connections to private or loopback addresses.
+/// development no connections to private or loopback addresses. HTTP/1.1 only, as before
+/// `object_store` (the S3 file store) turned on reqwest's HTTP/2 for the whole build:
+/// what peers receive, and the signed `Host` header, stay as they were.
 pub fn http_client(dev: bool) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
+        .http1_only()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
