@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit, fixture round-trips, the multi-instance federation tests on
-# SQLite and PostgreSQL, the interop test against a Fedify peer (Node.js), and the feed
-# tests, whose output PyPI's icalendar and feedparser read (installed here if missing).
-# PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
+# SQLite and PostgreSQL, file storage on the disk and on S3 (moto), the interop test
+# against a Fedify peer (Node.js), and the feed tests, whose output PyPI's icalendar and
+# feedparser read (installed here if missing). PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
 # the machine's PostgreSQL cluster (Debian's pg_ctlcluster) if there is one, and makes a
 # `weft` role for the tests. Without PostgreSQL the PostgreSQL runs are skipped (not
 # under CI, where they must run).
@@ -27,6 +27,26 @@ if [ -n "${WEFT_TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL tests: ${WEFT_TEST_POSTGRES_URL%%:*}://… (set)"
 else
   echo "PostgreSQL tests: skipped (no server; set WEFT_TEST_POSTGRES_URL)"
+fi
+
+# The S3 file storage tests need an S3-compatible server: `moto` in server mode (PyPI:
+# pip install 'moto[server]'), started here on a free port unless WEFT_TEST_S3_URL is set,
+# and stopped when the tests end. Without it the S3 runs are skipped (not under CI).
+if [ -z "${WEFT_TEST_S3_URL:-}" ] && command -v moto_server >/dev/null 2>&1; then
+  s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_server -H 127.0.0.1 -p "$s3_port" >"${TMPDIR:-/tmp}/weft-moto-$s3_port.log" 2>&1 &
+  moto_pid=$!
+  trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 50); do
+    curl -fs -o /dev/null "http://127.0.0.1:$s3_port/" && break
+    sleep 0.2
+  done
+  export WEFT_TEST_S3_URL="http://127.0.0.1:$s3_port"
+fi
+if [ -n "${WEFT_TEST_S3_URL:-}" ]; then
+  echo "S3 file storage tests: $WEFT_TEST_S3_URL"
+else
+  echo "S3 file storage tests: skipped (no moto_server; pip install 'moto[server]', or set WEFT_TEST_S3_URL)"
 fi
 
 # The Fedify interop test needs Node.js and the peer's npm packages (lockfile committed).

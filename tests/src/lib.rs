@@ -11,6 +11,7 @@ use weft_server::Config;
 
 pub use weft_api::{FeedEntryView, PostView, ThreadView};
 
+pub mod files;
 pub mod lemmy;
 pub mod members;
 pub mod scenario;
@@ -128,6 +129,11 @@ impl Instance {
         config.listen = format!("127.0.0.1:{}", self.port);
         config.domain = self.domain.clone();
         config.dev = true;
+        // Uploaded files are kept in the instance's own folder.
+        config.data_dir = self._dir.0.clone();
+        config.files.storage = weft_core::files::StorageSettings::Local {
+            dir: self._dir.0.join("files"),
+        };
         config.delivery.first_backoff = Duration::from_millis(200);
         config.delivery.max_backoff = Duration::from_secs(2);
         // A "crashed" instance's lease on a queue runs out quickly in tests.
@@ -193,6 +199,11 @@ impl Instance {
     pub fn restart(&mut self) {
         self.stop();
         self.run();
+    }
+
+    /// The instance's data directory (its SQLite database, its uploaded files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._dir.0
     }
 
     pub fn urls(&self) -> weft_core::Urls {

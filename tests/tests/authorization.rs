@@ -67,9 +67,10 @@ enum Action {
     Reopen,
     ReadFeeds,
     KeepCalendar,
+    UploadFile,
 }
 
-const ACTIONS: [(Action, &str); 26] = [
+const ACTIONS: [(Action, &str); 27] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -116,6 +117,10 @@ const ACTIONS: [(Action, &str); 26] = [
     (
         Action::KeepCalendar,
         "make and revoke their own private calendar address",
+    ),
+    (
+        Action::UploadFile,
+        "upload a file to the community's library",
     ),
 ];
 
@@ -389,6 +394,19 @@ impl World {
                 }
                 call(Method::DELETE, "/api/v1/calendar".into(), None).await
             }
+            Action::UploadFile => {
+                let bytes = weft_tests::files::pdf(1000, &rand::random::<u64>().to_string());
+                let (status, body) = weft_tests::files::upload(
+                    base,
+                    token,
+                    "cop",
+                    "notes.pdf",
+                    "application/pdf",
+                    &bytes,
+                )
+                .await;
+                cell_of((status, body))
+            }
         }
     }
 
@@ -580,7 +598,8 @@ impl World {
             | Action::Activate
             | Action::Archive
             | Action::Reopen
-            | Action::KeepCalendar => Cell::NotApplicable,
+            | Action::KeepCalendar
+            | Action::UploadFile => Cell::NotApplicable,
         }
     }
 

@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::accounts::router())
         .merge(crate::members::router())
         .merge(crate::communities::router())
+        .merge(crate::files::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

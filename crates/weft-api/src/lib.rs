@@ -23,6 +23,7 @@ mod calendar;
 pub mod communities;
 mod error;
 mod events;
+mod files;
 mod handlers;
 mod members;
 mod openapi;
@@ -32,6 +33,7 @@ mod views;
 pub use accounts::views::*;
 pub use calendar::{CalendarAddressView, CalendarStatusView};
 pub use error::{ApiError, Problem};
+pub use files::FileView;
 pub use members::{
     CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
 };

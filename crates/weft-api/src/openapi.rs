@@ -28,7 +28,8 @@ pub const BEARER: &str = "bearer";
         (name = "events", description = "Scheduling events, RSVPs, attendees"),
         (name = "accounts", description = "Registering, logging in, API tokens"),
         (name = "admin", description = "The instance's registration policy, registrations, invitations"),
-        (name = "meta", description = "This document")
+        (name = "meta", description = "This document"),
+        (name = "files", description = "Uploading files to a community's library, listing them")
     )
 )]
 struct ApiDoc;
@@ -158,6 +159,8 @@ problems! {
     TooMany: "429" => "Too many failed attempts: try again later";
     /// A remote instance did not answer as it should.
     BadGateway: "502" => "A remote actor or community named could not be fetched";
+    /// A file of a type not taken (read from its bytes).
+    UnsupportedType: "415" => "The file's type, read from its bytes, is not one this instance takes";
     /// The database failed.
     ServerError: "500" => "The server failed (the database)";
 }

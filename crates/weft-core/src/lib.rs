@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 pub mod feed;
 pub mod feeds;
+pub mod files;
 pub mod following;
 pub mod keys;
 pub mod membership;

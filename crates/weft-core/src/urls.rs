@@ -87,6 +87,10 @@ impl Urls {
     pub fn member_calendar(&self, secret: &str) -> Url {
         self.join(&format!("feeds/calendars/{secret}.ics"))
     }
+    /// Where an uploaded file is served: named by its SHA-256, never by a client's name.
+    pub fn file(&self, sha256: &str) -> Url {
+        self.join(&format!("files/{sha256}"))
+    }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
     }

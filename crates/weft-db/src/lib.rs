@@ -12,6 +12,7 @@ pub mod actors;
 pub mod calendars;
 pub mod communities;
 pub mod events;
+pub mod files;
 pub mod follows;
 pub mod instances;
 pub mod items;

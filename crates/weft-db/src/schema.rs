@@ -300,6 +300,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        media_type -> Text,
+        size -> BigInt,
+        uploader_id -> BigInt,
+        community_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
 diesel::joinable!(post_states -> items (item_id));
 diesel::joinable!(events -> items (item_id));
@@ -338,4 +351,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_objectives,
     community_interest,
     calendar_secrets,
+    files,
 );

@@ -6,6 +6,7 @@ mod actor;
 mod cache;
 mod error;
 mod feeds;
+pub mod files;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod paging;

@@ -20,6 +20,8 @@ pub struct AppState {
     /// The outgoing HTTP client (the library's, with its safety settings), for the
     /// requests Weft makes itself (WebFinger, where the status matters).
     pub http: reqwest::Client,
+    /// Where uploaded files are stored, and the largest taken.
+    pub files: weft_core::files::Files,
 }
 
 pub type Ctx = Data<AppState>;

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use weft_core::files::{S3Settings, StorageSettings};
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -12,6 +13,49 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub delivery_retry_seconds: Option<f64>,
+    pub files: Option<FilesFileConfig>,
+}
+
+/// `[files]`: uploaded files, their size limit and where they are stored.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FilesFileConfig {
+    /// The largest file taken, in MiB (default 25).
+    pub max_mib: Option<u64>,
+    /// `local` (default) or `s3`.
+    pub storage: Option<String>,
+    /// `local`: the folder, relative to the data directory (default `files`).
+    pub dir: Option<PathBuf>,
+    pub s3: Option<S3FileConfig>,
+}
+
+/// `[files.s3]`: an S3-compatible bucket (unset keys come from `AWS_*` variables).
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct S3FileConfig {
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub prefix: Option<String>,
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for S3FileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3FileConfig")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Uploaded files: the largest taken, and the store.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    pub max_bytes: u64,
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +73,8 @@ pub struct Config {
     pub poll_update_gap: std::time::Duration,
     /// How often to look for instances whose software (NodeInfo) is unknown or a day old.
     pub software_check_every: std::time::Duration,
+    /// Uploaded files.
+    pub files: FilesConfig,
 }
 
 impl Config {
@@ -92,7 +138,9 @@ impl Config {
             }
             delivery.first_backoff = std::time::Duration::from_secs_f64(seconds);
         }
+        let files = files_config(file.files.unwrap_or_default(), &data_dir, &env)?;
         Ok(Config {
+            files,
             database_url,
             listen,
             domain,
@@ -103,6 +151,68 @@ impl Config {
             software_check_every: std::time::Duration::from_secs(10),
         })
     }
+}
+
+/// `[files]` ← `WEFT_FILES_*` and `WEFT_S3_*`.
+fn files_config(
+    file: FilesFileConfig,
+    data_dir: &Path,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<FilesConfig, String> {
+    let max_mib = match env("WEFT_FILES_MAX_MIB") {
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| format!("WEFT_FILES_MAX_MIB={v:?} is not a whole number of MiB"))?,
+        None => file
+            .max_mib
+            .unwrap_or(weft_core::files::DEFAULT_MAX_BYTES / (1024 * 1024)),
+    };
+    // An upload is held in memory while its type is checked.
+    if !(1..=1024).contains(&max_mib) {
+        return Err(format!(
+            "the largest file taken must be between 1 and 1024 MiB, not {max_mib}"
+        ));
+    }
+    let flag = |name: &str, from_file: Option<bool>| match env(name) {
+        Some(v) => Ok(matches!(v.as_str(), "1" | "true" | "yes")),
+        None => Ok::<_, String>(from_file.unwrap_or(false)),
+    };
+    let kind = env("WEFT_FILES_STORAGE")
+        .or(file.storage)
+        .unwrap_or_else(|| "local".into());
+    let storage = match kind.as_str() {
+        "local" => StorageSettings::Local {
+            dir: data_dir.join(
+                env("WEFT_FILES_DIR")
+                    .map(PathBuf::from)
+                    .or(file.dir)
+                    .unwrap_or_else(|| PathBuf::from("files")),
+            ),
+        },
+        "s3" => {
+            let s3 = file.s3.unwrap_or_default();
+            StorageSettings::S3(S3Settings {
+                bucket: env("WEFT_S3_BUCKET").or(s3.bucket).ok_or(
+                    "S3 file storage needs a bucket ([files.s3] bucket, or WEFT_S3_BUCKET)",
+                )?,
+                endpoint: env("WEFT_S3_ENDPOINT").or(s3.endpoint),
+                region: env("WEFT_S3_REGION").or(s3.region),
+                access_key_id: s3.access_key_id,
+                secret_access_key: s3.secret_access_key,
+                prefix: env("WEFT_S3_PREFIX").or(s3.prefix),
+                allow_http: flag("WEFT_S3_ALLOW_HTTP", s3.allow_http)?,
+            })
+        }
+        other => {
+            return Err(format!(
+                "file storage {other:?} is not known: use local or s3"
+            ));
+        }
+    };
+    Ok(FilesConfig {
+        max_bytes: max_mib * 1024 * 1024,
+        storage,
+    })
 }
 
 fn is_local_domain(domain: &str) -> bool {
@@ -151,6 +261,74 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("WEFT_DELIVERY_RETRY_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn files_are_kept_in_the_data_directory_unless_configured() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.files.max_bytes, 25 * 1024 * 1024);
+        assert_eq!(
+            c.files.storage,
+            StorageSettings::Local {
+                dir: c.data_dir.join("files")
+            }
+        );
+        let file: FileConfig = toml::from_str(
+            "[files]\nmax_mib = 5\nstorage = \"s3\"\n[files.s3]\nbucket = \"library\"\n\
+             endpoint = \"http://minio:9000\"\nallow_http = true\nsecret_access_key = \"s\"\n",
+        )
+        .unwrap();
+        let c =
+            Config::from_parts(file, |k| (k == "WEFT_S3_PREFIX").then(|| "weft".into())).unwrap();
+        assert_eq!(c.files.max_bytes, 5 * 1024 * 1024);
+        let StorageSettings::S3(s3) = &c.files.storage else {
+            panic!("{:?}", c.files.storage)
+        };
+        assert_eq!(
+            (
+                s3.bucket.as_str(),
+                s3.endpoint.as_deref(),
+                s3.prefix.as_deref(),
+                s3.allow_http
+            ),
+            ("library", Some("http://minio:9000"), Some("weft"), true)
+        );
+        assert!(!format!("{c:?}").contains("secret_access_key: Some(\"s\")"));
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_FILES_STORAGE").then(|| "s3".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("WEFT_S3_BUCKET"), "{err}");
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_FILES_MAX_MIB").then(|| "0".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("between 1 and 1024"), "{err}");
+    }
+
+    /// The example configuration is valid, with its S3 block switched on too.
+    #[test]
+    fn the_example_configuration_reads() {
+        let example = include_str!("../../../deploy/weft.toml.example");
+        let file: FileConfig = toml::from_str(example).unwrap();
+        let c = Config::from_parts(file, |_| None).unwrap();
+        assert_eq!(c.files.max_bytes, 25 * 1024 * 1024);
+        let s3_on: String = example
+            .lines()
+            .skip_while(|l| !l.starts_with("[files]"))
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.starts_with("storage = \"s3\"") || rest.starts_with('[') => rest,
+                Some(rest) if rest.contains(" = ") && !rest.starts_with("storage") => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let file: FileConfig = toml::from_str(&s3_on).unwrap();
+        let c = Config::from_parts(file, |_| None).unwrap();
+        let StorageSettings::S3(s3) = &c.files.storage else {
+            panic!("{s3_on}")
+        };
+        assert_eq!(s3.bucket, "weft-files");
     }
 
     #[test]

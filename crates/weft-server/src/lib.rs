@@ -14,9 +14,11 @@ use weft_core::Urls;
 use weft_db::Db;
 use weft_federation::AppState;
 
-/// The largest request body Weft reads, on every route (inbox and API). A reverse proxy
-/// in front must allow exactly this much (`client_max_body_size 256k` in
-/// `deploy/nginx.conf`), or larger requests end as 502s instead of Weft's 413.
+/// The largest request body Weft reads, on every route (inbox and API) but file uploads
+/// (the file size limit, `[files] max_mib`, plus [`weft_core::files::FORM_OVERHEAD`]). A
+/// reverse proxy in front must allow exactly this much (`client_max_body_size 256k` in
+/// `deploy/nginx.conf`, and `26m` for uploads), or larger requests end as 502s instead
+/// of Weft's 413.
 pub const MAX_REQUEST_BODY: usize = weft_federation::inbox::MAX_BODY;
 
 /// A running instance.
@@ -28,9 +30,12 @@ pub struct Running {
 }
 
 /// The HTTP client for fetching and delivering: no redirects, timeouts, and outside
-/// development no connections to private or loopback addresses.
+/// development no connections to private or loopback addresses. HTTP/1.1 only, as before
+/// `object_store` (the S3 file store) turned on reqwest's HTTP/2 for the whole build:
+/// what peers receive, and the signed `Host` header, stay as they were.
 pub fn http_client(dev: bool) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
+        .http1_only()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
@@ -83,6 +88,12 @@ pub async fn start(
         })
         .await
         .map_err(|e| e.to_string())?;
+    let files = weft_core::files::Files::open(&config.files.storage, config.files.max_bytes)?;
+    tracing::info!(
+        "uploaded files (at most {} MiB each) are kept in {}",
+        files.max_bytes / (1024 * 1024),
+        files.storage.describe()
+    );
     let client = http_client(config.dev)?;
     let delivery = weft_delivery::spawn(db.clone(), client.clone(), config.delivery.clone());
     tokio::spawn(send_poll_updates(
@@ -108,11 +119,13 @@ pub async fn start(
         )),
         dev: config.dev,
         http: client.clone(),
+        files: files.clone(),
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
     let app = weft_federation::router(federation.clone())
         .merge(weft_api::router().layer(FederationMiddleware::new(federation)))
         .merge(health::router(db.clone()))
+        .merge(weft_federation::files::router(db.clone(), files))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY));
     let listener = match listener {
         Some(l) => l,
@@ -181,26 +194,47 @@ async fn send_poll_updates(
 
 #[cfg(test)]
 mod tests {
-    /// The example proxy configuration allows exactly the body size Weft reads.
+    /// The example proxy configuration allows exactly the body size Weft reads: 256 KiB
+    /// everywhere, and for uploads the default file size limit and the form around it.
     #[test]
     fn the_proxy_body_limit_matches_weft() {
         let conf = include_str!("../../../deploy/nginx.conf");
-        let line = conf
+        let limits: Vec<&str> = conf
             .lines()
             .map(str::trim)
-            .find(|l| l.starts_with("client_max_body_size"))
-            .expect("deploy/nginx.conf sets client_max_body_size");
+            .filter(|l| l.starts_with("client_max_body_size"))
+            .collect();
+        assert_eq!(limits.len(), 2, "{limits:?}");
+        assert_eq!(
+            bytes_of(limits[0]),
+            super::MAX_REQUEST_BODY,
+            "{}",
+            limits[0]
+        );
+        let upload = weft_core::files::DEFAULT_MAX_BYTES + weft_core::files::FORM_OVERHEAD;
+        assert_eq!(bytes_of(limits[1]) as u64, upload, "{}", limits[1]);
+        let location = conf
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("location ~"))
+            .expect("an upload location");
+        assert!(
+            location.contains("^/api/v1/communities/[^/]+/files$"),
+            "{location}"
+        );
+    }
+
+    fn bytes_of(line: &str) -> usize {
         let value = line
             .trim_start_matches("client_max_body_size")
             .trim()
             .trim_end_matches(';');
-        let bytes = match value.strip_suffix('k') {
+        match value.strip_suffix('k') {
             Some(k) => k.parse::<usize>().unwrap() * 1024,
             None => match value.strip_suffix('m') {
                 Some(m) => m.parse::<usize>().unwrap() * 1024 * 1024,
                 None => value.parse::<usize>().unwrap(),
             },
-        };
-        assert_eq!(bytes, super::MAX_REQUEST_BODY, "{line}");
+        }
     }
 }

@@ -1,14 +1,17 @@
 //! Who may do what in a community. Every caller (API, web, inbox) asks here; each rule is
 //! one function with a line a lead could read. Posting, items and events are here;
-//! memberships in [`membership`], a community's profile and lifecycle in [`communities`].
+//! memberships in [`membership`], a community's profile and lifecycle in [`communities`],
+//! its files in [`files`].
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
 mod feeds;
+mod files;
 mod membership;
 
 pub use communities::*;
 pub use feeds::*;
+pub use files::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;
