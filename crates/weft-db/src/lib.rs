@@ -3,6 +3,7 @@
 
 mod connection;
 mod grouped;
+pub mod notify;
 pub mod models;
 pub mod schema;
 mod text_enum;
