@@ -3,8 +3,8 @@
 
 mod connection;
 mod grouped;
-pub mod notify;
 pub mod models;
+pub mod notify;
 pub mod schema;
 mod text_enum;
 

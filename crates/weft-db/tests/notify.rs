@@ -53,7 +53,10 @@ fn nanos() -> u128 {
 impl Drop for Fresh {
     fn drop(&mut self) {
         if let Ok(mut c) = weft_db::establish(&self.admin) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -79,7 +82,10 @@ fn moved(db: &Db, before: u64) -> Option<Duration> {
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
-        assert!(start.elapsed() < Duration::from_secs(20), "waited for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "waited for {what}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -70,7 +70,10 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         if let Ok(mut c) = weft_db::establish(&self.admin) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -347,7 +350,10 @@ async fn object(http: &reqwest::Client, base: &str, id: i64) -> (String, String)
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let json: serde_json::Value = response.json().await.unwrap();
-    (json["content"].as_str().unwrap_or_default().to_string(), cache)
+    (
+        json["content"].as_str().unwrap_or_default().to_string(),
+        cache,
+    )
 }
 
 /// Asserts that each host got exactly `expected` (each id once, nothing else).
@@ -361,7 +367,10 @@ fn each_once(log: &[(String, String)], hosts: &[String], expected: &BTreeSet<Str
         got.sort_unstable();
         let distinct: BTreeSet<String> = got.iter().map(|s| s.to_string()).collect();
         assert_eq!(got.len(), distinct.len(), "{host} got an activity twice");
-        assert_eq!(&distinct, expected, "{host} got exactly the community's activities");
+        assert_eq!(
+            &distinct, expected,
+            "{host} got exactly the community's activities"
+        );
     }
 }
 
@@ -451,7 +460,10 @@ async fn two_processes_on_one_postgresql_are_one_instance() {
     // Once the queue is empty nothing more can be sent: any repeat has arrived by now.
     each_once(&log.lock().unwrap(), &hosts, &expected);
     let proxied: Vec<usize> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-    assert!(proxied.iter().all(|&n| n > 0), "the proxy used both: {proxied:?}");
+    assert!(
+        proxied.iter().all(|&n| n > 0),
+        "the proxy used both: {proxied:?}"
+    );
 
     // 2. An edit through process one is served fresh by process two, whose cache held
     //    the old answer: within milliseconds, far under the cache's 5 s.
@@ -537,15 +549,22 @@ async fn two_processes_on_one_postgresql_are_one_instance() {
         .collect();
     assert_eq!(wanted.len(), 12);
     let one_owner = format!("{}-", one.child.id());
-    until("process one to be sending, and the first activities to arrive", || {
-        lease_owners(&db).iter().any(|o| o.starts_with(&one_owner)) && !log.lock().unwrap().is_empty()
-    })
+    until(
+        "process one to be sending, and the first activities to arrive",
+        || {
+            lease_owners(&db).iter().any(|o| o.starts_with(&one_owner))
+                && !log.lock().unwrap().is_empty()
+        },
+    )
     .await;
     one.kill();
     let left = queued(&db);
     assert!(left > 0, "killed mid-fan-out: deliveries were still queued");
     let killed = Instant::now();
-    until("the queue to drain through process two", || queued(&db) == 0).await;
+    until("the queue to drain through process two", || {
+        queued(&db) == 0
+    })
+    .await;
     let took_over = killed.elapsed();
     let log = log.lock().unwrap().clone();
     let mut counts: HashMap<(&str, &str), usize> = HashMap::new();
