@@ -18,6 +18,10 @@ use weft_protocol::httpsig;
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// The tests take turns: each starts servers on ports it found free, which the other's
+/// listeners must not take meanwhile.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn postgres() -> Option<String> {
     match std::env::var("WEFT_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -377,6 +381,7 @@ fn each_once(log: &[(String, String)], hosts: &[String], expected: &BTreeSet<Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgresql_are_one_instance() {
     let Some(admin) = postgres() else { return };
+    let _turn = SERIAL.lock().await;
     let database = Database::new(&admin);
     let dir = std::env::temp_dir().join(format!("weft-multi-{}", unique()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -607,6 +612,7 @@ async fn two_processes_on_one_postgresql_are_one_instance() {
 
 #[test]
 fn a_second_server_on_one_sqlite_file_is_refused() {
+    let _turn = SERIAL.blocking_lock();
     let dir = std::env::temp_dir().join(format!("weft-multi-sqlite-{}", unique()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("weft.db").display());
