@@ -168,15 +168,25 @@ pub fn establish(url: &str) -> DbResult<AnyConnection> {
 }
 
 /// Runs the embedded migrations of the connection's backend; returns how many ran.
+/// On PostgreSQL, processes starting together on one database take turns (an advisory
+/// lock), so the second finds the work done instead of failing halfway through it.
 pub fn run_migrations(conn: &mut AnyConnection) -> DbResult<usize> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        AnyConnection::Postgresql(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        AnyConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            applied
+        }
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
+
+/// The advisory lock key migrations are run under on PostgreSQL ("weft" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7765_6674;
 
 /// True when the database lacks a migration this build knows (it was not upgraded).
 pub fn pending_migrations(conn: &mut AnyConnection) -> DbResult<bool> {
@@ -233,6 +243,9 @@ pub struct Db {
     /// Bumped after every write transaction of this process, so caches of what was read
     /// can tell they may be stale.
     pub(crate) generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Telling other processes on the same PostgreSQL that this one wrote: `notify.rs`.
+    pub(crate) peers: Arc<crate::notify::Peers>,
+    pub(crate) url: Arc<str>,
 }
 
 impl Db {
@@ -264,6 +277,8 @@ impl Db {
             write_turn: Arc::default(),
             grouper: Arc::default(),
             generation: Arc::default(),
+            peers: Arc::default(),
+            url: url.into(),
         })
     }
 
@@ -271,7 +286,8 @@ impl Db {
         self.backend
     }
 
-    /// Changes whenever this process has written (a commit or a rollback).
+    /// Changes whenever this process has written (a commit or a rollback), and, on
+    /// PostgreSQL, when another process says it wrote (see [`Db::share_writes`]).
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -332,7 +348,11 @@ impl Db {
             Backend::Postgres => {
                 let mut conn = self.conn()?;
                 let conn: &mut AnyConnection = &mut conn;
-                conn.transaction(f)
+                conn.transaction(|c| {
+                    let value = f(c)?;
+                    self.notify_in_transaction(c)?;
+                    Ok(value)
+                })
             }
             Backend::Sqlite => {
                 // Queue on the in-process lock before taking a pooled connection, so
@@ -342,8 +362,7 @@ impl Db {
                 sqlite_immediate_transaction(&mut conn, f)
             }
         };
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.wrote();
         result
     }
 }

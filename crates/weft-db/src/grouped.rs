@@ -108,11 +108,13 @@ impl Db {
             }
             Backend::Postgres => self.conn().and_then(|mut conn| {
                 let conn: &mut AnyConnection = &mut conn;
-                conn.transaction(run_all)
+                conn.transaction(|c| {
+                    run_all(c)?;
+                    self.notify_in_transaction(c)
+                })
             }),
         };
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.wrote();
         let committed = outcome.map_err(|e| e.to_string());
         for finish in finishes {
             finish(committed.clone());

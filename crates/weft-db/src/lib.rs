@@ -4,6 +4,7 @@
 mod connection;
 mod grouped;
 pub mod models;
+pub mod notify;
 pub mod schema;
 mod text_enum;
 

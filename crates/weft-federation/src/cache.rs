@@ -1,7 +1,9 @@
 //! A cache of what the read path served (actors, WebFinger, collections, objects), as
-//! bytes. An entry is used only while this process has written nothing since it was
-//! made, and for at most a few seconds (other processes sharing PostgreSQL cannot tell
-//! this one that they wrote). Busy read paths then cost a lookup, not a query.
+//! bytes. An entry is used only while the database's generation has not moved since it
+//! was made (this process wrote nothing, and on PostgreSQL no other Weft process said
+//! it wrote: `weft_db::notify`), and for at most `TTL`, the bound on staleness when that
+//! word does not come (the listener's connection is down, or a writer does not notify).
+//! Busy read paths then cost a lookup, not a query.
 
 use axum::body::HttpBody;
 use axum::body::{Body, Bytes};

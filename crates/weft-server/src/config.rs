@@ -14,6 +14,8 @@ pub struct FileConfig {
     pub dev: Option<bool>,
     pub delivery_retry_seconds: Option<f64>,
     pub files: Option<FilesFileConfig>,
+    pub delivery_lease_seconds: Option<f64>,
+    pub cross_process_notify: Option<String>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -75,6 +77,9 @@ pub struct Config {
     pub software_check_every: std::time::Duration,
     /// Uploaded files.
     pub files: FilesConfig,
+    /// PostgreSQL: how this process tells others sharing the database that it wrote,
+    /// so their caches drop what changed (`coalesced`, `transaction` or `off`).
+    pub cross_process_notify: weft_db::notify::Mode,
 }
 
 impl Config {
@@ -139,6 +144,35 @@ impl Config {
             delivery.first_backoff = std::time::Duration::from_secs_f64(seconds);
         }
         let files = files_config(file.files.unwrap_or_default(), &data_dir, &env)?;
+        let lease = match env("WEFT_DELIVERY_LEASE_SECONDS") {
+            Some(v) => Some(
+                v.parse::<f64>()
+                    .map_err(|_| format!("WEFT_DELIVERY_LEASE_SECONDS={v:?} is not a number"))?,
+            ),
+            None => file.delivery_lease_seconds,
+        };
+        if let Some(seconds) = lease {
+            if !(1.0..=3_600.0).contains(&seconds) {
+                return Err(format!(
+                    "the delivery lease must be between 1 and 3600 seconds, not {seconds}"
+                ));
+            }
+            delivery.lease = std::time::Duration::from_secs_f64(seconds);
+        }
+        let cross_process_notify = match env("WEFT_CROSS_PROCESS_NOTIFY")
+            .or(file.cross_process_notify)
+            .as_deref()
+        {
+            None | Some("coalesced") => weft_db::notify::Mode::Coalesced,
+            Some("transaction") => weft_db::notify::Mode::InTransaction,
+            Some("off") => weft_db::notify::Mode::Off,
+            Some(other) => {
+                return Err(format!(
+                    "cross_process_notify (WEFT_CROSS_PROCESS_NOTIFY) is {other:?}: use \
+                     coalesced (the default), transaction or off"
+                ));
+            }
+        };
         Ok(Config {
             files,
             database_url,
@@ -149,6 +183,7 @@ impl Config {
             delivery,
             poll_update_gap: std::time::Duration::from_secs(60),
             software_check_every: std::time::Duration::from_secs(10),
+            cross_process_notify,
         })
     }
 }
@@ -329,6 +364,36 @@ mod tests {
             panic!("{s3_on}")
         };
         assert_eq!(s3.bucket, "weft-files");
+    }
+
+    #[test]
+    fn the_delivery_lease_and_cross_process_notices_are_set_or_refused_clearly() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.delivery.lease, std::time::Duration::from_secs(60));
+        assert_eq!(c.cross_process_notify, weft_db::notify::Mode::Coalesced);
+        let file = FileConfig {
+            delivery_lease_seconds: Some(5.0),
+            cross_process_notify: Some("transaction".into()),
+            ..Default::default()
+        };
+        let c = Config::from_parts(file.clone(), |_| None).unwrap();
+        assert_eq!(c.delivery.lease, std::time::Duration::from_secs(5));
+        assert_eq!(c.cross_process_notify, weft_db::notify::Mode::InTransaction);
+        let c = Config::from_parts(file, |k| {
+            (k == "WEFT_DELIVERY_LEASE_SECONDS").then(|| "2".into())
+        })
+        .unwrap();
+        assert_eq!(c.delivery.lease, std::time::Duration::from_secs(2));
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_DELIVERY_LEASE_SECONDS").then(|| "0.1".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("between 1 and 3600"), "{err}");
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_CROSS_PROCESS_NOTIFY").then(|| "always".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("coalesced"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod config;
 mod dns;
 mod health;
+pub mod serve_lock;
 
 use activitypub_federation::config::FederationMiddleware;
 pub use config::Config;
@@ -27,6 +28,8 @@ pub struct Running {
     pub db: Db,
     pub urls: Urls,
     pub server: tokio::task::JoinHandle<()>,
+    /// SQLite: this process's claim on the database file (see `serve_lock`).
+    pub serve_lock: Option<serve_lock::ServeLock>,
 }
 
 /// The HTTP client for fetching and delivering: no redirects, timeouts, and outside
@@ -64,7 +67,11 @@ pub async fn start(
     config: Config,
     listener: Option<tokio::net::TcpListener>,
 ) -> Result<Running, String> {
+    let serve_lock = serve_lock::acquire(&config.database_url)?;
     let db = open_db(&config).await?;
+    // PostgreSQL: hear other processes' writes (and tell them of ours), so cached
+    // answers do not outlive a change made through another process.
+    db.share_writes(config.cross_process_notify);
     let urls = urls(&config)?;
     let u = urls.clone();
     let instance_id = urls.instance_actor().to_string();
@@ -80,14 +87,24 @@ pub async fn start(
                 .map_err(|e| e.to_string())?,
         ),
     };
-    let instance_actor = db
+    let created = db
         .write(move |c| {
             weft_core::accounts::ensure_instance_actor(c, &u, || {
                 keys.unwrap_or_else(weft_core::keys::generate)
             })
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await;
+    let instance_actor = match created {
+        Ok(actor) => actor,
+        Err(e) => {
+            // Another process starting on the same database may have made it first.
+            let id = urls.instance_actor().to_string();
+            db.read(move |c| weft_db::actors::by_ap_id(c, &id))
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| e.to_string())?
+        }
+    };
     let files = weft_core::files::Files::open(&config.files.storage, config.files.max_bytes)?;
     tracing::info!(
         "uploaded files (at most {} MiB each) are kept in {}",
@@ -154,6 +171,7 @@ pub async fn start(
         db,
         urls,
         server,
+        serve_lock,
     })
 }
 
