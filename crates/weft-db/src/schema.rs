@@ -299,6 +299,14 @@ diesel::joinable!(rsvps -> actors (person_id));
 diesel::joinable!(local_users -> actors (actor_id));
 diesel::joinable!(api_tokens -> actors (actor_id));
 diesel::joinable!(sessions -> actors (actor_id));
+diesel::table! {
+    blocked_instances (domain) {
+        domain -> Text,
+        reason -> Nullable<Text>,
+        blocked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(placements -> items (item_id));
 diesel::joinable!(items -> actors (author_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
@@ -328,4 +336,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_tags,
     community_objectives,
     community_interest,
+    blocked_instances,
 );

@@ -20,6 +20,10 @@ pub struct AppState {
     /// The outgoing HTTP client (the library's, with its safety settings), for the
     /// requests Weft makes itself (WebFinger, where the status matters).
     pub http: reqwest::Client,
+    /// Where `/metrics` counts (inbox outcomes).
+    pub meter: weft_core::Meter,
+    /// The blocked instances, as the inbox asks for them.
+    pub blocks: Arc<crate::blocks::Blocks>,
 }
 
 pub type Ctx = Data<AppState>;

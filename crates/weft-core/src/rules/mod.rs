@@ -4,9 +4,11 @@
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
+mod instances;
 mod membership;
 
 pub use communities::*;
+pub use instances::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;
