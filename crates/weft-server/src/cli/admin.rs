@@ -31,7 +31,7 @@ Then set their password: echo 'a long passphrase' | weft admin reset-password al
         name: String,
     },
     /// Registrations waiting for approval (when registration is by approval).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: weft admin registrations list")]
     Registrations(RegistrationCommand),
     /// The delivery queue per remote instance: waiting, failing, next attempt.
     #[command(

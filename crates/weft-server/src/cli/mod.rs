@@ -25,7 +25,8 @@ mod members;
     name = "weft",
     version,
     after_help = "Configuration: defaults, then --config FILE (TOML), then the environment: \
-WEFT_DATABASE_URL, WEFT_LISTEN, WEFT_DOMAIN, WEFT_DATA_DIR, WEFT_DEV, WEFT_LOG. \
+WEFT_DATABASE_URL, WEFT_LISTEN, WEFT_DOMAIN, WEFT_DATA_DIR, WEFT_DEV, WEFT_LOG, \
+WEFT_LOG_FORMAT, WEFT_METRICS_TOKEN, WEFT_METRICS_LISTEN. \
 Set WEFT_DOMAIN before creating anything: ids are stored as URLs under that name."
 )]
 pub struct Cli {
@@ -39,20 +40,27 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the instance (SQLite under WEFT_DATA_DIR by default).
+    #[command(
+        after_help = "Example: WEFT_DOMAIN=cop.example.org weft serve --config /etc/weft/weft.toml"
+    )]
     Serve,
     /// Create or upgrade the database, then exit.
+    #[command(after_help = "Example: weft migrate --config /etc/weft/weft.toml")]
     Migrate,
     /// Local members.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: weft user create alice")]
     User(UserCommand),
     /// Local communities.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: weft community list")]
     Community(CommunityCommand),
     /// The instance's settings.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: weft instance registration approval"
+    )]
     Instance(InstanceCommand),
     /// Administration: admins, registrations, the delivery queue, blocked instances.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: weft admin queue")]
     Admin(admin::AdminCommand),
     /// Copy the SQLite database to FILE while the instance runs (PostgreSQL: pg_dump).
     #[command(
@@ -80,6 +88,7 @@ A PostgreSQL database is backed up with pg_dump instead (see docs/operations.md)
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a local member and print their API token (shown once).
+    #[command(after_help = "Example: weft user create alice --display-name \"Alice A\"")]
     Create {
         /// The username: 1 to 64 characters from a-z, 0-9 and _.
         name: String,
@@ -91,13 +100,16 @@ pub enum UserCommand {
         admin: bool,
     },
     /// Give a member a new API token (for a lost one); the old token stops working.
+    #[command(after_help = "Example: weft user token alice")]
     Token {
         /// The member's username.
         name: String,
     },
     /// List the local members.
+    #[command(after_help = "Example: weft user list")]
     List,
     /// Set a member's password (read from standard input, one line); ends their sessions.
+    #[command(after_help = "Example: weft user password alice < new-password.txt")]
     Password {
         /// The member's username.
         name: String,
@@ -108,6 +120,9 @@ pub enum UserCommand {
 pub enum InstanceCommand {
     /// Show or set who may register: open, approval (an admin approves) or closed
     /// (invitations only).
+    #[command(
+        after_help = "Examples:\n  weft instance registration\n  weft instance registration approval"
+    )]
     Registration {
         /// open, approval or closed; omit to show the current policy.
         policy: Option<String>,
@@ -117,6 +132,9 @@ pub enum InstanceCommand {
 #[derive(Subcommand)]
 pub enum CommunityCommand {
     /// Create a community (an ActivityPub Group).
+    #[command(
+        after_help = "Example: weft community create wellbeing --title \"Wellbeing at work\" --lead alice --join approval"
+    )]
     Create {
         /// Its name in addresses (name@domain): 1 to 64 characters from a-z, 0-9 and _.
         name: String,
@@ -139,8 +157,10 @@ pub enum CommunityCommand {
         join_policy: String,
     },
     /// List the local communities.
+    #[command(after_help = "Example: weft community list")]
     List,
     /// Give a local member a role in a community (replacing the role they had there).
+    #[command(after_help = "Example: weft community set-role wellbeing bob facilitator")]
     SetRole {
         /// The community's name.
         community: String,
