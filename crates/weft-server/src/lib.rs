@@ -269,4 +269,23 @@ mod tests {
         };
         assert_eq!(bytes, super::MAX_REQUEST_BODY, "{line}");
     }
+
+    /// So does the Caddyfile of the compose setup.
+    #[test]
+    fn caddys_body_limit_matches_weft() {
+        let conf = include_str!("../../../deploy/Caddyfile");
+        let value = conf
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("max_size "))
+            .expect("deploy/Caddyfile sets max_size");
+        let bytes = match value.strip_suffix("KiB") {
+            Some(k) => k.parse::<usize>().unwrap() * 1024,
+            None => match value.strip_suffix("MiB") {
+                Some(m) => m.parse::<usize>().unwrap() * 1024 * 1024,
+                None => panic!("give max_size in KiB or MiB, not {value}"),
+            },
+        };
+        assert_eq!(bytes, super::MAX_REQUEST_BODY, "{value}");
+    }
 }
