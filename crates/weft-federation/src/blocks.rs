@@ -25,10 +25,10 @@ impl Blocks {
 
     /// The blocklist, at most a second old.
     pub async fn current(&self) -> Result<Arc<Blocklist>, FedError> {
-        if let Some((at, list)) = &*self.cached.lock().expect("blocklist") {
-            if at.elapsed() < FRESH_FOR {
-                return Ok(list.clone());
-            }
+        if let Some((at, list)) = &*self.cached.lock().expect("blocklist")
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(list.clone());
         }
         let list = Arc::new(self.db.read(Blocklist::load).await?);
         *self.cached.lock().expect("blocklist") = Some((Instant::now(), list.clone()));
