@@ -14,6 +14,8 @@ pub mod files;
 pub mod following;
 pub mod keys;
 pub mod membership;
+pub mod meter;
+pub mod operations;
 pub mod outbox;
 pub mod posts;
 pub mod received;
@@ -26,4 +28,5 @@ pub mod urls;
 pub mod wire;
 
 pub use error::{CoreError, CoreResult};
+pub use meter::Meter;
 pub use urls::Urls;

@@ -181,6 +181,12 @@ pub fn decide(
     approve: bool,
 ) -> CoreResult<ActorRow> {
     rules::may_administer(conn, admin)?;
+    resolve(conn, username, approve)
+}
+
+/// Approves or rejects a waiting registration, for whoever may (an admin through
+/// [`decide`], or the operator at the command line: `weft admin registrations`).
+pub fn resolve(conn: &mut AnyConnection, username: &str, approve: bool) -> CoreResult<ActorRow> {
     let person = crate::accounts::local_person(conn, username)?;
     let account = weft_db::accounts::local_user(conn, person.id)?
         .ok_or_else(|| CoreError::NotFound(format!("{username} has no account here")))?;

@@ -229,6 +229,14 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Connections open, idle among them, and the most the pool opens.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// The database handle every service takes: a pool plus, on SQLite, one writer at a time
 /// inside this process (SQLite allows one writer; queuing here avoids busy errors).
 #[derive(Clone)]
@@ -284,6 +292,16 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The connection pool as it is now (for `/metrics`).
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            open: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Changes whenever this process has written (a commit or a rollback), and, on

@@ -18,6 +18,7 @@ pub mod follows;
 pub mod instances;
 pub mod items;
 pub mod memberships;
+pub mod operations;
 pub mod outbox;
 mod pg_batch;
 pub mod post_batch;
@@ -25,7 +26,7 @@ pub mod post_states;
 pub mod queue;
 
 pub use connection::{
-    AnyConnection, Backend, Db, DbError, DbResult, establish, parse_database_url,
+    AnyConnection, Backend, Db, DbError, DbResult, PoolState, establish, parse_database_url,
     pending_migrations, prefer_indexes, redact_url, run_migrations,
 };
 pub use diesel::connection::SimpleConnection;

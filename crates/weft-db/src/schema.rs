@@ -321,6 +321,14 @@ diesel::joinable!(calendar_secrets -> actors (actor_id));
 diesel::joinable!(local_users -> actors (actor_id));
 diesel::joinable!(api_tokens -> actors (actor_id));
 diesel::joinable!(sessions -> actors (actor_id));
+diesel::table! {
+    blocked_instances (domain) {
+        domain -> Text,
+        reason -> Nullable<Text>,
+        blocked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(placements -> items (item_id));
 diesel::joinable!(items -> actors (author_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
@@ -352,4 +360,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_interest,
     calendar_secrets,
     files,
+    blocked_instances,
 );

@@ -51,11 +51,28 @@ impl Signer {
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
+    /// Counts each attempt in `weft_deliveries_total` by result and status class.
+    meter: weft_core::Meter,
 }
 
 impl Sender {
     pub fn new(client: reqwest::Client) -> Self {
-        Sender { client }
+        Sender {
+            client,
+            meter: Default::default(),
+        }
+    }
+
+    /// The same sender, counting its attempts on `meter`.
+    pub fn with_meter(self, meter: weft_core::Meter) -> Self {
+        Sender { meter, ..self }
+    }
+
+    fn count(&self, result: &str, status: &str) {
+        self.meter.count(
+            "weft_deliveries_total",
+            &[("result", result), ("status", status)],
+        );
     }
 
     /// Posts `payload` to `inbox`, signed by `signer`.
@@ -80,13 +97,17 @@ impl Sender {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let mut response = request
-            .body(payload.body.clone())
-            .send()
-            .await
-            .map_err(|e| SendError::Retry(format!("{inbox}: {e}")))?;
+        let mut response = match request.body(payload.body.clone()).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                self.count("failed", "network");
+                return Err(SendError::Retry(format!("{inbox}: {e}")));
+            }
+        };
         let status = response.status();
+        let class = weft_core::meter::status_class(status.as_u16());
         if status.is_success() {
+            self.count("sent", class);
             // Read the answer (up to a bound) so the connection goes back to the pool: one
             // whose body was not all read with the headers is closed, and the next
             // activity to this instance would pay for a new connection.
@@ -108,8 +129,10 @@ impl Sender {
             .collect();
         let message = format!("{inbox} answered {status}: {text}");
         if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+            self.count("refused", class);
             Err(SendError::Refused(message))
         } else {
+            self.count("failed", class);
             Err(SendError::Retry(message))
         }
     }

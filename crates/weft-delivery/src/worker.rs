@@ -67,6 +67,7 @@ struct Shared {
     /// This process's name in instance leases.
     owner: String,
     sender: Sender,
+    meter: weft_core::Meter,
     settings: Settings,
     workers: Semaphore,
     /// Instances being sent (or recorded) by this process: not claimed again meanwhile.
@@ -88,8 +89,14 @@ impl Shared {
     }
 }
 
-/// Starts the dispatcher and the recorder; they run until the runtime stops.
-pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHandle {
+/// Starts the dispatcher and the recorder; they run until the runtime stops. Attempts
+/// are counted on `meter`.
+pub fn spawn(
+    db: Db,
+    client: reqwest::Client,
+    settings: Settings,
+    meter: weft_core::Meter,
+) -> DeliveryHandle {
     let notify = Arc::new(Notify::new());
     let owner = format!(
         "{}-{:x}",
@@ -104,7 +111,8 @@ pub fn spawn(db: Db, client: reqwest::Client, settings: Settings) -> DeliveryHan
     let shared = Arc::new(Shared {
         db,
         owner,
-        sender: Sender::new(client),
+        sender: Sender::new(client).with_meter(meter.clone()),
+        meter,
         workers: Semaphore::new(settings.max_workers.max(1)),
         settings,
         running: Mutex::default(),
@@ -182,7 +190,8 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
         };
         match claimed {
             Ok(claim) => {
-                let rounds = prepare(&shared, claim.instances).await;
+                let instances = drop_blocked(&shared, claim.instances).await;
+                let rounds = prepare(&shared, instances).await;
                 {
                     let mut running = shared.running.lock().expect("running set");
                     for c in rounds {
@@ -210,6 +219,77 @@ async fn dispatch(shared: Arc<Shared>, notify: Arc<Notify>) {
             .clamp(Duration::from_millis(5), shared.settings.idle_poll);
         let _ = tokio::time::timeout(wait, notify.notified()).await;
     }
+}
+
+/// Leaves out the instances an admin blocked ([`weft_core::rules::may_federate_with`]):
+/// their rows are handed to the recorder as done, unsent, which forgets them.
+async fn drop_blocked(
+    shared: &Arc<Shared>,
+    claimed: Vec<weft_db::queue::Claimed>,
+) -> Vec<weft_db::queue::Claimed> {
+    if claimed.is_empty() {
+        return claimed;
+    }
+    let ids: Vec<i64> = claimed.iter().map(|c| c.instance_id).collect();
+    let blocked = shared
+        .db
+        .read(move |c| -> Result<HashSet<i64>, weft_core::CoreError> {
+            let blocklist = weft_core::operations::Blocklist::load(c)?;
+            if blocklist.is_empty() {
+                return Ok(HashSet::new());
+            }
+            Ok(weft_db::operations::domains_of(c, &ids)?
+                .into_iter()
+                .filter(|(_, domain)| {
+                    weft_core::rules::may_federate_with(&blocklist, domain).is_err()
+                })
+                .map(|(id, _)| id)
+                .collect())
+        })
+        .await;
+    let blocked = match blocked {
+        Ok(blocked) => blocked,
+        Err(e) => {
+            // Sent as claimed; the next claim looks again.
+            warn!("delivery: cannot read the blocked instances: {e}");
+            return claimed;
+        }
+    };
+    let (refused, allowed): (Vec<_>, Vec<_>) = claimed
+        .into_iter()
+        .partition(|c| blocked.contains(&c.instance_id));
+    for c in refused {
+        debug!(
+            "instance {} is blocked: {} deliveries dropped",
+            c.instance_id,
+            c.rows.len()
+        );
+        for _ in &c.rows {
+            shared.meter.count(
+                "weft_deliveries_total",
+                &[("result", "blocked"), ("status", "none")],
+            );
+        }
+        shared
+            .running
+            .lock()
+            .expect("running set")
+            .insert(c.instance_id);
+        let round = Round {
+            instance: c.instance_id,
+            done: c.rows.iter().map(|(d, _)| d.id).collect(),
+            local_failure: None,
+            peer_failure: None,
+        };
+        if shared.finished.send(round).is_err() {
+            shared
+                .running
+                .lock()
+                .expect("running set")
+                .remove(&c.instance_id);
+        }
+    }
+    allowed
 }
 
 /// One activity ready to send: who signs it and its payload.

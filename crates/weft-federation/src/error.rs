@@ -9,6 +9,8 @@ use weft_core::CoreError;
 pub struct FedError {
     pub status: StatusCode,
     pub message: String,
+    /// Why, for the refusal counters of `/metrics`, when the status alone does not say.
+    pub reason: Option<&'static str>,
 }
 
 impl FedError {
@@ -16,7 +18,33 @@ impl FedError {
         FedError {
             status,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    /// The same error, counted under `reason`.
+    pub fn because(self, reason: &'static str) -> Self {
+        FedError {
+            reason: Some(reason),
+            ..self
+        }
+    }
+
+    /// Why it was refused, in a word (a metrics label): the reason given, else one
+    /// that follows from the status.
+    pub fn reason(&self) -> &'static str {
+        self.reason.unwrap_or(match self.status.as_u16() {
+            400 => "invalid",
+            401 => "signature",
+            403 => "forbidden",
+            404 => "not_found",
+            409 => "conflict",
+            413 => "too_large",
+            422 => "unprocessable",
+            429 => "too_many",
+            500..=599 => "error",
+            _ => "other",
+        })
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)

@@ -3,6 +3,7 @@
 //! and how it fetches remote actors and objects (signed, through the federation library).
 
 mod actor;
+pub mod blocks;
 mod cache;
 mod error;
 mod feeds;

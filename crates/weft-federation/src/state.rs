@@ -22,6 +22,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Where uploaded files are stored, and the largest taken.
     pub files: weft_core::files::Files,
+    /// Where `/metrics` counts (inbox outcomes).
+    pub meter: weft_core::Meter,
+    /// The blocked instances, as the inbox asks for them.
+    pub blocks: Arc<crate::blocks::Blocks>,
 }
 
 pub type Ctx = Data<AppState>;

@@ -16,6 +16,9 @@ pub struct FileConfig {
     pub files: Option<FilesFileConfig>,
     pub delivery_lease_seconds: Option<f64>,
     pub cross_process_notify: Option<String>,
+    /// "text" (the default) or "json" (one JSON object per line, for log shippers).
+    pub log_format: Option<String>,
+    pub metrics: Option<MetricsFile>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -60,6 +63,33 @@ pub struct FilesConfig {
     pub storage: StorageSettings,
 }
 
+/// `[metrics]` in the file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    /// Serve `/metrics` on the public listener to requests with `Authorization: Bearer
+    /// <token>`.
+    pub token: Option<String>,
+    /// Serve `/metrics` on this address instead (e.g. 127.0.0.1:9464), off the public
+    /// listener.
+    pub listen: Option<String>,
+}
+
+/// Where `/metrics` is served: nowhere by default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsConfig {
+    pub token: Option<String>,
+    pub listen: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -80,6 +110,8 @@ pub struct Config {
     /// PostgreSQL: how this process tells others sharing the database that it wrote,
     /// so their caches drop what changed (`coalesced`, `transaction` or `off`).
     pub cross_process_notify: weft_db::notify::Mode,
+    pub metrics: MetricsConfig,
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -173,6 +205,35 @@ impl Config {
                 ));
             }
         };
+        let log_format = match env("WEFT_LOG_FORMAT").or(file.log_format) {
+            None => LogFormat::Text,
+            Some(f) => match f.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(format!(
+                        "the log format must be text or json, not {other:?} (WEFT_LOG_FORMAT or log_format)"
+                    ));
+                }
+            },
+        };
+        let metrics_file = file.metrics.unwrap_or_default();
+        let metrics = MetricsConfig {
+            token: env("WEFT_METRICS_TOKEN")
+                .or(metrics_file.token)
+                .filter(|t| !t.is_empty()),
+            listen: env("WEFT_METRICS_LISTEN")
+                .or(metrics_file.listen)
+                .filter(|l| !l.is_empty()),
+        };
+        if let Some(token) = &metrics.token
+            && (token.len() < 16 || !token.chars().all(|c| c.is_ascii_graphic()))
+        {
+            return Err(
+                "the metrics token must be at least 16 visible ASCII characters (e.g. from `openssl rand -hex 24`)"
+                    .into(),
+            );
+        }
         Ok(Config {
             files,
             database_url,
@@ -184,6 +245,8 @@ impl Config {
             poll_update_gap: std::time::Duration::from_secs(60),
             software_check_every: std::time::Duration::from_secs(10),
             cross_process_notify,
+            metrics,
+            log_format,
         })
     }
 }
@@ -394,6 +457,31 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("coalesced"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_off_until_configured() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.metrics, MetricsConfig::default());
+        assert_eq!(c.log_format, LogFormat::Text);
+        let file: FileConfig = toml::from_str(
+            "log_format = \"json\"\n[metrics]\ntoken = \"0123456789abcdef0123\"\nlisten = \"127.0.0.1:9464\"\n",
+        )
+        .unwrap();
+        let c = Config::from_parts(file, |_| None).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.metrics.token.as_deref(), Some("0123456789abcdef0123"));
+        assert_eq!(c.metrics.listen.as_deref(), Some("127.0.0.1:9464"));
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_METRICS_TOKEN").then(|| "short".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("16"), "{err}");
+        let err = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_LOG_FORMAT").then(|| "yaml".into())
+        })
+        .unwrap_err();
+        assert!(err.contains("text or json"), "{err}");
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Wiring: open the database (migrations run), make sure the instance actor exists,
 //! start the delivery workers, and serve federation and API routes.
 
+pub mod cli;
 pub mod config;
 mod dns;
 mod health;
 pub mod serve_lock;
+pub mod metrics;
+mod requests;
 
 use activitypub_federation::config::FederationMiddleware;
-pub use config::Config;
+pub use config::{Config, LogFormat};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +28,8 @@ pub const MAX_REQUEST_BODY: usize = weft_federation::inbox::MAX_BODY;
 /// A running instance.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served on a listener of its own (`[metrics] listen`).
+    pub metrics_addr: Option<SocketAddr>,
     pub db: Db,
     pub urls: Urls,
     pub server: tokio::task::JoinHandle<()>,
@@ -112,7 +117,13 @@ pub async fn start(
         files.storage.describe()
     );
     let client = http_client(config.dev)?;
-    let delivery = weft_delivery::spawn(db.clone(), client.clone(), config.delivery.clone());
+    let metrics = metrics::Metrics::new();
+    let delivery = weft_delivery::spawn(
+        db.clone(),
+        client.clone(),
+        config.delivery.clone(),
+        metrics.meter.clone(),
+    );
     tokio::spawn(send_poll_updates(
         db.clone(),
         urls.clone(),
@@ -137,13 +148,51 @@ pub async fn start(
         dev: config.dev,
         http: client.clone(),
         files: files.clone(),
+        meter: metrics.meter.clone(),
+        blocks: Arc::new(weft_federation::blocks::Blocks::new(db.clone())),
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
-    let app = weft_federation::router(federation.clone())
+    let mut app = weft_federation::router(federation.clone())
         .merge(weft_api::router().layer(FederationMiddleware::new(federation)))
         .merge(health::router(db.clone()))
-        .merge(weft_federation::files::router(db.clone(), files))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY));
+        .merge(weft_federation::files::router(db.clone(), files));
+    // `/metrics` on the public listener only behind a token, and only when it has no
+    // listener of its own.
+    let metrics_listener = match &config.metrics.listen {
+        Some(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            format!("cannot listen on {address} for /metrics: {e} (set [metrics] listen or WEFT_METRICS_LISTEN to a free address)")
+        })?),
+        None => {
+            if let Some(token) = &config.metrics.token {
+                app = app.merge(metrics::router(
+                    metrics.clone(),
+                    db.clone(),
+                    Some(token.clone()),
+                ));
+            }
+            None
+        }
+    };
+    let app = app
+        .route_layer(axum::middleware::from_fn(requests::note_route))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.meter.clone(),
+            requests::track,
+        ));
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let router = metrics::router(metrics, db.clone(), config.metrics.token.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!("the metrics listener stopped: {e}");
+                }
+            });
+            Some(addr)
+        }
+        None => None,
+    };
     let listener = match listener {
         Some(l) => l,
         None => tokio::net::TcpListener::bind(&config.listen)
@@ -168,11 +217,28 @@ pub async fn start(
     });
     Ok(Running {
         addr,
+        metrics_addr,
         db,
         urls,
         server,
         serve_lock,
     })
+}
+
+/// Starts writing log lines to standard output, as text or as JSON objects (one per
+/// line, with the current request's span: its `request_id`). `WEFT_LOG` sets the levels.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| "info,activitypub_federation=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// Sends events' RSVP polls again as their counts change, at most once per `gap` each
@@ -254,5 +320,28 @@ mod tests {
                 None => value.parse::<usize>().unwrap(),
             },
         }
+    }
+
+    /// So does the Caddyfile of the compose setup: 256 KiB for other paths, and for the
+    /// upload path the default file size limit and the form around it.
+    #[test]
+    fn caddys_body_limit_matches_weft() {
+        let conf = include_str!("../../../deploy/Caddyfile");
+        let limits: Vec<usize> = conf
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("max_size "))
+            .map(|value| match value.strip_suffix("KiB") {
+                Some(k) => k.parse::<usize>().unwrap() * 1024,
+                None => match value.strip_suffix("MiB") {
+                    Some(m) => m.parse::<usize>().unwrap() * 1024 * 1024,
+                    None => panic!("give max_size in KiB or MiB, not {value}"),
+                },
+            })
+            .collect();
+        let upload = weft_core::files::DEFAULT_MAX_BYTES + weft_core::files::FORM_OVERHEAD;
+        assert_eq!(limits, [super::MAX_REQUEST_BODY, upload as usize], "{conf}");
+        assert!(conf.contains("request_body @other") && conf.contains("request_body @upload"));
+        assert!(conf.contains("@upload path_regexp ^/api/v1/communities/[^/]+/files$"));
     }
 }

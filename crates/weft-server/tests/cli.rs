@@ -30,6 +30,37 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Every command's --help says what it does and shows an example.
+#[test]
+fn every_command_has_an_example() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for sub in command.get_subcommands() {
+            let path = format!("{path} {}", sub.get_name());
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            if sub.get_about().is_none() || !help.contains("Example") {
+                missing.push(path.clone());
+            }
+            walk(sub, &path, missing);
+        }
+    }
+    let mut missing = vec![];
+    walk(&weft_server::cli::Cli::command(), "weft", &mut missing);
+    assert!(missing.is_empty(), "no about or example: {missing:?}");
+    let dir = scratch("examples");
+    let o = weft(&dir, &["admin", "queue", "--help"]);
+    assert!(o.status.success());
+    assert!(
+        text(&o)
+            .0
+            .contains("weft admin queue retry social.example.org")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn help_exits_zero_and_mistakes_exit_two() {
     let dir = scratch("help");

@@ -7,11 +7,13 @@
 mod communities;
 mod feeds;
 mod files;
+mod instances;
 mod membership;
 
 pub use communities::*;
 pub use feeds::*;
 pub use files::*;
+pub use instances::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;

@@ -47,6 +47,10 @@ pub async fn receive(
                 Outcome::Ignored(d) => ("ignored", d),
             };
             tracing::debug!("inbox {path}: {kind}: {detail}");
+            ctx.meter.count(
+                "weft_inbox_activities_total",
+                &[("outcome", kind), ("reason", "")],
+            );
             (
                 StatusCode::ACCEPTED,
                 axum::Json(serde_json::json!({ "status": kind, "detail": detail })),
@@ -55,6 +59,10 @@ pub async fn receive(
         }
         Err(e) => {
             tracing::info!("inbox {path}: refused: {e}");
+            ctx.meter.count(
+                "weft_inbox_activities_total",
+                &[("outcome", "refused"), ("reason", e.reason())],
+            );
             e.into_response()
         }
     }

@@ -106,6 +106,12 @@ pub async fn verify_request(
             "activities of local actors are not accepted from outside",
         ));
     }
+    // A blocked instance is refused before anything is fetched from it.
+    let blocklist = ctx.blocks.current().await?;
+    if let Some(domain) = host_port(&activity.actor) {
+        weft_core::rules::may_federate_with(&blocklist, &domain)
+            .map_err(|e| FedError::from(e).because("blocked"))?;
+    }
     let Some(signature) = header(headers, "signature") else {
         let message = if headers.contains_key("signature-input") {
             "RFC 9421 signatures are not verified yet: sign with draft-cavage HTTP signatures"
