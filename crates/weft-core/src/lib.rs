@@ -11,6 +11,7 @@ pub mod events;
 pub mod feed;
 pub mod following;
 pub mod keys;
+pub mod mail;
 pub mod membership;
 pub mod outbox;
 pub mod posts;

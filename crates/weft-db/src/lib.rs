@@ -14,6 +14,7 @@ pub mod events;
 pub mod follows;
 pub mod instances;
 pub mod items;
+pub mod mail;
 pub mod memberships;
 pub mod outbox;
 mod pg_batch;

@@ -4,9 +4,11 @@
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
+mod mail;
 mod membership;
 
 pub use communities::*;
+pub use mail::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;
