@@ -23,6 +23,7 @@ pub mod communities;
 mod error;
 mod events;
 mod handlers;
+mod mail;
 mod members;
 mod openapi;
 mod query;
@@ -30,6 +31,7 @@ mod views;
 
 pub use accounts::views::*;
 pub use error::{ApiError, Problem};
+pub use mail::{ConfirmedView, DoneView, MailSettingsView, UnsubscribeView};
 pub use members::{
     CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
 };
