@@ -36,4 +36,25 @@ else
   echo "Node.js/npm not found: the Fedify interop test will fail (Debian: apt-get install nodejs npm)"
 fi
 
+# The mail tests send to a local SMTP sink (aiosmtpd from PyPI) that writes each message
+# into a directory the tests read; the sink stops with this script.
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  python3 -m pip install --quiet aiosmtpd || echo "aiosmtpd could not be installed: the mail tests will fail under CI"
+fi
+if python3 -c "import aiosmtpd" 2>/dev/null; then
+  WEFT_TEST_MAIL_DIR=$(mktemp -d -t weft-mail-XXXXXX)
+  smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 tests/smtp_sink.py --port "$smtp_port" --dir "$WEFT_TEST_MAIL_DIR" &
+  smtp_pid=$!
+  trap 'kill "$smtp_pid" 2>/dev/null || true; rm -rf "$WEFT_TEST_MAIL_DIR"' EXIT
+  for _ in $(seq 1 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtp_port), 1)" 2>/dev/null && break
+    sleep 0.1
+  done
+  export WEFT_TEST_SMTP="127.0.0.1:$smtp_port" WEFT_TEST_MAIL_DIR
+  echo "mail tests: SMTP sink on $WEFT_TEST_SMTP"
+else
+  echo "mail tests: skipped (no aiosmtpd; pip install aiosmtpd)"
+fi
+
 cargo test --workspace "$@"

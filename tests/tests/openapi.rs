@@ -64,6 +64,15 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/communities/{handle}/activate"),
     ("post", "/api/v1/communities/{handle}/archive"),
     ("post", "/api/v1/communities/{handle}/reopen"),
+    ("get", "/api/v1/accounts/confirm"),
+    ("post", "/api/v1/accounts/confirm"),
+    ("post", "/api/v1/accounts/me/confirmation"),
+    ("post", "/api/v1/password/reset-request"),
+    ("post", "/api/v1/password/reset"),
+    ("get", "/api/v1/accounts/me/mail"),
+    ("put", "/api/v1/accounts/me/mail"),
+    ("get", "/api/v1/unsubscribe"),
+    ("post", "/api/v1/unsubscribe"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -370,6 +379,12 @@ async fn document_and_router_agree(backend: Backend) {
             ("post", "/api/v1/login"),
             ("get", "/api/v1/communities/similar"),
             ("get", "/api/v1/communities/{handle}"),
+            ("get", "/api/v1/accounts/confirm"),
+            ("post", "/api/v1/accounts/confirm"),
+            ("post", "/api/v1/password/reset-request"),
+            ("post", "/api/v1/password/reset"),
+            ("get", "/api/v1/unsubscribe"),
+            ("post", "/api/v1/unsubscribe"),
         ];
         assert_eq!(
             secured,

@@ -29,6 +29,17 @@ fn environment() -> &'static minijinja::Environment<'static> {
         let mut env = minijinja::Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
+        // HTML escaping of `& < > " '` only: minijinja's own also escapes `/`, which
+        // makes every link in an `href` unreadable in the mail's source.
+        env.set_formatter(
+            |out, state, value| match (state.auto_escape(), value.as_str()) {
+                (minijinja::AutoEscape::Html, Some(text)) if !value.is_safe() => {
+                    out.write_str(&crate::sanitize::escape(text))?;
+                    Ok(())
+                }
+                _ => minijinja::escape_formatter(out, state, value),
+            },
+        );
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .expect("the mail templates parse (checked by the unit tests)");
