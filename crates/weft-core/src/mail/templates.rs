@@ -78,7 +78,7 @@ mod tests {
         let (text, html) = render("join_request", &ctx).unwrap();
         assert!(text.contains("<script>x</script> & co"), "{text}");
         assert!(
-            html.contains("&lt;script&gt;x&lt;&#x2f;script&gt; &amp; co"),
+            html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"),
             "{html}"
         );
         assert!(!html.contains("<script>"), "{html}");
