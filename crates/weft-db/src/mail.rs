@@ -324,11 +324,25 @@ pub fn set_digest(conn: &mut AnyConnection, actor_id: i64, on: bool) -> DbResult
     Ok(())
 }
 
-pub fn set_digest_last(conn: &mut AnyConnection, actor_id: i64, at: NaiveDateTime) -> DbResult<()> {
-    diesel::update(account_mail::table.find(actor_id))
-        .set(account_mail::digest_last_at.eq(Some(at)))
-        .execute(conn)?;
-    Ok(())
+/// Takes a person's due digest: records `at` as its time unless another process made it
+/// meanwhile (one conditional update; on PostgreSQL a concurrent one waits for this one's
+/// commit and then finds the digest no longer due). False when it was taken.
+pub fn take_digest(
+    conn: &mut AnyConnection,
+    actor_id: i64,
+    before: NaiveDateTime,
+    at: NaiveDateTime,
+) -> DbResult<bool> {
+    let n = diesel::update(
+        account_mail::table.find(actor_id).filter(
+            account_mail::digest_last_at
+                .is_null()
+                .or(account_mail::digest_last_at.le(before)),
+        ),
+    )
+    .set(account_mail::digest_last_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// People whose digest is due (opted in, address confirmed, active, none made since

@@ -64,6 +64,10 @@ pub fn make_due(
 ) -> CoreResult<usize> {
     let due = weft_db::mail::digests_due(conn, now - every, limit)?;
     for (person, account, settings) in &due {
+        // Another process sharing the database may have made it since the query.
+        if !weft_db::mail::take_digest(conn, person.id, now - every, now)? {
+            continue;
+        }
         let since = settings.digest_last_at.unwrap_or(now - every);
         let mut communities = vec![];
         for community in weft_db::mail::communities_of(conn, person.id)? {
@@ -94,7 +98,6 @@ pub fn make_due(
                 communities.push(digest);
             }
         }
-        weft_db::mail::set_digest_last(conn, person.id, now)?;
         let Some(to) = account.email.clone() else {
             continue;
         };
