@@ -309,7 +309,7 @@ async fn unsubscribe_page(
     }
     let name = sanitize::escape(&person.username);
     let body = if settings.digest {
-        let action = sanitize::escape(&ctx.urls.unsubscribe(&query.token).to_string());
+        let action = sanitize::escape(ctx.urls.unsubscribe(&query.token).as_str());
         format!(
             "<p>Stop the weekly digest of {name} at {domain}?</p>\
              <form method=\"post\" action=\"{action}\"><input type=\"hidden\" \
