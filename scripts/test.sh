@@ -29,6 +29,10 @@ else
   echo "PostgreSQL tests: skipped (no server; set WEFT_TEST_POSTGRES_URL)"
 fi
 
+# Servers started here (moto, the SMTP sink) stop when this script ends.
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
+
 # The S3 file storage tests need an S3-compatible server: `moto` in server mode (PyPI:
 # pip install 'moto[server]'), started here on a free port unless WEFT_TEST_S3_URL is set,
 # and stopped when the tests end. Without it the S3 runs are skipped (not under CI).
@@ -36,7 +40,7 @@ if [ -z "${WEFT_TEST_S3_URL:-}" ] && command -v moto_server >/dev/null 2>&1; the
   s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   moto_server -H 127.0.0.1 -p "$s3_port" >"${TMPDIR:-/tmp}/weft-moto-$s3_port.log" 2>&1 &
   moto_pid=$!
-  trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+  cleanup+=('kill "$moto_pid" 2>/dev/null || true')
   for _ in $(seq 1 50); do
     curl -fs -o /dev/null "http://127.0.0.1:$s3_port/" && break
     sleep 0.2
@@ -63,6 +67,28 @@ if ! python3 -c "import icalendar, feedparser" >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check icalendar feedparser 2>/dev/null \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages icalendar feedparser \
     || echo "Python's icalendar and feedparser are missing: the feed tests will fail (pip install icalendar feedparser)"
+fi
+# The mail tests send to a local SMTP sink (aiosmtpd from PyPI) that writes each message
+# into a directory the tests read; the sink stops with this script.
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd \
+    || echo "aiosmtpd could not be installed: the mail tests will fail under CI"
+fi
+if python3 -c "import aiosmtpd" 2>/dev/null; then
+  WEFT_TEST_MAIL_DIR=$(mktemp -d -t weft-mail-XXXXXX)
+  smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 tests/smtp_sink.py --port "$smtp_port" --dir "$WEFT_TEST_MAIL_DIR" &
+  smtp_pid=$!
+  cleanup+=('kill "$smtp_pid" 2>/dev/null || true; rm -rf "$WEFT_TEST_MAIL_DIR"')
+  for _ in $(seq 1 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtp_port), 1)" 2>/dev/null && break
+    sleep 0.1
+  done
+  export WEFT_TEST_SMTP="127.0.0.1:$smtp_port" WEFT_TEST_MAIL_DIR
+  echo "mail tests: SMTP sink on $WEFT_TEST_SMTP"
+else
+  echo "mail tests: skipped (no aiosmtpd; pip install aiosmtpd)"
 fi
 
 cargo test --workspace "$@"

@@ -69,6 +69,15 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/v1/calendar"),
     ("get", "/api/v1/communities/{name}/files"),
     ("post", "/api/v1/communities/{name}/files"),
+    ("get", "/api/v1/accounts/confirm"),
+    ("post", "/api/v1/accounts/confirm"),
+    ("post", "/api/v1/accounts/me/confirmation"),
+    ("post", "/api/v1/password/reset-request"),
+    ("post", "/api/v1/password/reset"),
+    ("get", "/api/v1/accounts/me/mail"),
+    ("put", "/api/v1/accounts/me/mail"),
+    ("get", "/api/v1/unsubscribe"),
+    ("post", "/api/v1/unsubscribe"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -377,6 +386,12 @@ async fn document_and_router_agree(backend: Backend) {
             ("post", "/api/v1/login"),
             ("get", "/api/v1/communities/similar"),
             ("get", "/api/v1/communities/{handle}"),
+            ("get", "/api/v1/accounts/confirm"),
+            ("post", "/api/v1/accounts/confirm"),
+            ("post", "/api/v1/password/reset-request"),
+            ("post", "/api/v1/password/reset"),
+            ("get", "/api/v1/unsubscribe"),
+            ("post", "/api/v1/unsubscribe"),
         ];
         assert_eq!(
             secured,

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::members::router())
         .merge(crate::communities::router())
         .merge(crate::files::router())
+        .merge(crate::mail::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

@@ -25,6 +25,7 @@ mod error;
 mod events;
 mod files;
 mod handlers;
+mod mail;
 mod members;
 mod openapi;
 mod query;
@@ -34,6 +35,7 @@ pub use accounts::views::*;
 pub use calendar::{CalendarAddressView, CalendarStatusView};
 pub use error::{ApiError, Problem};
 pub use files::FileView;
+pub use mail::{ConfirmedView, DoneView, MailSettingsView, UnsubscribeView};
 pub use members::{
     CommunityInvitationView, JoinRequestView, JoinView, MemberView, MembershipSummaryView,
 };

@@ -28,6 +28,7 @@ pub const BEARER: &str = "bearer";
         (name = "events", description = "Scheduling events, RSVPs, attendees"),
         (name = "accounts", description = "Registering, logging in, API tokens"),
         (name = "admin", description = "The instance's registration policy, registrations, invitations"),
+        (name = "mail", description = "Confirming an address, resetting a password, the weekly digest and unsubscribing"),
         (name = "meta", description = "This document"),
         (name = "files", description = "Uploading files to a community's library, listing them")
     )

@@ -13,6 +13,7 @@ pub mod feeds;
 pub mod files;
 pub mod following;
 pub mod keys;
+pub mod mail;
 pub mod membership;
 pub mod meter;
 pub mod operations;

@@ -146,7 +146,7 @@ pub fn register(
     let actor = crate::accounts::insert_person(conn, urls, new.username, None, keys)?;
     let account = LocalUserRow {
         actor_id: actor.id,
-        email: Some(email),
+        email: Some(email.clone()),
         password_hash: Some(new.password_hash.clone()),
         is_admin: false,
         status: status.into(),
@@ -154,6 +154,7 @@ pub fn register(
         created_at: weft_db::now(),
     };
     weft_db::actors::insert_local_user(conn, &account)?;
+    crate::mail::account::send_confirmation(conn, urls, &actor, &email)?;
     Ok((actor, account))
 }
 

@@ -54,6 +54,18 @@ impl Urls {
     pub fn item(&self, id: i64) -> Url {
         self.join(&format!("items/{id}"))
     }
+    /// The link in a confirmation mail: opening it confirms the address.
+    pub fn confirm_email(&self, token: &str) -> Url {
+        let mut url = self.join("api/v1/accounts/confirm");
+        url.query_pairs_mut().append_pair("token", token);
+        url
+    }
+    /// The link (and RFC 8058 one-click address) that stops a person's weekly digest.
+    pub fn unsubscribe(&self, token: &str) -> Url {
+        let mut url = self.join("api/v1/unsubscribe");
+        url.query_pairs_mut().append_pair("token", token);
+        url
+    }
     /// The RSVP poll (`Question`) a community sends beside a local event.
     pub fn rsvp_poll(&self, item_id: i64) -> Url {
         self.join(&format!("items/{item_id}/rsvp"))

@@ -362,3 +362,64 @@ diesel::allow_tables_to_appear_in_same_query!(
     files,
     blocked_instances,
 );
+
+diesel::table! {
+    mail_jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        to_address -> Text,
+        actor_id -> Nullable<BigInt>,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        actor_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_mail (actor_id) {
+        actor_id -> BigInt,
+        email_confirmed_at -> Nullable<Timestamp>,
+        digest -> Bool,
+        digest_last_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(account_mail -> actors (actor_id));
+diesel::joinable!(mail_tokens -> actors (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(mail_jobs, mail_tokens);
+diesel::allow_tables_to_appear_in_same_query!(mail_jobs, account_mail);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, account_mail);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, actors);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, actors);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, local_users);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, local_users);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, memberships);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, memberships);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, items);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, items);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, placements);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, placements);
+diesel::allow_tables_to_appear_in_same_query!(account_mail, events);
+diesel::allow_tables_to_appear_in_same_query!(mail_tokens, events);

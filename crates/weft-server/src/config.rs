@@ -19,6 +19,8 @@ pub struct FileConfig {
     /// "text" (the default) or "json" (one JSON object per line, for log shippers).
     pub log_format: Option<String>,
     pub metrics: Option<MetricsFile>,
+    /// `[mail]`: the SMTP server mail is sent through.
+    pub mail: Option<MailFile>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -90,6 +92,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// The `[mail]` table of the config file (each key also a `WEFT_SMTP_*` variable).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// none, starttls (the default) or tls.
+    pub smtp_tls: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// The `From` of Weft's mail; default `Weft <weft@DOMAIN>`.
+    pub from: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -112,6 +128,14 @@ pub struct Config {
     pub cross_process_notify: weft_db::notify::Mode,
     pub metrics: MetricsConfig,
     pub log_format: LogFormat,
+    /// The SMTP server; none: mail waits in its queue until one is configured.
+    pub smtp: Option<weft_mail::Smtp>,
+    /// Mail worker tuning (retries, leases).
+    pub mail: weft_mail::Settings,
+    /// A person's digest comes this long after their last one (a week).
+    pub digest_every: std::time::Duration,
+    /// How often to look for digests that are due.
+    pub digest_check_every: std::time::Duration,
 }
 
 impl Config {
@@ -234,6 +258,7 @@ impl Config {
                     .into(),
             );
         }
+        let smtp = smtp(file.mail.unwrap_or_default(), &env, &domain)?;
         Ok(Config {
             files,
             database_url,
@@ -247,6 +272,10 @@ impl Config {
             cross_process_notify,
             metrics,
             log_format,
+            smtp,
+            mail: weft_mail::Settings::default(),
+            digest_every: std::time::Duration::from_secs(7 * 24 * 3600),
+            digest_check_every: std::time::Duration::from_secs(600),
         })
     }
 }
@@ -311,6 +340,43 @@ fn files_config(
         max_bytes: max_mib * 1024 * 1024,
         storage,
     })
+}
+
+/// The SMTP server from `[mail]` ← `WEFT_SMTP_*` / `WEFT_MAIL_FROM`; none without a host.
+fn smtp(
+    file: MailFile,
+    env: &impl Fn(&str) -> Option<String>,
+    domain: &str,
+) -> Result<Option<weft_mail::Smtp>, String> {
+    let Some(host) = env("WEFT_SMTP_HOST")
+        .or(file.smtp_host)
+        .filter(|h| !h.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let tls = weft_mail::TlsMode::parse(
+        &env("WEFT_SMTP_TLS")
+            .or(file.smtp_tls)
+            .unwrap_or_else(|| "starttls".into()),
+    )
+    .map_err(|e| format!("WEFT_SMTP_TLS / smtp_tls: {e}"))?;
+    let port = match env("WEFT_SMTP_PORT") {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("WEFT_SMTP_PORT={p:?} is not a port number"))?,
+        None => file.smtp_port.unwrap_or(tls.default_port()),
+    };
+    let host_name = domain.split(':').next().unwrap_or(domain);
+    Ok(Some(weft_mail::Smtp {
+        host: host.trim().to_string(),
+        port,
+        tls,
+        username: env("WEFT_SMTP_USERNAME").or(file.smtp_username),
+        password: env("WEFT_SMTP_PASSWORD").or(file.smtp_password),
+        from: env("WEFT_MAIL_FROM")
+            .or(file.from)
+            .unwrap_or_else(|| format!("Weft <weft@{host_name}>")),
+    }))
 }
 
 fn is_local_domain(domain: &str) -> bool {
@@ -482,6 +548,32 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("text or json"), "{err}");
+    }
+
+    #[test]
+    fn mail_is_off_without_a_host_and_checked_with_one() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert!(c.smtp.is_none());
+        let file: FileConfig = toml::from_str(
+            "domain = \"cop.example.org\"\n[mail]\nsmtp_host = \"smtp.example.org\"\nsmtp_username = \"weft\"\nsmtp_password = \"s\"\n",
+        )
+        .unwrap();
+        let smtp = Config::from_parts(file.clone(), |_| None)
+            .unwrap()
+            .smtp
+            .unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, weft_mail::TlsMode::StartTls));
+        assert_eq!(smtp.from, "Weft <weft@cop.example.org>");
+        let smtp = Config::from_parts(file.clone(), |k| {
+            (k == "WEFT_SMTP_TLS").then(|| "tls".into())
+        })
+        .unwrap()
+        .smtp
+        .unwrap();
+        assert_eq!((smtp.port, smtp.tls), (465, weft_mail::TlsMode::Tls));
+        let err =
+            Config::from_parts(file, |k| (k == "WEFT_SMTP_TLS").then(|| "ssl".into())).unwrap_err();
+        assert!(err.contains("none, starttls or tls"), "{err}");
     }
 
     #[test]

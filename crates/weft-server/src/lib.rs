@@ -130,6 +130,7 @@ pub async fn start(
         delivery.clone(),
         config.poll_update_gap,
     ));
+    start_mail(&config, &db, &urls).await?;
     tokio::spawn(weft_federation::nodeinfo::keep_fresh(
         db.clone(),
         client.clone(),
@@ -238,6 +239,82 @@ pub fn init_logging(format: LogFormat) {
             .with_current_span(true)
             .with_span_list(false)
             .init(),
+    }
+}
+
+/// Starts the mail worker and the weekly digests when an SMTP server is configured.
+/// Without one, mail jobs (confirmations, resets, requests to join) stay queued and are
+/// sent once one is configured; digests are not made.
+async fn start_mail(config: &Config, db: &Db, urls: &Urls) -> Result<(), String> {
+    let Some(smtp) = config.smtp.clone() else {
+        let waiting = db
+            .read(weft_db::mail::queued_count)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::warn!(
+            "no SMTP server configured (WEFT_SMTP_HOST or [mail] in the config file): \
+             {waiting} mails wait to be sent, and weekly digests are off"
+        );
+        return Ok(());
+    };
+    tracing::info!(
+        "mail through {}:{} ({:?}) from {}",
+        smtp.host,
+        smtp.port,
+        smtp.tls,
+        smtp.from
+    );
+    let mail = weft_mail::spawn(
+        db.clone(),
+        smtp,
+        urls.domain().to_string(),
+        config.mail.clone(),
+    )?;
+    tokio::spawn(make_digests(
+        db.clone(),
+        urls.clone(),
+        mail,
+        config.digest_every,
+        config.digest_check_every,
+    ));
+    Ok(())
+}
+
+/// Makes the weekly digests that are due, looking every `check`.
+async fn make_digests(
+    db: Db,
+    urls: Urls,
+    mail: weft_mail::MailHandle,
+    every: Duration,
+    check: Duration,
+) {
+    const BATCH: i64 = 100;
+    let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::days(7));
+    let mut tick = tokio::time::interval(check.max(Duration::from_millis(50)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            let u = urls.clone();
+            let made = db
+                .write(move |c| {
+                    weft_core::mail::digest::make_due(c, &u, every, weft_db::now(), BATCH)
+                })
+                .await;
+            match made {
+                Ok(0) => break,
+                Ok(n) => {
+                    mail.wake();
+                    if (n as i64) < BATCH {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("weekly digests: {e}");
+                    break;
+                }
+            }
+        }
     }
 }
 

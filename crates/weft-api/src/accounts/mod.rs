@@ -79,7 +79,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Member {
 
 /// The client's address: the connecting peer, or, when that is this machine (a reverse
 /// proxy in front, as `deploy/nginx.conf` sets up), the last `X-Forwarded-For` entry.
-fn client_address(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn client_address(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> Option<String> {
     let peer = parts_ip?.ip();
     if peer.is_loopback()
         && let Some(forwarded) = headers

@@ -109,6 +109,17 @@ fn record_follow(
     Ok(())
 }
 
+/// True when `person`'s request to join `community` is waiting already (asking again
+/// tells the leads nothing new).
+fn already_asked(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    person: &ActorRow,
+) -> CoreResult<bool> {
+    Ok(weft_db::follows::find(conn, person.id, community.id)?
+        .is_some_and(|f| f.state == follow_state::PENDING))
+}
+
 /// Takes one use of the invitation made for `person` by name, when there is a valid one.
 fn use_named_invitation(
     conn: &mut AnyConnection,
@@ -185,7 +196,11 @@ pub fn join(
         }
         JoinAnswer::Pending => follow_state::PENDING,
     };
+    let asked_before = state == follow_state::PENDING && already_asked(conn, community, person)?;
     record_follow(conn, community, person, state, None)?;
+    if state == follow_state::PENDING && !asked_before {
+        crate::mail::join_request(conn, urls, community, person)?;
+    }
     Ok(answer)
 }
 
@@ -270,7 +285,11 @@ pub fn receive_follow(
             Ok(FollowAnswer::Member)
         }
         Ok(JoinAnswer::Pending) => {
+            let asked_before = already_asked(conn, community, person)?;
             record_follow(conn, community, person, follow_state::PENDING, id)?;
+            if !asked_before {
+                crate::mail::join_request(conn, urls, community, person)?;
+            }
             Ok(FollowAnswer::Pending)
         }
         Err(CoreError::Forbidden(reason)) => {

@@ -8,12 +8,14 @@ mod communities;
 mod feeds;
 mod files;
 mod instances;
+mod mail;
 mod membership;
 
 pub use communities::*;
 pub use feeds::*;
 pub use files::*;
 pub use instances::*;
+pub use mail::*;
 pub use membership::*;
 
 use crate::communities::Lifecycle;

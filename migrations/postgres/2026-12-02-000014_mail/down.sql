@@ -1,0 +1,3 @@
+DROP TABLE account_mail;
+DROP TABLE mail_tokens;
+DROP TABLE mail_jobs;
