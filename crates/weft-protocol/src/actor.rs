@@ -117,6 +117,14 @@ pub struct GroupProfile {
     )]
     #[serde(rename = "weft:children")]
     pub children: Vec<String>,
+    /// `resources` (Mobilizon's `mz:resources`): the community's resource library, a paged
+    /// collection of its `Document`s.
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resources: Option<Url>,
 }
 
 fn objective() -> String {

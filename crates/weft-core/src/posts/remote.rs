@@ -261,6 +261,9 @@ pub fn receive_delete(
     let Some(item) = weft_db::items::by_ap_id(conn, object_id)? else {
         return Ok(Received::Ignored(format!("{object_id} is not known here")));
     };
+    if item.kind == ItemKind::Resource {
+        return crate::resources::received::receive_delete(conn, urls, actor, delete_id, item);
+    }
     rules::may_change_item(conn, &item, actor)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Known(item));

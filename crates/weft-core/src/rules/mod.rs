@@ -1,13 +1,16 @@
 //! Who may do what in a community. Every caller (API, web, inbox) asks here; each rule is
 //! one function with a line a lead could read. Posting, items and events are here;
-//! memberships in [`membership`], a community's profile and lifecycle in [`communities`].
+//! memberships in [`membership`], a community's profile and lifecycle in [`communities`],
+//! its resource library in [`resources`].
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
 mod membership;
+mod resources;
 
 pub use communities::*;
 pub use membership::*;
+pub use resources::*;
 
 use crate::communities::Lifecycle;
 use crate::{CoreError, CoreResult};
