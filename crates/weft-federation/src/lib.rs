@@ -6,6 +6,7 @@ mod actor;
 mod cache;
 mod error;
 pub mod inbox;
+mod library;
 pub mod nodeinfo;
 pub mod paging;
 mod routes;
