@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::accounts::router())
         .merge(crate::members::router())
         .merge(crate::communities::router())
+        .merge(crate::resources::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

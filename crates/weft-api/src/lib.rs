@@ -26,6 +26,7 @@ mod handlers;
 mod members;
 mod openapi;
 mod query;
+mod resources;
 mod views;
 
 pub use accounts::views::*;
