@@ -312,6 +312,16 @@ struct DiffQuery {
     to: Option<String>,
 }
 
+/// A community by URL, name@host, or (one of this instance's) its name.
+async fn community(ctx: &Ctx, handle: &str) -> Result<ActorRow, ApiError> {
+    let handle = if handle.contains('@') || handle.contains("://") {
+        handle.to_string()
+    } else {
+        format!("{handle}@{}", ctx.urls.domain())
+    };
+    Ok(resolve_community(&handle, ctx).await?)
+}
+
 fn version_number(name: &str, raw: Option<&str>) -> Result<i32, ApiError> {
     let n = paging::cursor(name, raw)?.ok_or_else(|| {
         ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is required"))
@@ -334,7 +344,7 @@ fn outcome(done: StatusCode, outcome: Outcome) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/communities/{handle}/resources", tag = "resources", security(("bearer" = [])),
-    params(("handle" = String, Path, description = "The community: a URL, or name@host"), LibraryQuery),
+    params(("handle" = String, Path, description = "The community: a URL, name@host, or the name of one of this instance's"), LibraryQuery),
     responses((status = 200, description = "Folders and resources in the folder asked for", body = LibraryView),
         BadRequest, Unauthorized, NotFound, BadGateway, ServerError))]
 /// A community's library (here, or a followed remote one as known here), one folder at
@@ -348,7 +358,7 @@ async fn library(
     let folder = paging::cursor("folder", q.folder.as_deref())?;
     let after = paging::cursor("after", q.after.as_deref())?;
     let limit = paging::limit(q.limit.as_deref(), 50, 100)?;
-    let community = resolve_community(&handle, &ctx).await?;
+    let community = community(&ctx, &handle).await?;
     let page = ctx
         .db
         .read(move |c| weft_core::resources::library(c, &community, folder, after, limit))
@@ -365,7 +375,7 @@ async fn library(
 }
 
 #[utoipa::path(post, path = "/api/v1/communities/{handle}/resources", tag = "resources", security(("bearer" = [])),
-    params(("handle" = String, Path, description = "The community: a URL, or name@host")),
+    params(("handle" = String, Path, description = "The community: a URL, name@host, or the name of one of this instance's")),
     request_body = NewResourceRequest,
     responses((status = 201, description = "The resource, version 1", body = ResourceView),
         (status = 202, description = "Sent to the community's instance, which decides", body = SentView),
@@ -378,7 +388,7 @@ async fn create(
     body: Result<Json<NewResourceRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
-    let community = resolve_community(&handle, &ctx).await?;
+    let community = community(&ctx, &handle).await?;
     let urls = ctx.urls.clone();
     let fields = ResourceFields {
         title: body.title,
@@ -403,7 +413,7 @@ async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/communities/{handle}/folders", tag = "resources", security(("bearer" = [])),
-    params(("handle" = String, Path, description = "The community: a URL, or name@host"), FolderQuery),
+    params(("handle" = String, Path, description = "The community: a URL, name@host, or the name of one of this instance's"), FolderQuery),
     responses((status = 200, description = "The folders in the folder asked for, by name", body = Vec<FolderView>),
         BadRequest, Unauthorized, NotFound, BadGateway, ServerError))]
 async fn folders(
@@ -413,7 +423,7 @@ async fn folders(
     Query(q): Query<FolderQuery>,
 ) -> Result<Json<Vec<FolderView>>, ApiError> {
     let parent = paging::cursor("parent", q.parent.as_deref())?;
-    let community = resolve_community(&handle, &ctx).await?;
+    let community = community(&ctx, &handle).await?;
     let list = ctx
         .db
         .read(move |c| weft_core::resources::folders::list(c, &community, parent))
@@ -423,7 +433,7 @@ async fn folders(
 }
 
 #[utoipa::path(post, path = "/api/v1/communities/{handle}/folders", tag = "resources", security(("bearer" = [])),
-    params(("handle" = String, Path, description = "A community of this instance: a URL, or name@host")),
+    params(("handle" = String, Path, description = "A community of this instance: a URL, name@host, or its name")),
     request_body = NewFolderRequest,
     responses((status = 201, description = "The folder", body = FolderView),
         BadBody, Unauthorized, Forbidden, NotFound, Conflict, BadGateway, ServerError))]
@@ -435,7 +445,7 @@ async fn create_folder(
     body: Result<Json<NewFolderRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<FolderView>), ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
-    let community = resolve_community(&handle, &ctx).await?;
+    let community = community(&ctx, &handle).await?;
     let urls = ctx.urls.clone();
     let folder = ctx
         .db
