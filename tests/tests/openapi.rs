@@ -64,6 +64,20 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/communities/{handle}/activate"),
     ("post", "/api/v1/communities/{handle}/archive"),
     ("post", "/api/v1/communities/{handle}/reopen"),
+    ("get", "/api/v1/communities/{handle}/resources"),
+    ("post", "/api/v1/communities/{handle}/resources"),
+    ("get", "/api/v1/communities/{handle}/folders"),
+    ("post", "/api/v1/communities/{handle}/folders"),
+    ("patch", "/api/v1/folders/{id}"),
+    ("delete", "/api/v1/folders/{id}"),
+    ("get", "/api/v1/resources/{id}"),
+    ("patch", "/api/v1/resources/{id}"),
+    ("delete", "/api/v1/resources/{id}"),
+    ("post", "/api/v1/resources/{id}/move"),
+    ("get", "/api/v1/resources/{id}/versions"),
+    ("get", "/api/v1/resources/{id}/versions/{number}"),
+    ("get", "/api/v1/resources/{id}/diff"),
+    ("post", "/api/v1/resources/{id}/restore"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
