@@ -38,6 +38,83 @@ async fn bad_input_on_postgres() {
     }
 }
 
+/// What a Mastodon user following a community receives for a new resource: the
+/// community's `Announce` of the bare `Document`, which Mastodon shows as its `name`, its
+/// `summary` (the kind, then the start of the description) and a link to its `url`.
+/// Compared whole with `tests/fixtures/mastodon_sees/announce_document.json`
+/// (`WEFT_BLESS=1` rewrites it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_mastodon_follower_receives_for_a_resource() {
+    let a = Instance::start("a", &Backend::Sqlite);
+    let lead = a.user("lead");
+    a.community("cop", &lead, false);
+    let (status, made) = lead
+        .raw(
+            Method::POST,
+            "/api/v1/communities/cop/resources",
+            Some(json!({
+                "title": "Supervision in threes",
+                "kind": "method",
+                "description": "Sit in **threes**: one speaks, one listens, one watches. \
+                    Swap every fifteen minutes, and end with five minutes of reflection.",
+                "tags": ["supervision"],
+                "link": "https://example.org/threes"
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let announce = outbox_bodies(&a)
+        .into_iter()
+        .find(|s| s["type"] == "Announce" && s["object"]["type"] == "Document")
+        .expect("the bare Document was announced");
+    let got = normalised(&announce, &a.base);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mastodon_sees/announce_document.json"
+    );
+    if std::env::var("WEFT_BLESS").is_ok() {
+        std::fs::write(path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+    }
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture")).unwrap();
+    assert_eq!(
+        got,
+        expected,
+        "what Mastodon receives changed:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+    let object = &got["object"];
+    assert_eq!(object["name"], "Supervision in threes");
+    assert_eq!(object["url"], "https://example.org/threes");
+    let summary = object["summary"].as_str().unwrap();
+    assert!(summary.starts_with("Method: Sit in threes:"), "{summary}");
+    assert!(!summary.contains("**") && !summary.contains('<'), "{summary}");
+}
+
+/// Stable JSON for a comparison: times as `DATE`, this run's address as
+/// `https://a.example`, activity UUIDs as `UUID`.
+fn normalised(v: &Value, base: &str) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalised(v, base)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|i| normalised(i, base)).collect()),
+        Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => json!("DATE"),
+        Value::String(s) => {
+            let mut s = s.replace(base, "https://a.example");
+            if let Some((head, tail)) = s.split_once("/activities/")
+                && tail.len() == 36
+            {
+                s = format!("{head}/activities/UUID");
+            }
+            Value::String(s)
+        }
+        other => other.clone(),
+    }
+}
+
 fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

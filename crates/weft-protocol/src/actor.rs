@@ -117,13 +117,14 @@ pub struct GroupProfile {
     )]
     #[serde(rename = "weft:children")]
     pub children: Vec<String>,
-    /// `resources` (Mobilizon's `mz:resources`): the community's resource library, a paged
-    /// collection of its `Document`s.
+    /// `weft:resources`: the community's resource library, a paged collection of its
+    /// `Document`s (Mobilizon names its own `resources`).
     #[serde(
         default,
         deserialize_with = "crate::addressing::first_url",
         skip_serializing_if = "Option::is_none"
     )]
+    #[serde(rename = "weft:resources")]
     pub resources: Option<Url>,
 }
 

@@ -1,7 +1,6 @@
 //! The JSON-LD `@context` Weft puts on what it serves and sends. It names the
 //! ActivityStreams and security vocabularies (Fedify reads no keys without the latter)
-//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`); Mobilizon's `resources` and `ResourceCollection` name a
-//! community's library. The community profile uses compact `weft:` IRIs
+//! and the extension terms Lemmy, Mastodon and Mobilizon use, and Weft's own (`rsvpFor`). The community profile uses compact `weft:` IRIs
 //! (`weft:lifecycle`, …) under the `weft` prefix defined here. Remote contexts are never fetched.
 
 use serde::{Deserialize, Serialize};
@@ -33,9 +32,7 @@ pub fn weft_context() -> Value {
             "eventStatus": "ical:status",
             "VirtualLocation": "sc:VirtualLocation",
             "votersCount": "toot:votersCount",
-            "rsvpFor": { "@type": "@id", "@id": "weft:rsvpFor" },
-            "resources": { "@type": "@id", "@id": "mz:resources" },
-            "ResourceCollection": "mz:ResourceCollection"
+            "rsvpFor": { "@type": "@id", "@id": "weft:rsvpFor" }
         }
     ])
 }

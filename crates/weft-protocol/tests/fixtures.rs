@@ -165,3 +165,41 @@ fn mobilizon_events() {
     );
     assert!(by_group.object.location.is_empty());
 }
+
+/// Mobilizon's resource library: a folder (`ResourceCollection`) as a Mobilizon instance
+/// served it, and a `Document` (a link resource) as its tests send it. Weft reads the
+/// folder's place (`context`) and the document's group (`attributedTo`, an array there),
+/// creator (`actor`), link (`url`, which Mobilizon uses for the link) and description
+/// (`summary`).
+#[test]
+fn mobilizon_resources() {
+    let folder: FolderObject = round_trip("mobilizon/resource_collection.json");
+    assert_eq!(folder.kind, "ResourceCollection");
+    assert_eq!(folder.name, "folder2");
+    assert_eq!(
+        folder.context.as_ref().map(|u| u.as_str()),
+        Some("http://mobilizon1.com/@demo/resources")
+    );
+    assert_eq!(
+        folder.attributed_to.as_ref().map(|u| u.as_str()),
+        Some("http://mobilizon1.com/@demo")
+    );
+    let doc: ResourceObject = round_trip("mobilizon/document.json");
+    assert_eq!(doc.kind, "Document");
+    assert_eq!(doc.name, "My new resource");
+    assert_eq!(
+        doc.attributed_to.as_ref().map(|u| u.as_str()),
+        Some("https://somewhere.com/@myremotegroup")
+    );
+    assert_eq!(
+        doc.actor.as_ref().map(|u| u.as_str()),
+        Some("https://mobilizon.app/@myremoteactor")
+    );
+    assert_eq!(
+        doc.link().map(|u| u.as_str()),
+        Some("https://framasoft.org/"),
+        "without weft:kind, url is the link"
+    );
+    assert_eq!(doc.summary.as_deref(), Some("A description for the resource"));
+    assert!(doc.weft.version.is_none() && doc.weft.kind.is_none());
+}

@@ -360,9 +360,14 @@ pub(crate) fn send(
         serde_json::to_value(&object).expect("json")
     };
     let id = activity_id.cloned().unwrap_or_else(|| urls.activity());
+    // As a post's: a `Delete` is addressed to the community and Public only.
+    let cc = match verb {
+        "Delete" => vec![],
+        _ => object.addressing.cc.clone(),
+    };
     let activity: Activity<Value> = Activity::new(verb, id, url(&actor.ap_id), value)
         .to([d.community.ap_id.clone(), PUBLIC.to_string()])
-        .cc(object.addressing.cc.clone())
+        .cc(cc)
         .audience(object.addressing.audience.clone());
     let bare = (verb == "Create").then(|| serde_json::to_value(&object).expect("json"));
     if actor.is_local {

@@ -140,3 +140,25 @@ pub fn content_from_json(object: &ResourceObject) -> CoreResult<Content> {
     content.description_html = html;
     Ok(content)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Mobilizon `Document` (its test fixture) is read as a resource of kind `other`,
+    /// with its `url` as the link and its `summary` as the description.
+    #[test]
+    fn reads_a_mobilizon_document() {
+        let text = include_str!("../../../weft-protocol/tests/fixtures/mobilizon/document.json");
+        let object: ResourceObject = serde_json::from_str(text).unwrap();
+        let content = content_from_json(&object).unwrap();
+        assert_eq!(content.title, "My new resource");
+        assert_eq!(content.kind, "other");
+        assert_eq!(content.link.as_deref(), Some("https://framasoft.org/"));
+        assert_eq!(content.description_source, "A description for the resource");
+        assert_eq!(
+            content.description_html,
+            "<p>A description for the resource</p>\n"
+        );
+    }
+}
