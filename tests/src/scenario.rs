@@ -265,8 +265,10 @@ async fn library(a: &Instance, lead: &Member, bob: &Member, cop: &str) -> String
         .raw(
             Method::PATCH,
             &format!("/api/v1/resources/{id}"),
-            Some(serde_json::json!({ "description": "Swap every fifteen minutes.",
-                "message": "Shorter" })),
+            Some(
+                serde_json::json!({ "description": "Swap every fifteen minutes.",
+                "message": "Shorter" }),
+            ),
         )
         .await;
     assert_eq!(status, 200, "{body}");

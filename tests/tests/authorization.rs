@@ -114,7 +114,10 @@ const ACTIONS: [(Action, &str); 29] = [
     (Action::Reopen, "reopen an archived community"),
     (Action::AddResource, "add a resource to the library"),
     (Action::EditOthersResource, "edit someone else's resource"),
-    (Action::DeleteOthersResource, "delete someone else's resource"),
+    (
+        Action::DeleteOthersResource,
+        "delete someone else's resource",
+    ),
     (
         Action::RestoreVersion,
         "restore an old version of a resource",

@@ -88,7 +88,10 @@ async fn what_a_mastodon_follower_receives_for_a_resource() {
     assert_eq!(object["url"], "https://example.org/threes");
     let summary = object["summary"].as_str().unwrap();
     assert!(summary.starts_with("Method: Sit in threes:"), "{summary}");
-    assert!(!summary.contains("**") && !summary.contains('<'), "{summary}");
+    assert!(
+        !summary.contains("**") && !summary.contains('<'),
+        "{summary}"
+    );
 }
 
 /// Stable JSON for a comparison: times as `DATE`, this run's address as
@@ -136,7 +139,11 @@ async fn listed(member: &Member, community: &str, folder: Option<i64>) -> Vec<Va
 
 async fn versions(member: &Member, id: i64) -> Vec<Value> {
     let (status, body) = member
-        .raw(Method::GET, &format!("/api/v1/resources/{id}/versions"), None)
+        .raw(
+            Method::GET,
+            &format!("/api/v1/resources/{id}/versions"),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "versions of {id}: {body}");
     body.as_array().cloned().unwrap_or_default()
@@ -150,7 +157,11 @@ fn version_rows(i: &Instance) -> i64 {
 
 async fn edit(member: &Member, id: i64, body: Value) -> (u16, Value) {
     member
-        .raw(Method::PATCH, &format!("/api/v1/resources/{id}"), Some(body))
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/resources/{id}"),
+            Some(body),
+        )
         .await
 }
 
@@ -224,7 +235,8 @@ async fn library(backend: Backend) {
     assert_eq!(listed(&lead, &cop, Some(folder_id)).await.len(), 1);
 
     // Two edits: versions 2 and 3, each keeping the one before.
-    let second = "Sit in threes.\nOne speaks, one listens, one watches.\nSwap every fifteen minutes.";
+    let second =
+        "Sit in threes.\nOne speaks, one listens, one watches.\nSwap every fifteen minutes.";
     let (status, v2) = edit(
         &lead,
         id,
@@ -233,7 +245,12 @@ async fn library(backend: Backend) {
     .await;
     assert_eq!((status, v2["version"].as_i64()), (200, Some(2)), "{v2}");
     let third = format!("{second}\nEnd with five minutes of reflection.");
-    let (status, v3) = edit(&lead, id, json!({ "description": third, "kind": "guidance" })).await;
+    let (status, v3) = edit(
+        &lead,
+        id,
+        json!({ "description": third, "kind": "guidance" }),
+    )
+    .await;
     assert_eq!((status, v3["version"].as_i64()), (200, Some(3)), "{v3}");
 
     // The object A serves, as a Mastodon user's server reads it: name, summary, url.
@@ -251,7 +268,11 @@ async fn library(backend: Backend) {
     assert_eq!(object["weft:version"], 3);
     assert_eq!(object["weft:kind"], "guidance");
     let (status, history) = get_activity_json(object["weft:versions"].as_str().unwrap()).await;
-    assert_eq!((status, history["totalItems"].as_i64()), (200, Some(3)), "{history}");
+    assert_eq!(
+        (status, history["totalItems"].as_i64()),
+        (200, Some(3)),
+        "{history}"
+    );
 
     // B, following the community, holds the three versions, each as written.
     let on_b = eventually("B to hold version 3", WAIT, || async {
@@ -270,7 +291,10 @@ async fn library(backend: Backend) {
     assert_eq!(texts, [first, second, third.as_str()]);
     assert_eq!(kept[1]["message"], "Longer turns");
     assert_eq!(kept[2]["kind"], "guidance");
-    assert!(kept.iter().all(|v| v["edited_by"] == lead.actor.ap_id.as_str()));
+    assert!(
+        kept.iter()
+            .all(|v| v["edited_by"] == lead.actor.ap_id.as_str())
+    );
     assert_eq!(on_b["attachments"][0]["name"], "Handout");
     assert_eq!(on_b["link"], "https://example.org/threes");
 
@@ -293,7 +317,10 @@ async fn library(backend: Backend) {
     .await;
     assert_eq!(status, 202, "sent to A, which decides: {sent}");
     let v4 = eventually("B to hold carol's version 4", WAIT, || async {
-        versions(&bob, b_id).await.into_iter().find(|v| v["version"] == 4)
+        versions(&bob, b_id)
+            .await
+            .into_iter()
+            .find(|v| v["version"] == 4)
     })
     .await;
     assert_eq!(v4["edited_by"], carol.actor.ap_id.as_str());
@@ -398,7 +425,10 @@ async fn library(backend: Backend) {
     assert_eq!(restored["description"], first);
     assert_eq!(restored["kind"], "method");
     let v5 = eventually("B to hold the restored version 5", WAIT, || async {
-        versions(&bob, b_id).await.into_iter().find(|v| v["version"] == 5)
+        versions(&bob, b_id)
+            .await
+            .into_iter()
+            .find(|v| v["version"] == 5)
     })
     .await;
     assert_eq!(v5["description"], first);
@@ -410,7 +440,10 @@ async fn library(backend: Backend) {
         .await;
     assert_eq!(status, 204, "{body}");
     let (status, tombstone) = get_activity_json(&ap_id).await;
-    assert_eq!((status, tombstone["type"].as_str()), (410, Some("Tombstone")));
+    assert_eq!(
+        (status, tombstone["type"].as_str()),
+        (410, Some("Tombstone"))
+    );
     for (member, local_id) in [(&bob, b_id), (&carol, c_id)] {
         eventually("the delete to arrive", WAIT, || async {
             let (status, _) = member
@@ -441,7 +474,13 @@ async fn bad_input(backend: Backend) {
     let cop = a.handle("cop");
     let bob = b.user("bob");
     bob.follow_accepted(&cop).await;
-    let create = |body: Value| lead.raw(Method::POST, "/api/v1/communities/cop/resources", Some(body));
+    let create = |body: Value| {
+        lead.raw(
+            Method::POST,
+            "/api/v1/communities/cop/resources",
+            Some(body),
+        )
+    };
     let good = json!({ "title": "A case", "kind": "case-study", "description": "What happened." });
 
     // Unknown kind, links that are not http(s), a folder of another community.
@@ -487,7 +526,9 @@ async fn bad_input(backend: Backend) {
             )
             .await;
         assert!(
-            answer.1["detail"].as_str().is_some_and(|d| d.contains("inside itself")),
+            answer.1["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("inside itself")),
             "{}",
             answer.1
         );

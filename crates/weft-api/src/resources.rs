@@ -107,7 +107,11 @@ impl ResourceView {
             description_html: c.description_html,
             tags: c.tags,
             link: c.link,
-            attachments: c.attachments.iter().map(AttachmentView::from_core).collect(),
+            attachments: c
+                .attachments
+                .iter()
+                .map(AttachmentView::from_core)
+                .collect(),
             folder: d.folder.as_ref().map(|f| f.id),
             version: d.resource.current_version,
             edited_by: d.editor.ap_id.clone(),
@@ -145,7 +149,11 @@ impl VersionView {
             description_html: c.description_html,
             tags: c.tags,
             link: c.link,
-            attachments: c.attachments.iter().map(AttachmentView::from_core).collect(),
+            attachments: c
+                .attachments
+                .iter()
+                .map(AttachmentView::from_core)
+                .collect(),
             message: v.message.clone(),
             edited_by: editor.ap_id.clone(),
             created_at: v.created_at.and_utc().to_rfc3339(),
@@ -323,10 +331,10 @@ async fn community(ctx: &Ctx, handle: &str) -> Result<ActorRow, ApiError> {
 }
 
 fn version_number(name: &str, raw: Option<&str>) -> Result<i32, ApiError> {
-    let n = paging::cursor(name, raw)?.ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is required"))
-    })?;
-    i32::try_from(n).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is too large")))
+    let n = paging::cursor(name, raw)?
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is required")))?;
+    i32::try_from(n)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is too large")))
 }
 
 /// A change done here (with `done`'s status), or sent to the community's instance (202).

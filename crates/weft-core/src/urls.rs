@@ -83,7 +83,10 @@ impl Urls {
     }
     /// A community's resource library, as a collection (`resources`).
     pub fn resources(&self, community: &str) -> Url {
-        self.actor_part(&Url::parse(community).expect("stored ids are URLs"), "resources")
+        self.actor_part(
+            &Url::parse(community).expect("stored ids are URLs"),
+            "resources",
+        )
     }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))

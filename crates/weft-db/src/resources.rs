@@ -117,10 +117,7 @@ pub fn by_item(conn: &mut AnyConnection, item_id: i64) -> DbResult<Option<Resour
 
 /// Reads a resource's row to change it, locked on PostgreSQL until the transaction ends,
 /// so two concurrent edits cannot both become the same version.
-pub fn by_item_for_update(
-    conn: &mut AnyConnection,
-    item_id: i64,
-) -> DbResult<Option<ResourceRow>> {
+pub fn by_item_for_update(conn: &mut AnyConnection, item_id: i64) -> DbResult<Option<ResourceRow>> {
     Ok(match conn {
         AnyConnection::Postgresql(c) => resources::table
             .find(item_id)

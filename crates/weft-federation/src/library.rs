@@ -101,7 +101,8 @@ pub async fn versions(
                 .skip(offset as usize)
                 .take(PAGE_SIZE as usize)
                 .map(|(v, editor)| {
-                    let object = weft_core::resources::wire::version_into_json(&urls, &d, v, editor);
+                    let object =
+                        weft_core::resources::wire::version_into_json(&urls, &d, v, editor);
                     serde_json::to_value(object).expect("json")
                 })
                 .collect();

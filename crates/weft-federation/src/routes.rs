@@ -35,7 +35,10 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .route("/items/{id}/rsvp", get(rsvp_poll))
         .route("/{prefix}/{name}/resources", get(crate::library::resources))
         .route("/items/{id}/versions", get(crate::library::versions))
-        .route("/items/{id}/versions/{number}", get(crate::library::version))
+        .route(
+            "/items/{id}/versions/{number}",
+            get(crate::library::version),
+        )
         .route("/folders/{id}", get(crate::library::folder))
         .route("/activities/{id}", get(activity))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY))

@@ -200,6 +200,9 @@ fn mobilizon_resources() {
         Some("https://framasoft.org/"),
         "without weft:kind, url is the link"
     );
-    assert_eq!(doc.summary.as_deref(), Some("A description for the resource"));
+    assert_eq!(
+        doc.summary.as_deref(),
+        Some("A description for the resource")
+    );
     assert!(doc.weft.version.is_none() && doc.weft.kind.is_none());
 }

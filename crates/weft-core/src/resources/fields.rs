@@ -108,7 +108,10 @@ pub fn check(fields: ResourceFields) -> CoreResult<Content> {
 /// The content of `current` with `changes` applied, checked.
 pub fn apply(current: &Content, changes: &ResourceChanges) -> CoreResult<Content> {
     check(ResourceFields {
-        title: changes.title.clone().unwrap_or_else(|| current.title.clone()),
+        title: changes
+            .title
+            .clone()
+            .unwrap_or_else(|| current.title.clone()),
         kind: changes.kind.clone().unwrap_or_else(|| current.kind.clone()),
         description: changes
             .description
@@ -225,7 +228,9 @@ pub fn check_attachments(list: &[Attachment]) -> CoreResult<Vec<Attachment>> {
                 )));
             }
             if a.size.is_some_and(|s| s < 0) {
-                return Err(CoreError::Invalid("an attachment's size is negative".into()));
+                return Err(CoreError::Invalid(
+                    "an attachment's size is negative".into(),
+                ));
             }
             let name = sanitize::title(&a.name);
             Ok(Attachment {

@@ -8,10 +8,7 @@ use weft_db::AnyConnection;
 use weft_db::models::{ActorRow, VersionRow};
 
 /// Every version of a live resource, the first first, with who wrote each.
-pub fn versions(
-    conn: &mut AnyConnection,
-    item_id: i64,
-) -> CoreResult<Vec<(VersionRow, ActorRow)>> {
+pub fn versions(conn: &mut AnyConnection, item_id: i64) -> CoreResult<Vec<(VersionRow, ActorRow)>> {
     shown(conn, item_id)?;
     Ok(weft_db::resources::versions(conn, item_id)?)
 }
@@ -113,10 +110,7 @@ mod tests {
     #[test]
     fn diffs_lines() {
         let lines = line_diff("one\ntwo\nthree\n", "one\n2\nthree\nfour\n");
-        let shown: Vec<(&str, &str)> = lines
-            .iter()
-            .map(|l| (l.change, l.text.as_str()))
-            .collect();
+        let shown: Vec<(&str, &str)> = lines.iter().map(|l| (l.change, l.text.as_str())).collect();
         assert_eq!(
             shown,
             [

@@ -193,7 +193,10 @@ pub(crate) fn store_new(
             kind: content.kind.clone(),
         },
     )?;
-    weft_db::resources::insert_version(conn, &content.into_version(item.id, 1, None, author.id, now))?;
+    weft_db::resources::insert_version(
+        conn,
+        &content.into_version(item.id, 1, None, author.id, now),
+    )?;
     details(conn, item)
 }
 

@@ -159,9 +159,14 @@ pub fn receive_announced(
     }
     let content = wire::content_from_json(object)?;
     let message = fields::message(object.weft.message.as_deref());
-    let sent = object.weft.version.map(i32::try_from).transpose().map_err(|_| {
-        CoreError::Invalid(format!("weft:version of {} is out of range", object.id))
-    })?;
+    let sent = object
+        .weft
+        .version
+        .map(i32::try_from)
+        .transpose()
+        .map_err(|_| {
+            CoreError::Invalid(format!("weft:version of {} is out of range", object.id))
+        })?;
     if sent.is_some_and(|v| v < 1) {
         return Err(CoreError::Invalid(format!(
             "weft:version of {} must be 1 or more",

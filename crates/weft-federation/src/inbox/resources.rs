@@ -39,7 +39,9 @@ pub async fn member_change(
     );
     let kept = object.clone();
     let result = once(ctx, activity, move |c| {
-        weft_core::resources::received::receive_member_change(c, &urls, &person, &id, &verb, &object)
+        weft_core::resources::received::receive_member_change(
+            c, &urls, &person, &id, &verb, &object,
+        )
     })
     .await;
     match result {
@@ -75,9 +77,7 @@ fn answer(received: Option<Received>, activity: &Envelope) -> Outcome {
     match received {
         None => Outcome::repeat(activity),
         Some(Received::Stored(item)) => Outcome::Done(format!("stored {}", item.ap_id)),
-        Some(Received::Known(item)) => {
-            Outcome::Ignored(format!("{} says nothing new", item.ap_id))
-        }
+        Some(Received::Known(item)) => Outcome::Ignored(format!("{} says nothing new", item.ap_id)),
         Some(Received::Ignored(why)) => Outcome::Ignored(why),
     }
 }
