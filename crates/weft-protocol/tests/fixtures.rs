@@ -132,6 +132,8 @@ fn every_fixture_reads_as_an_envelope_or_actor() {
                     serde_json::from_value::<ActorJson>(value).is_ok()
                 }
                 "Note" | "Page" | "Article" => serde_json::from_value::<PostObject>(value).is_ok(),
+                "Document" => serde_json::from_value::<ResourceObject>(value).is_ok(),
+                "ResourceCollection" => serde_json::from_value::<FolderObject>(value).is_ok(),
                 "" => true, // context documents
                 // Activities: read as the inbox reads them, object included.
                 _ => weft_protocol::incoming::read(&value).is_ok(),
