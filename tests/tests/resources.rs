@@ -564,6 +564,17 @@ async fn bad_input(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{v2}");
+    // Through the posts API a resource cannot be edited past its history.
+    refused(
+        "editing a resource as a post",
+        400,
+        lead.raw(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(json!({ "content": "No history." })),
+        )
+        .await,
+    );
     let on_b = eventually("B to hold version 2", WAIT, || async {
         listed(&bob, &cop, None)
             .await

@@ -207,6 +207,12 @@ pub fn receive_update(
             object.id
         )));
     };
+    if item.kind == ItemKind::Resource {
+        return Ok(Received::Ignored(format!(
+            "{} is a resource: it changes by Update(Document), version by version",
+            item.ap_id
+        )));
+    }
     rules::may_edit_item(&item, author)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Ignored("the post was deleted".into()));
