@@ -1,6 +1,6 @@
 //! One small federation that exercises every activity Weft sends (two instances: follow,
 //! thread, reply, edits, delete, an event answered three ways and cancelled, a profile
-//! edit, unfollow),
+//! edit, the resource library, unfollow),
 //! recorded for the wire checks: what each instance sent, and what A serves.
 
 use crate::*;
@@ -149,6 +149,7 @@ pub async fn record(backend: &Backend) -> Recorded {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    let document = library(&a, &lead, &bob, &cop).await;
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {
@@ -165,6 +166,7 @@ pub async fn record(backend: &Backend) -> Recorded {
         ("Page", thread.ap_id.clone()),
         ("Tombstone", reply.ap_id.clone()),
         ("Event", event_ap_id.clone()),
+        ("Document", document.clone()),
         ("Question", format!("{event_ap_id}/rsvp")),
         ("OrderedCollection", format!("{}/c/cop/followers", a.base)),
         (
@@ -241,6 +243,71 @@ async fn memberships(a: &Instance, lead: &Member, bob: &Member) {
             .then_some(())
     })
     .await;
+}
+
+/// The resource library: the lead adds a resource and edits it (`Create`/`Update` of a
+/// `Document`, announced); bob, a member, adds one from B (his `Create` goes to the
+/// community, which takes it and announces it); the lead deletes the first. Returns the
+/// id of bob's resource, which A serves.
+async fn library(a: &Instance, lead: &Member, bob: &Member, cop: &str) -> String {
+    use reqwest::Method;
+    let resource = |title: &str| {
+        serde_json::json!({
+            "title": title, "kind": "method",
+            "description": "Sit in threes: one speaks, one listens, one watches.",
+            "tags": ["supervision"], "link": "https://example.org/threes",
+            "attachments": [{ "url": "https://files.example.org/threes.pdf",
+                "media_type": "application/pdf", "name": "Handout", "size": 48213 }]
+        })
+    };
+    let (status, made) = lead
+        .raw(
+            Method::POST,
+            "/api/v1/communities/cop/resources",
+            Some(resource("Supervision in threes")),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_i64().unwrap();
+    let (status, body) = lead
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/resources/{id}"),
+            Some(
+                serde_json::json!({ "description": "Swap every fifteen minutes.",
+                "message": "Shorter" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, sent) = bob
+        .raw(
+            Method::POST,
+            &format!("/api/v1/communities/{cop}/resources"),
+            Some(resource("Fishbowl")),
+        )
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let theirs = eventually("A to take bob's resource", WAIT, || async {
+        let (_, page) = lead
+            .raw(Method::GET, "/api/v1/communities/cop/resources", None)
+            .await;
+        page["resources"]
+            .as_array()?
+            .iter()
+            .find(|r| r["title"] == "Fishbowl")
+            .and_then(|r| r["ap_id"].as_str().map(str::to_string))
+    })
+    .await;
+    let (status, body) = lead
+        .raw(Method::DELETE, &format!("/api/v1/resources/{id}"), None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    eventually("queues drain", WAIT, || async {
+        (a.queued() == 0).then_some(())
+    })
+    .await;
+    theirs
 }
 
 /// `Announce(Create(Page))`: the types, outside in; `(link)` for an object given by id.

@@ -68,9 +68,14 @@ enum Action {
     ReadFeeds,
     KeepCalendar,
     UploadFile,
+    AddResource,
+    EditOthersResource,
+    DeleteOthersResource,
+    RestoreVersion,
+    AddToArchivedLibrary,
 }
 
-const ACTIONS: [(Action, &str); 27] = [
+const ACTIONS: [(Action, &str); 32] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -121,6 +126,20 @@ const ACTIONS: [(Action, &str); 27] = [
     (
         Action::UploadFile,
         "upload a file to the community's library",
+    ),
+    (Action::AddResource, "add a resource to the library"),
+    (Action::EditOthersResource, "edit someone else's resource"),
+    (
+        Action::DeleteOthersResource,
+        "delete someone else's resource",
+    ),
+    (
+        Action::RestoreVersion,
+        "restore an old version of a resource",
+    ),
+    (
+        Action::AddToArchivedLibrary,
+        "add a resource to an archived community's library",
     ),
 ];
 
@@ -407,6 +426,42 @@ impl World {
                 .await;
                 cell_of((status, body))
             }
+            Action::AddResource => {
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/resources".into(),
+                    Some(resource_body()),
+                )
+                .await
+            }
+            Action::EditOthersResource | Action::DeleteOthersResource | Action::RestoreVersion => {
+                let id = self.others_resource().await["id"].as_i64().unwrap();
+                let (method, path, body) = match action {
+                    Action::EditOthersResource => (
+                        Method::PATCH,
+                        format!("/api/v1/resources/{id}"),
+                        Some(json!({"description": "Changed."})),
+                    ),
+                    Action::DeleteOthersResource => {
+                        (Method::DELETE, format!("/api/v1/resources/{id}"), None)
+                    }
+                    _ => (
+                        Method::POST,
+                        format!("/api/v1/resources/{id}/restore"),
+                        Some(json!({"version": 1})),
+                    ),
+                };
+                call(method, path, body).await
+            }
+            Action::AddToArchivedLibrary => {
+                let name = self.community_in_state(Action::Reopen).await;
+                call(
+                    Method::POST,
+                    format!("/api/v1/communities/{name}/resources"),
+                    Some(resource_body()),
+                )
+                .await
+            }
         }
     }
 
@@ -427,6 +482,30 @@ impl World {
             }
         }
         Cell::Allowed
+    }
+
+    /// A resource of `cop` by its author (a member), edited once (version 2).
+    async fn others_resource(&self) -> Value {
+        let (status, made) = self
+            .author
+            .raw(
+                Method::POST,
+                "/api/v1/communities/cop/resources",
+                Some(resource_body()),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+        let id = made["id"].as_i64().unwrap();
+        let (status, edited) = self
+            .author
+            .raw(
+                Method::PATCH,
+                &format!("/api/v1/resources/{id}"),
+                Some(json!({"description": "Two ways."})),
+            )
+            .await;
+        assert_eq!(status, 200, "{edited}");
+        edited
     }
 
     /// A new community, led by the lead and with the same roles as `cop`, in the state
@@ -584,6 +663,25 @@ impl World {
             Action::Rsvp => self.send("Join", json!(self.event_ap_id)).await,
             // Public: a follower elsewhere reads them as anyone does.
             Action::ReadFeeds => self.read_feeds(None).await,
+            Action::AddResource => {
+                let doc = json!({"type": "Document", "id": format!("{}#resource", new_id()),
+                    "actor": bob, "attributedTo": self.community.ap_id, "name": "A method",
+                    "content": "<p>One way.</p>", "weft:kind": "method", "weft:version": 1,
+                    "to": [self.community.ap_id], "audience": self.community.ap_id});
+                self.send("Create", doc).await
+            }
+            Action::EditOthersResource => {
+                let theirs = self.others_resource().await;
+                let doc = json!({"type": "Document", "id": theirs["ap_id"], "actor": bob,
+                    "attributedTo": self.community.ap_id, "name": "Taken over",
+                    "content": "<p>Changed.</p>", "weft:kind": "method", "weft:version": 3,
+                    "to": [self.community.ap_id]});
+                self.send("Update", doc).await
+            }
+            Action::DeleteOthersResource => {
+                let theirs = self.others_resource().await;
+                self.send("Delete", theirs["ap_id"].clone()).await
+            }
             Action::SeeAttendees
             | Action::ReviewRegistrations
             | Action::SetRegistrationPolicy
@@ -599,7 +697,9 @@ impl World {
             | Action::Archive
             | Action::Reopen
             | Action::KeepCalendar
-            | Action::UploadFile => Cell::NotApplicable,
+            | Action::UploadFile
+            | Action::RestoreVersion
+            | Action::AddToArchivedLibrary => Cell::NotApplicable,
         }
     }
 
@@ -644,6 +744,10 @@ fn event_body() -> Value {
         "online_url": "https://meet.example.org/circle",
         "capacity": 20
     })
+}
+
+fn resource_body() -> Value {
+    json!({"title": "A method", "kind": "method", "description": "One way."})
 }
 
 /// Replaces runs of digits after `/items/` and `/activities/` (ids that depend on the

@@ -32,6 +32,9 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         // (which refresh the actor); Lemmy takes a Group update only from a moderator and
         // refreshes its copy of a remote Group by fetching it.
         "Update(Group)" => Some("Lemmy refreshes a Group by fetching it"),
+        // Lemmy has no resource library (no `Document` type); it answers 400 to a
+        // resource's activities, which costs nothing.
+        l if l.contains("Document") => Some("Lemmy has no resource library"),
         _ => None,
     }
 }

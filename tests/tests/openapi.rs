@@ -78,6 +78,20 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v1/accounts/me/mail"),
     ("get", "/api/v1/unsubscribe"),
     ("post", "/api/v1/unsubscribe"),
+    ("get", "/api/v1/communities/{handle}/resources"),
+    ("post", "/api/v1/communities/{handle}/resources"),
+    ("get", "/api/v1/communities/{handle}/folders"),
+    ("post", "/api/v1/communities/{handle}/folders"),
+    ("patch", "/api/v1/folders/{id}"),
+    ("delete", "/api/v1/folders/{id}"),
+    ("get", "/api/v1/resources/{id}"),
+    ("patch", "/api/v1/resources/{id}"),
+    ("delete", "/api/v1/resources/{id}"),
+    ("post", "/api/v1/resources/{id}/move"),
+    ("get", "/api/v1/resources/{id}/versions"),
+    ("get", "/api/v1/resources/{id}/versions/{number}"),
+    ("get", "/api/v1/resources/{id}/diff"),
+    ("post", "/api/v1/resources/{id}/restore"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

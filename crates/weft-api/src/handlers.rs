@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::communities::router())
         .merge(crate::files::router())
         .merge(crate::mail::router())
+        .merge(crate::resources::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

@@ -29,6 +29,7 @@ mod mail;
 mod members;
 mod openapi;
 mod query;
+mod resources;
 mod views;
 
 pub use accounts::views::*;

@@ -26,6 +26,7 @@ pub const BEARER: &str = "bearer";
         (name = "posts", description = "Threads, replies, edits, deletions, feeds, lookups"),
         (name = "follows", description = "Following communities and people, here or elsewhere"),
         (name = "events", description = "Scheduling events, RSVPs, attendees"),
+        (name = "resources", description = "A community's resource library: folders, resources, versions, diffs, restores"),
         (name = "accounts", description = "Registering, logging in, API tokens"),
         (name = "admin", description = "The instance's registration policy, registrations, invitations"),
         (name = "mail", description = "Confirming an address, resetting a password, the weekly digest and unsubscribing"),

@@ -22,6 +22,7 @@ pub mod posts;
 pub mod received;
 pub mod refusals;
 pub mod registration;
+pub mod resources;
 pub mod rules;
 pub mod sanitize;
 pub mod software;

@@ -103,6 +103,24 @@ impl Urls {
     pub fn file(&self, sha256: &str) -> Url {
         self.join(&format!("files/{sha256}"))
     }
+    /// A folder of a community's resource library.
+    pub fn folder(&self, id: i64) -> Url {
+        self.join(&format!("folders/{id}"))
+    }
+    /// Every version of a local resource (`weft:versions`), and one of them.
+    pub fn versions(&self, item_id: i64) -> Url {
+        self.join(&format!("items/{item_id}/versions"))
+    }
+    pub fn version(&self, item_id: i64, number: i32) -> Url {
+        self.join(&format!("items/{item_id}/versions/{number}"))
+    }
+    /// A community's resource library, as a collection (`resources`).
+    pub fn resources(&self, community: &str) -> Url {
+        self.actor_part(
+            &Url::parse(community).expect("stored ids are URLs"),
+            "resources",
+        )
+    }
     pub fn activity(&self) -> Url {
         self.join(&format!("activities/{}", uuid::Uuid::new_v4()))
     }

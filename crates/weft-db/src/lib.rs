@@ -25,6 +25,7 @@ mod pg_batch;
 pub mod post_batch;
 pub mod post_states;
 pub mod queue;
+pub mod resources;
 
 pub use connection::{
     AnyConnection, Backend, Db, DbError, DbResult, PoolState, establish, parse_database_url,

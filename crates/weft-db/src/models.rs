@@ -283,7 +283,7 @@ pub struct NewFollow {
     pub created_at: NaiveDateTime,
 }
 
-/// What an item is (stored as text). Resources will join.
+/// What an item is (stored as text).
 #[derive(
     Clone,
     Copy,
@@ -298,6 +298,8 @@ pub enum ItemKind {
     /// A thread or a reply.
     Post,
     Event,
+    /// An entry of a community's resource library (see `resources`).
+    Resource,
 }
 
 impl ItemKind {
@@ -305,6 +307,7 @@ impl ItemKind {
         match self {
             ItemKind::Post => "post",
             ItemKind::Event => "event",
+            ItemKind::Resource => "resource",
         }
     }
 }
@@ -315,6 +318,7 @@ impl TryFrom<&str> for ItemKind {
         match s {
             "post" => Ok(ItemKind::Post),
             "event" => Ok(ItemKind::Event),
+            "resource" => Ok(ItemKind::Resource),
             other => Err(format!("unknown item kind {other:?} in the database")),
         }
     }
@@ -570,5 +574,74 @@ pub struct NewObjective {
     pub status: String,
     pub done_on: Option<String>,
     pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A folder of a community's resource library.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = resource_folders)]
+pub struct FolderRow {
+    pub id: i64,
+    pub community_id: i64,
+    /// None: at the top of the library.
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub ap_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = resource_folders)]
+pub struct NewFolder {
+    pub community_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub ap_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What makes an item a resource: its folder, kind and the version it is at.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = resources)]
+pub struct ResourceRow {
+    pub item_id: i64,
+    pub folder_id: Option<i64>,
+    pub current_version: i32,
+    pub kind: String,
+}
+
+/// One version of a resource, as it was written. `tags` and `attachments` are JSON arrays.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
+#[diesel(table_name = resource_versions)]
+pub struct VersionRow {
+    pub id: i64,
+    pub resource_id: i64,
+    pub version: i32,
+    pub title: String,
+    pub kind: String,
+    pub description_source: String,
+    pub description_html: String,
+    pub tags: String,
+    pub link: Option<String>,
+    pub attachments: String,
+    pub message: Option<String>,
+    pub edited_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = resource_versions)]
+pub struct NewVersion {
+    pub resource_id: i64,
+    pub version: i32,
+    pub title: String,
+    pub kind: String,
+    pub description_source: String,
+    pub description_html: String,
+    pub tags: String,
+    pub link: Option<String>,
+    pub attachments: String,
+    pub message: Option<String>,
+    pub edited_by: i64,
     pub created_at: NaiveDateTime,
 }

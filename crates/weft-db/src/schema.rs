@@ -313,6 +313,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resource_folders (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    resources (item_id) {
+        item_id -> BigInt,
+        folder_id -> Nullable<BigInt>,
+        current_version -> Integer,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    resource_versions (id) {
+        id -> BigInt,
+        resource_id -> BigInt,
+        version -> Integer,
+        title -> Text,
+        kind -> Text,
+        description_source -> Text,
+        description_html -> Text,
+        tags -> Text,
+        link -> Nullable<Text>,
+        attachments -> Text,
+        message -> Nullable<Text>,
+        edited_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communities -> actors (actor_id));
 diesel::joinable!(post_states -> items (item_id));
 diesel::joinable!(events -> items (item_id));
@@ -333,6 +371,8 @@ diesel::joinable!(placements -> items (item_id));
 diesel::joinable!(items -> actors (author_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(deliveries -> instances (instance_id));
+diesel::joinable!(resources -> items (item_id));
+diesel::joinable!(resource_versions -> actors (edited_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     actors,
@@ -361,6 +401,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_secrets,
     files,
     blocked_instances,
+    resource_folders,
+    resources,
+    resource_versions,
 );
 
 diesel::table! {

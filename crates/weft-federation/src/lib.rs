@@ -9,6 +9,7 @@ mod error;
 mod feeds;
 pub mod files;
 pub mod inbox;
+mod library;
 pub mod nodeinfo;
 pub mod paging;
 mod routes;

@@ -34,6 +34,13 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .route("/{prefix}/{name}/upcoming-events", get(upcoming_events))
         .route("/items/{id}", get(item))
         .route("/items/{id}/rsvp", get(rsvp_poll))
+        .route("/{prefix}/{name}/resources", get(crate::library::resources))
+        .route("/items/{id}/versions", get(crate::library::versions))
+        .route(
+            "/items/{id}/versions/{number}",
+            get(crate::library::version),
+        )
+        .route("/folders/{id}", get(crate::library::folder))
         .route("/activities/{id}", get(activity))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY))
         .layer(FederationMiddleware::new(config.clone()))
@@ -45,7 +52,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         .merge(crate::actor::root_router(config))
 }
 
-fn json<T: serde::Serialize>(value: T) -> Response {
+pub(crate) fn json<T: serde::Serialize>(value: T) -> Response {
     FederationJson(WithContext::new(value)).into_response()
 }
 
@@ -64,7 +71,7 @@ async fn instance_actor(ctx: Ctx) -> Result<Response, FedError> {
 }
 
 /// The local actor at `/u/{name}` (a person) or `/c/{name}` (a community).
-async fn local_actor(ctx: &Ctx, prefix: &str, name: &str) -> Result<ActorRow, FedError> {
+pub(crate) async fn local_actor(ctx: &Ctx, prefix: &str, name: &str) -> Result<ActorRow, FedError> {
     let kind = match prefix {
         "u" => actor_kind::PERSON,
         "c" => actor_kind::GROUP,
@@ -101,8 +108,8 @@ async fn actor(
 }
 
 #[derive(Deserialize)]
-struct PageQuery {
-    page: Option<String>,
+pub(crate) struct PageQuery {
+    pub(crate) page: Option<String>,
 }
 
 /// The outbox: public activities, newest first; `?page=true` is the first page and
@@ -338,8 +345,9 @@ async fn upcoming_events(
     Ok(json(OrderedCollectionPage::new(page_id, id, next, events)))
 }
 
-/// A local post or event; a deleted one answers 410 with a Tombstone.
+/// A local post, event or resource; a deleted one answers 410 with a Tombstone.
 async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
+    let urls = ctx.urls.clone();
     let found = ctx
         .db
         .read(move |c| -> Result<_, FedError> {
@@ -348,6 +356,11 @@ async fn item(ctx: Ctx, Path(id): Path<i64>) -> Result<Response, FedError> {
             };
             if item.deleted_at.is_some() {
                 return Ok(Some(Err(item)));
+            }
+            if item.kind == ItemKind::Resource {
+                let details = weft_core::resources::details(c, item)?;
+                let object = weft_core::resources::wire::resource_into_json(&urls, &details);
+                return Ok(Some(Ok(serde_json::to_value(object).expect("json"))));
             }
             if item.kind == ItemKind::Event {
                 let details = weft_core::events::details(c, item, None)?;

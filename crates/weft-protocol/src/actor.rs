@@ -158,6 +158,15 @@ pub struct GroupProfile {
     )]
     #[serde(rename = "weft:children")]
     pub children: Vec<String>,
+    /// `weft:resources`: the community's resource library, a paged collection of its
+    /// `Document`s (Mobilizon names its own `resources`).
+    #[serde(
+        default,
+        deserialize_with = "crate::addressing::first_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[serde(rename = "weft:resources")]
+    pub resources: Option<Url>,
 }
 
 fn objective() -> String {

@@ -12,6 +12,7 @@ pub mod httpsig;
 pub mod incoming;
 pub mod membership;
 pub mod object;
+pub mod resource;
 pub mod wellknown;
 
 pub use activities::*;
@@ -22,6 +23,7 @@ pub use context::*;
 pub use event::*;
 pub use membership::*;
 pub use object::*;
+pub use resource::*;
 
 /// `application/activity+json`, the type Weft serves and sends.
 pub const ACTIVITY_JSON: &str = "application/activity+json";

@@ -132,6 +132,8 @@ fn every_fixture_reads_as_an_envelope_or_actor() {
                     serde_json::from_value::<ActorJson>(value).is_ok()
                 }
                 "Note" | "Page" | "Article" => serde_json::from_value::<PostObject>(value).is_ok(),
+                "Document" => serde_json::from_value::<ResourceObject>(value).is_ok(),
+                "ResourceCollection" => serde_json::from_value::<FolderObject>(value).is_ok(),
                 "" => true, // context documents
                 // Activities: read as the inbox reads them, object included.
                 _ => weft_protocol::incoming::read(&value).is_ok(),
@@ -164,4 +166,45 @@ fn mobilizon_events() {
         Some("http://mobilizon1.com/@group")
     );
     assert!(by_group.object.location.is_empty());
+}
+
+/// Mobilizon's resource library: a folder (`ResourceCollection`) as a Mobilizon instance
+/// served it, and a `Document` (a link resource) as its tests send it. Weft reads the
+/// folder's place (`context`) and the document's group (`attributedTo`, an array there),
+/// creator (`actor`), link (`url`, which Mobilizon uses for the link) and description
+/// (`summary`).
+#[test]
+fn mobilizon_resources() {
+    let folder: FolderObject = round_trip("mobilizon/resource_collection.json");
+    assert_eq!(folder.kind, "ResourceCollection");
+    assert_eq!(folder.name, "folder2");
+    assert_eq!(
+        folder.context.as_ref().map(|u| u.as_str()),
+        Some("http://mobilizon1.com/@demo/resources")
+    );
+    assert_eq!(
+        folder.attributed_to.as_ref().map(|u| u.as_str()),
+        Some("http://mobilizon1.com/@demo")
+    );
+    let doc: ResourceObject = round_trip("mobilizon/document.json");
+    assert_eq!(doc.kind, "Document");
+    assert_eq!(doc.name, "My new resource");
+    assert_eq!(
+        doc.attributed_to.as_ref().map(|u| u.as_str()),
+        Some("https://somewhere.com/@myremotegroup")
+    );
+    assert_eq!(
+        doc.actor.as_ref().map(|u| u.as_str()),
+        Some("https://mobilizon.app/@myremoteactor")
+    );
+    assert_eq!(
+        doc.link().map(|u| u.as_str()),
+        Some("https://framasoft.org/"),
+        "without weft:kind, url is the link"
+    );
+    assert_eq!(
+        doc.summary.as_deref(),
+        Some("A description for the resource")
+    );
+    assert!(doc.weft.version.is_none() && doc.weft.kind.is_none());
 }

@@ -168,6 +168,7 @@ pub fn group_into_json(urls: &Urls, p: &Profile) -> ActorJson {
         lifecycle: Some(p.lifecycle().as_str().into()),
         parent: p.parent.as_ref().map(|a| url(&a.ap_id)),
         children: p.children.iter().map(|(a, _)| a.ap_id.clone()).collect(),
+        resources: Some(urls.actor_part(&url(&p.actor.ap_id), "resources")),
     };
     json
 }

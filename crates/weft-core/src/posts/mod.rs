@@ -228,6 +228,13 @@ pub fn edit(
 ) -> CoreResult<ItemRow> {
     // Read inside the transaction: a delete that committed meanwhile must win.
     let item = &current(conn, item_id)?;
+    if item.kind == ItemKind::Resource {
+        return Err(CoreError::Invalid(format!(
+            "{} is a resource: it is edited as one (PATCH /api/v1/resources/{item_id}), \
+             which keeps its versions",
+            item.ap_id
+        )));
+    }
     rules::may_edit_item(item, author)?;
     if item.deleted_at.is_some() {
         return Err(CoreError::NotFound("the post was deleted".into()));
@@ -276,6 +283,11 @@ pub fn delete(
     item_id: i64,
 ) -> CoreResult<()> {
     let item = &current(conn, item_id)?;
+    if item.kind == ItemKind::Resource && item.deleted_at.is_none() {
+        // By the library's rules (an archived community's library is read-only).
+        crate::resources::delete(conn, urls, actor, item_id)?;
+        return Ok(());
+    }
     rules::may_change_item(conn, item, actor)?;
     if item.deleted_at.is_some() {
         return Ok(());

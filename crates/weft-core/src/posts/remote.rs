@@ -207,6 +207,12 @@ pub fn receive_update(
             object.id
         )));
     };
+    if item.kind == ItemKind::Resource {
+        return Ok(Received::Ignored(format!(
+            "{} is a resource: it changes by Update(Document), version by version",
+            item.ap_id
+        )));
+    }
     rules::may_edit_item(&item, author)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Ignored("the post was deleted".into()));
@@ -261,6 +267,9 @@ pub fn receive_delete(
     let Some(item) = weft_db::items::by_ap_id(conn, object_id)? else {
         return Ok(Received::Ignored(format!("{object_id} is not known here")));
     };
+    if item.kind == ItemKind::Resource {
+        return crate::resources::received::receive_delete(conn, urls, actor, delete_id, item);
+    }
     rules::may_change_item(conn, &item, actor)?;
     if item.deleted_at.is_some() {
         return Ok(Received::Known(item));

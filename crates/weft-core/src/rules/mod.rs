@@ -1,7 +1,7 @@
 //! Who may do what in a community. Every caller (API, web, inbox) asks here; each rule is
 //! one function with a line a lead could read. Posting, items and events are here;
 //! memberships in [`membership`], a community's profile and lifecycle in [`communities`],
-//! its files in [`files`].
+//! its files in [`files`], its resource library in [`resources`].
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
@@ -10,6 +10,7 @@ mod files;
 mod instances;
 mod mail;
 mod membership;
+mod resources;
 
 pub use communities::*;
 pub use feeds::*;
@@ -17,6 +18,7 @@ pub use files::*;
 pub use instances::*;
 pub use mail::*;
 pub use membership::*;
+pub use resources::*;
 
 use crate::communities::Lifecycle;
 use crate::{CoreError, CoreResult};

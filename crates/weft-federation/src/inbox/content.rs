@@ -1,7 +1,7 @@
 //! Create, Update, Delete of posts, and a community's Announce of them (and of events,
-//! handed to `events`).
+//! handed to `events`, and resources, handed to `resources`).
 
-use super::{Outcome, events, once};
+use super::{Outcome, events, once, resources};
 use crate::{Ctx, FedError, fetch_actor, fetch_object};
 use serde_json::Value;
 use url::Url;
@@ -60,6 +60,9 @@ async fn post_of(ctx: &Ctx, activity: &Envelope) -> Result<Option<PostObject>, F
 }
 
 pub async fn create(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<Outcome, FedError> {
+    if resources::is_resource(&activity.object) {
+        return resources::member_change(ctx, actor, activity).await;
+    }
     if let Some(item_id) = events::vote_target(ctx, activity) {
         return events::vote(ctx, actor, activity, item_id).await;
     }
@@ -178,6 +181,9 @@ pub async fn update(ctx: &Ctx, actor: &ActorRow, activity: &Envelope) -> Result<
     if activity.object.get("rsvpFor").is_some() {
         return events::poll(ctx, actor, activity).await;
     }
+    if resources::is_resource(&activity.object) {
+        return resources::member_change(ctx, actor, activity).await;
+    }
     if activity.object_kind() == Some("Event") {
         let event: weft_protocol::EventObject = serde_json::from_value(activity.object.clone())
             .map_err(|e| FedError::bad_request(format!("the updated event: {e}")))?;
@@ -232,6 +238,9 @@ pub async fn announce(
     let group_host = host_port(&Url::parse(&group.ap_id).expect("stored"));
     let inner = &activity.object;
     let inner_kind = activity.object_kind().unwrap_or("");
+    if resources::is_resource(inner) {
+        return resources::announced(ctx, group, activity, inner).await;
+    }
     if inner_kind == "Event" {
         let trusted = activity.object_id().and_then(|id| host_port(&id)) == group_host;
         let event = events::announced_event(ctx, inner, trusted).await?;
@@ -263,6 +272,9 @@ pub async fn announce(
         .object_id()
         .ok_or_else(|| FedError::bad_request("announced activity has no object"))?;
     match inner.kind.as_str() {
+        "Create" | "Update" if resources::is_resource(&inner.object) => {
+            resources::announced(ctx, group, activity, &inner.object).await
+        }
         "Create" | "Update" if inner.object_kind() == Some("Event") => {
             let trusted =
                 host_port(&object_id) == group_host && host_port(&inner.actor) == group_host;

@@ -6,6 +6,7 @@ mod content;
 mod events;
 mod following;
 mod members;
+mod resources;
 pub mod verify;
 
 use crate::{Ctx, FedError};

@@ -1,0 +1,3 @@
+DROP TABLE resource_versions;
+DROP TABLE resources;
+DROP TABLE resource_folders;
