@@ -5,9 +5,9 @@ pub mod cli;
 pub mod config;
 mod dns;
 mod health;
-pub mod serve_lock;
 pub mod metrics;
 mod requests;
+pub mod serve_lock;
 
 use activitypub_federation::config::FederationMiddleware;
 pub use config::{Config, LogFormat};
