@@ -209,6 +209,18 @@ async fn library(backend: Backend) {
         .await;
     assert_eq!(status, 201, "{folder}");
     let folder_id = folder["id"].as_i64().unwrap();
+    // The handout is uploaded to the community's library first, then attached by its id.
+    let handout = weft_tests::files::pdf(48_213, "threes");
+    let (status, upload) = weft_tests::files::upload(
+        &lead.base,
+        Some(&lead.token),
+        "cop",
+        "threes.pdf",
+        "application/pdf",
+        &handout,
+    )
+    .await;
+    assert_eq!(status, 201, "{upload}");
     let first = "Sit in threes.\nOne speaks, one listens, one watches.\nSwap every ten minutes.";
     let (status, created) = lead
         .raw(
@@ -220,8 +232,9 @@ async fn library(backend: Backend) {
                 "description": first,
                 "tags": ["supervision", "#peer-support"],
                 "link": "https://example.org/threes",
-                "attachments": [{ "url": "https://files.example.org/threes.pdf",
-                    "media_type": "application/pdf", "name": "Handout", "size": 48213 }],
+                "attachments": [{ "file": upload["id"], "name": "Handout" },
+                    { "url": "https://files.example.org/reading.pdf",
+                      "media_type": "application/pdf", "name": "Reading", "size": 1200 }],
                 "folder": folder_id
             })),
         )
@@ -230,6 +243,11 @@ async fn library(backend: Backend) {
     assert_eq!(created["version"], 1);
     assert_eq!(created["folder"], folder_id);
     assert_eq!(created["tags"], json!(["supervision", "peer-support"]));
+    assert_eq!(
+        created["attachments"][0],
+        json!({ "url": upload["url"], "media_type": "application/pdf", "name": "Handout",
+            "size": handout.len() })
+    );
     let id = created["id"].as_i64().unwrap();
     let ap_id = created["ap_id"].as_str().unwrap().to_string();
     assert_eq!(listed(&lead, &cop, Some(folder_id)).await.len(), 1);
@@ -296,6 +314,14 @@ async fn library(backend: Backend) {
             .all(|v| v["edited_by"] == lead.actor.ap_id.as_str())
     );
     assert_eq!(on_b["attachments"][0]["name"], "Handout");
+    assert_eq!(on_b["attachments"][1]["name"], "Reading");
+    // The file B's copy names is served by A, byte for byte, with its type.
+    let file_url = on_b["attachments"][0]["url"].as_str().unwrap();
+    assert!(file_url.starts_with(&a.base), "{file_url}");
+    let download = reqwest::get(file_url).await.unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert_eq!(download.bytes().await.unwrap().as_ref(), handout.as_slice());
     assert_eq!(on_b["link"], "https://example.org/threes");
 
     // Carol, a facilitator of cop on C, edits C's copy: A takes it by her role, and B
@@ -505,6 +531,26 @@ async fn bad_input(backend: Backend) {
     let mut body = good.clone();
     body["attachments"] = json!([{ "url": "file:///etc/passwd", "media_type": "text/plain" }]);
     bad.push(("attachments", "http or https", create(body).await));
+    // A file uploaded to another community's library, and a file that does not exist.
+    let (status, theirs) = weft_tests::files::upload(
+        &lead.base,
+        Some(&lead.token),
+        "other",
+        "theirs.pdf",
+        "application/pdf",
+        &weft_tests::files::pdf(2000, "theirs"),
+    )
+    .await;
+    assert_eq!(status, 201, "{theirs}");
+    for file in [theirs["id"].clone(), json!(987_654)] {
+        let mut body = good.clone();
+        body["attachments"] = json!([{ "file": file }]);
+        bad.push((
+            "attachments",
+            "not in this community's library",
+            create(body).await,
+        ));
+    }
     for (field, says, (status, answer)) in bad {
         assert_eq!(status, 400, "{field}: {answer}");
         assert!(

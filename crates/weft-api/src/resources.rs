@@ -35,15 +35,22 @@ pub fn router() -> OpenApiRouter {
 /// A file attached to a resource.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct AttachmentView {
-    /// An http(s) URL.
+    /// An http(s) URL (filled in when `file` is given).
+    #[serde(default)]
     pub url: String,
-    /// `type/subtype`.
+    /// `type/subtype` (filled in when `file` is given).
+    #[serde(default)]
     pub media_type: String,
     #[serde(default)]
     pub name: String,
     /// In bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// In a request: the id of a file uploaded to the community's library
+    /// (`POST /api/v1/communities/{name}/files`), instead of `url`, `media_type` and
+    /// `size`, which are taken from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<i64>,
 }
 
 impl AttachmentView {
@@ -53,6 +60,7 @@ impl AttachmentView {
             media_type: a.media_type.clone(),
             name: a.name.clone(),
             size: a.size,
+            file: None,
         }
     }
     fn into_core(self) -> Attachment {
@@ -61,6 +69,7 @@ impl AttachmentView {
             media_type: self.media_type,
             name: self.name,
             size: self.size,
+            file: self.file,
         }
     }
 }

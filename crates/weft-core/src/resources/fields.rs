@@ -2,9 +2,11 @@
 //! rendered and sanitised as posts are), tags, link and attachments. Local writes and
 //! received versions pass through the same checks.
 
-use crate::{CoreError, CoreResult, sanitize};
+use crate::{CoreError, CoreResult, Urls, sanitize};
 use serde::{Deserialize, Serialize};
 use url::Url;
+use weft_db::AnyConnection;
+use weft_db::models::ActorRow;
 use weft_db::models::VersionRow;
 
 /// The kinds of resource, as stored and sent (`weft:kind`).
@@ -35,6 +37,10 @@ pub struct Attachment {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// A file uploaded to the community's library here, by id: [`resolve_uploads`] fills
+    /// in the rest from it. Never stored (the version keeps the URL).
+    #[serde(skip)]
+    pub file: Option<i64>,
 }
 
 /// A version's content, checked, as stored.
@@ -244,6 +250,7 @@ pub fn check_attachments(list: &[Attachment]) -> CoreResult<Vec<Attachment>> {
                 url: url.to_string(),
                 media_type,
                 size: a.size,
+                file: None,
             })
         })
         .collect()
@@ -305,4 +312,32 @@ pub fn kind_label(kind: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Fills in the attachments given as a file uploaded to `community`'s library (by id):
+/// its address here, the type read from its bytes when it was uploaded, its size and (unless
+/// one is given) its name. A file of another library, or none, is refused.
+pub fn resolve_uploads(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    community: &ActorRow,
+    list: &mut [Attachment],
+) -> CoreResult<()> {
+    for a in list.iter_mut() {
+        let Some(id) = a.file else { continue };
+        let row = weft_db::files::by_id(conn, id)?
+            .filter(|row| row.community_id == community.id)
+            .ok_or_else(|| {
+                CoreError::Invalid(format!(
+                    "file {id} is not in this community's library: upload it there first"
+                ))
+            })?;
+        a.url = urls.file(&row.sha256).to_string();
+        a.media_type = row.media_type;
+        a.size = Some(row.size);
+        if a.name.trim().is_empty() {
+            a.name = row.name;
+        }
+    }
+    Ok(())
 }

@@ -127,9 +127,10 @@ pub fn create(
     urls: &Urls,
     author: &ActorRow,
     community: &ActorRow,
-    new: ResourceFields,
+    mut new: ResourceFields,
     folder: Option<i64>,
 ) -> CoreResult<Outcome> {
+    fields::resolve_uploads(conn, urls, community, &mut new.attachments)?;
     let content = fields::check(new)?;
     if !community.is_local {
         if !community.is_group() {
@@ -251,9 +252,12 @@ pub fn edit(
     urls: &Urls,
     actor: &ActorRow,
     item_id: i64,
-    changes: ResourceChanges,
+    mut changes: ResourceChanges,
 ) -> CoreResult<Outcome> {
     let d = for_change(conn, item_id)?;
+    if let Some(list) = changes.attachments.as_mut() {
+        fields::resolve_uploads(conn, urls, &d.community, list)?;
+    }
     if changes.is_empty() {
         return Err(CoreError::Invalid(
             "an edit names at least one of title, kind, description, tags, link, attachments"

@@ -124,6 +124,7 @@ pub fn content_from_json(object: &ResourceObject) -> CoreResult<Content> {
                 .unwrap_or_else(|| "application/octet-stream".into()),
             name: a.name.clone().unwrap_or_default(),
             size: a.size,
+            file: None,
         })
         .collect();
     let mut content = fields::check(fields::ResourceFields {
