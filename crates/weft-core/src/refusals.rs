@@ -15,10 +15,10 @@ use weft_db::models::{ActorRow, ItemRow};
 use weft_db::post_states::{PENDING, PUBLISHED, REFUSED};
 use weft_protocol::Activity;
 
-/// The `Reject` a community sends: the refused `Create` (its id, actor and the post's
+/// The `Reject` a community sends: the refused activity (its id, actor and the object's
 /// id) and why.
 #[derive(Serialize)]
-struct RejectPost {
+struct RejectWithReason {
     #[serde(flatten)]
     activity: Activity<Activity<Url>>,
     summary: String,
@@ -51,35 +51,15 @@ pub fn reject_refused_create(
         Err(CoreError::Forbidden(reason)) => reason,
         _ => return Ok(None),
     };
-    let id = urls.activity();
-    let refused = Activity::new(
-        "Create",
-        create.create_id.clone(),
-        Url::parse(&author.ap_id).expect("stored ids are URLs"),
-        object.id.clone(),
-    );
-    let reject = RejectPost {
-        activity: Activity::new(
-            "Reject",
-            id.clone(),
-            Url::parse(&community.ap_id).expect("stored ids are URLs"),
-            refused,
-        )
-        .to([author.ap_id.clone()]),
-        summary: reason.clone(),
-    };
-    queue(
+    send_reject(
         conn,
         urls,
-        Outgoing {
-            sender: &community,
-            activity: &reject,
-            kind: "Reject",
-            activity_id: &id,
-            object_id: Some(object.id.as_str()),
-            public: false,
-            inboxes: vec![author.delivery_inbox().to_string()],
-        },
+        &community,
+        author,
+        "Create",
+        &create.create_id,
+        &object.id,
+        &reason,
     )?;
     Ok(Some(reason))
 }
@@ -155,4 +135,51 @@ pub fn announced_own_post(
         return Ok(Received::Stored(item));
     }
     Ok(Received::Known(item))
+}
+
+/// A local community tells `actor` it refused their `verb` (sent as `refused_id`) of
+/// `object_id`, with the reason as `summary`: a `Reject` to their inbox alone. Posts and
+/// resources are refused this way.
+#[allow(clippy::too_many_arguments)]
+pub fn send_reject(
+    conn: &mut AnyConnection,
+    urls: &Urls,
+    community: &ActorRow,
+    actor: &ActorRow,
+    verb: &str,
+    refused_id: &Url,
+    object_id: &Url,
+    reason: &str,
+) -> CoreResult<()> {
+    let id = urls.activity();
+    let refused = Activity::new(
+        verb,
+        refused_id.clone(),
+        Url::parse(&actor.ap_id).expect("stored ids are URLs"),
+        object_id.clone(),
+    );
+    let reject = RejectWithReason {
+        activity: Activity::new(
+            "Reject",
+            id.clone(),
+            Url::parse(&community.ap_id).expect("stored ids are URLs"),
+            refused,
+        )
+        .to([actor.ap_id.clone()]),
+        summary: reason.to_string(),
+    };
+    queue(
+        conn,
+        urls,
+        Outgoing {
+            sender: community,
+            activity: &reject,
+            kind: "Reject",
+            activity_id: &id,
+            object_id: Some(object_id.as_str()),
+            public: false,
+            inboxes: vec![actor.delivery_inbox().to_string()],
+        },
+    )?;
+    Ok(())
 }

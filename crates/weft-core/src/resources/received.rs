@@ -5,14 +5,12 @@
 
 use super::fields;
 use super::{ResourceDetails, details, send, store_new, store_version, wire};
-use crate::outbox::{Outgoing, queue};
 use crate::posts::{Received, created_placement};
 use crate::{CoreError, CoreResult, Urls, rules};
-use serde::Serialize;
 use url::Url;
 use weft_db::AnyConnection;
 use weft_db::models::*;
-use weft_protocol::{Activity, ResourceObject, same_id};
+use weft_protocol::{ResourceObject, same_id};
 
 /// The local community a member's `Create`/`Update` is for: the one that holds the
 /// resource, else the one it is attributed or addressed to.
@@ -254,15 +252,6 @@ pub fn receive_announced(
     Ok(Received::Stored(d.item))
 }
 
-/// The `Reject` a community sends a remote member whose `Create`/`Update` of a resource
-/// it refused, with the reason as `summary`.
-#[derive(Serialize)]
-struct RejectChange {
-    #[serde(flatten)]
-    activity: Activity<Activity<Url>>,
-    summary: String,
-}
-
 /// After a local community refused `actor`'s change (`verb` of `object_id`, sent as
 /// `activity_id`) for one of its rules: tells them why, with a `Reject`.
 pub fn reject_change(
@@ -280,35 +269,15 @@ pub fn reject_change(
     else {
         return Ok(false);
     };
-    let id = urls.activity();
-    let refused = Activity::new(
-        verb,
-        activity_id.clone(),
-        Url::parse(&actor.ap_id).expect("stored ids are URLs"),
-        object.id.clone(),
-    );
-    let reject = RejectChange {
-        activity: Activity::new(
-            "Reject",
-            id.clone(),
-            Url::parse(&community.ap_id).expect("stored ids are URLs"),
-            refused,
-        )
-        .to([actor.ap_id.clone()]),
-        summary: reason.to_string(),
-    };
-    queue(
+    crate::refusals::send_reject(
         conn,
         urls,
-        Outgoing {
-            sender: &community,
-            activity: &reject,
-            kind: "Reject",
-            activity_id: &id,
-            object_id: Some(object.id.as_str()),
-            public: false,
-            inboxes: vec![actor.delivery_inbox().to_string()],
-        },
+        &community,
+        actor,
+        verb,
+        activity_id,
+        &object.id,
+        reason,
     )?;
     Ok(true)
 }
