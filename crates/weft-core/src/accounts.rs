@@ -9,7 +9,7 @@ use weft_db::models::*;
 /// The instance actor's username; reserved for it.
 pub const INSTANCE_ACTOR: &str = "weft.instance";
 
-fn check_username(name: &str) -> CoreResult<()> {
+pub(crate) fn check_username(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -24,7 +24,7 @@ fn check_username(name: &str) -> CoreResult<()> {
     }
 }
 
-fn new_local_actor(
+pub(crate) fn new_local_actor(
     urls: &Urls,
     kind: &str,
     username: &str,
@@ -67,7 +67,7 @@ fn new_local_actor(
     }
 }
 
-fn ensure_name_free(conn: &mut AnyConnection, name: &str) -> CoreResult<()> {
+pub(crate) fn ensure_name_free(conn: &mut AnyConnection, name: &str) -> CoreResult<()> {
     if weft_db::actors::local_by_username(conn, name)?.is_some() || name == INSTANCE_ACTOR {
         return Err(CoreError::Conflict(format!(
             "the name {name:?} is taken on this instance"

@@ -26,6 +26,7 @@ pub mod resources;
 pub mod rules;
 pub mod sanitize;
 pub mod software;
+pub mod transfer;
 pub mod urls;
 pub mod wire;
 

@@ -18,6 +18,7 @@ macro_rules! say {
 pub mod admin;
 mod backup;
 mod members;
+mod transfer;
 
 /// Weft: a federated ActivityPub server for networks of communities of practice.
 #[derive(Parser)]
@@ -73,6 +74,38 @@ A PostgreSQL database is backed up with pg_dump instead (see docs/operations.md)
     Backup {
         /// Where to write the copy (must not exist yet).
         file: PathBuf,
+    },
+    /// Write a local community (profile, members and roles, threads, events, library
+    /// with every version and file) to FILE as one JSON document, for `weft import`.
+    #[command(
+        long_about = "Write a local community to FILE as one JSON document: its profile, \
+objectives and tags, members and roles, threads and replies, events with their answers, \
+and its library (folders, resources with every version, and the files' bytes). FILE \
+must not exist yet. It holds members' e-mail addresses: keep it as safely as a backup. \
+The format is described in docs/operations.md (\"Moving a community\").",
+        after_help = "Example: weft export wellbeing /var/backups/wellbeing.json"
+    )]
+    Export {
+        /// The community's name.
+        community: String,
+        /// Where to write the export (must not exist yet).
+        file: PathBuf,
+    },
+    /// Rebuild a community from a `weft export` file on this instance.
+    #[command(
+        long_about = "Rebuild a community from a `weft export` file, in one transaction \
+(a failed import stores nothing). Everything made in the community gets an id on this \
+instance; the community's local people become local people here (matched by username \
+when the name exists already), without a password; remote people stay who they are. \
+Followers on other servers do not move with it: they follow the new address.",
+        after_help = "Example: weft import /var/backups/wellbeing.json --name wellbeing_archive"
+    )]
+    Import {
+        /// The export file.
+        file: PathBuf,
+        /// The community's name here (by default the name it had).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Ask a running instance's /health and exit 0 when it answers (for container
     /// health checks, where there is no curl).
@@ -196,6 +229,10 @@ pub async fn execute(
         Command::Admin(command) => admin::run(config, command, out, input).await,
         Command::Backup { file } => backup::backup(config, &file, out).await,
         Command::Health { url } => backup::health(&config, url, out).await,
+        Command::Export { community, file } => {
+            transfer::export(config, &community, &file, out).await
+        }
+        Command::Import { file, name } => transfer::import(config, &file, name, out).await,
     }
 }
 
