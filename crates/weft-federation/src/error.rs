@@ -79,9 +79,6 @@ impl From<CoreError> for FedError {
             CoreError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             CoreError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!("{e}");
-        }
         FedError::new(status, e.to_string())
     }
 }
@@ -119,13 +116,24 @@ impl From<activitypub_federation::error::Error> for FedError {
     }
 }
 
+/// What a 500 answer says: the error itself (a database's text, a path) is logged, never
+/// answered; the log line carries the request id the answer's `X-Request-Id` names.
+pub const INTERNAL_DETAIL: &str =
+    "Weft could not answer this request; the error is logged under the request id in the X-Request-Id header";
+
 impl IntoResponse for FedError {
     fn into_response(self) -> Response {
+        let detail = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!("{}", self.message);
+            INTERNAL_DETAIL.to_string()
+        } else {
+            self.message
+        };
         let body = serde_json::json!({
             "type": "about:blank",
             "title": self.status.canonical_reason().unwrap_or("error"),
             "status": self.status.as_u16(),
-            "detail": self.message,
+            "detail": detail,
         });
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(
@@ -133,5 +141,24 @@ impl IntoResponse for FedError {
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_error_is_logged_not_answered() {
+        let e: FedError = CoreError::Db(weft_db::DbError::Migration(
+            "no such column local_users.email in /var/lib/weft/weft.db".into(),
+        ))
+        .into();
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("local_users"), "{text}");
+        assert!(text.contains(INTERNAL_DETAIL), "{text}");
     }
 }
