@@ -12,6 +12,9 @@ pub enum SendError {
     Retry(String),
 }
 
+/// How much of a refusal's body is read (its first 300 characters are kept).
+const ERROR_ANSWER: usize = 4 * 1024;
+
 /// The most of a successful answer read before the connection is given up.
 const MAX_ANSWER: usize = 64 * 1024;
 
@@ -120,13 +123,16 @@ impl Sender {
             }
             return Ok(());
         }
-        let text: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect();
+        // Only the start of a refusal is kept (for the queue's last error): read at most
+        // a few KiB of it, however much the peer sends.
+        let mut start = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            start.extend_from_slice(&chunk[..chunk.len().min(ERROR_ANSWER - start.len())]);
+            if start.len() >= ERROR_ANSWER {
+                break;
+            }
+        }
+        let text: String = String::from_utf8_lossy(&start).chars().take(300).collect();
         let message = format!("{inbox} answered {status}: {text}");
         if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
             self.count("refused", class);

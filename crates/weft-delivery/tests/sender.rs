@@ -76,3 +76,48 @@ async fn answers_with_a_body_do_not_cost_a_connection_each() {
     }
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
+
+/// A refusal whose body never ends (chunk after chunk, for as long as anyone reads): the
+/// sender keeps the first few KiB, reports the refusal at once, and is not held.
+#[tokio::test]
+async fn an_endless_refusal_is_read_only_a_little() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                let head = "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("400\r\n{}\r\n", "no ".repeat(341) + "n");
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {
+                    counted.fetch_add(1024, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
+    let sender = Sender::new(reqwest::Client::new());
+    let signer = Signer::from_pem("https://example.org/actor#main-key", &private_pem).unwrap();
+    let payload = Payload::new(r#"{"id":"https://example.org/activities/1"}"#.to_string());
+    let inbox = format!("http://localhost:{port}/inbox");
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sender.send(&inbox, &payload, &signer),
+    )
+    .await
+    .expect("the sender is not held by an endless answer");
+    match outcome {
+        Err(weft_delivery::SendError::Refused(message)) => {
+            assert!(message.contains("400"), "{message}");
+            assert!(message.len() < 500, "{} characters kept", message.len());
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
