@@ -18,6 +18,9 @@ const REQUIRED: [&str; 3] = ["(request-target)", "host", "digest"];
 const MAX_AGE: Duration = Duration::from_secs(3600);
 const MAX_SKEW: Duration = Duration::from_secs(300);
 const REFETCH_EVERY: Duration = Duration::from_secs(60);
+/// The re-fetch times are pruned when this many are kept, and cleared at `REFETCHED_MAX`.
+const REFETCHED_PRUNE_AT: usize = 1024;
+const REFETCHED_MAX: usize = 48 * REFETCHED_PRUNE_AT;
 
 /// Parsed public keys by PEM, so a busy peer's key is parsed once; and when each actor
 /// was last re-fetched after a failed verification.
@@ -65,6 +68,15 @@ impl KeyCache {
     fn may_refetch(&self, actor: &str) -> bool {
         let mut refetched = self.refetched.lock().expect("refetch times");
         let now = Instant::now();
+        // Only the last minute's re-fetches matter: older ones are dropped every
+        // `REFETCHED_PRUNE_AT` entries (amortised: a flood does not pay a scan per
+        // request), and a flood of new signers within a minute cannot pass a bound.
+        if !refetched.is_empty() && refetched.len().is_multiple_of(REFETCHED_PRUNE_AT) {
+            refetched.retain(|_, at| now.duration_since(*at) < REFETCH_EVERY);
+            if refetched.len() >= REFETCHED_MAX {
+                refetched.clear();
+            }
+        }
         match refetched.get(actor) {
             Some(at) if now.duration_since(*at) < REFETCH_EVERY => false,
             _ => {
@@ -245,4 +257,33 @@ fn check_freshness(
         return Err(FedError::unauthorized("the signature has expired"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refetch_times_stay_bounded() {
+        let cache = KeyCache::default();
+        for n in 0..(REFETCHED_MAX + 10) {
+            assert!(cache.may_refetch(&format!("https://flood.example/users/{n}")));
+        }
+        assert!(cache.refetched.lock().unwrap().len() <= REFETCHED_MAX);
+        // Old entries are dropped at the next prune; recent ones still hold.
+        let recent = "https://peer.example/users/recent";
+        let cache = KeyCache::default();
+        assert!(cache.may_refetch(recent));
+        assert!(!cache.may_refetch(recent), "within a minute: not again");
+        {
+            let mut times = cache.refetched.lock().unwrap();
+            let long_ago = Instant::now() - Duration::from_secs(120);
+            for n in 1..REFETCHED_PRUNE_AT {
+                times.insert(format!("https://old.example/users/{n}"), long_ago);
+            }
+        }
+        assert!(cache.may_refetch("https://peer.example/users/new"));
+        assert_eq!(cache.refetched.lock().unwrap().len(), 2, "the old ones pruned");
+        assert!(!cache.may_refetch(recent));
+    }
 }
