@@ -167,6 +167,7 @@ pub fn schedule(
     let now = weft_db::now();
     let title = fields::title(new.title)?;
     let description = new.description.trim().to_string();
+    crate::posts::check_length("the description", &description)?;
     let mut event = fields::new_row(&new.into(), now)?;
     let item = store_local(
         conn,
@@ -238,6 +239,9 @@ pub fn edit(
         Some(t) => Some(fields::title(t)?),
         None => item.title.clone(),
     };
+    if let Some(d) = changes.description {
+        crate::posts::check_length("the description", d.trim())?;
+    }
     let (content, source) = match changes.description.map(str::trim) {
         Some(d) => (
             sanitize::text_to_html(d),

@@ -95,6 +95,22 @@ pub(crate) fn current(conn: &mut AnyConnection, item_id: i64) -> CoreResult<Item
 }
 
 /// A local member starts a thread (`title` given) or replies (`in_reply_to` given).
+/// The most text a post (or an event's description) may hold, in characters. The activity
+/// carrying it (the markdown and its HTML, inside the community's `Announce`) then stays
+/// well under the 256 KiB every Weft inbox takes, so no peer refuses it for its size.
+pub const MAX_CONTENT: usize = 20_000;
+
+/// Refuses text longer than [`MAX_CONTENT`], saying how long it is.
+pub fn check_length(what: &str, text: &str) -> CoreResult<()> {
+    let length = text.chars().count();
+    if length > MAX_CONTENT {
+        return Err(CoreError::Invalid(format!(
+            "{what} is {length} characters long; at most {MAX_CONTENT} are taken (split it into a thread and replies)"
+        )));
+    }
+    Ok(())
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     urls: &Urls,
@@ -130,6 +146,7 @@ pub fn create(
     if body.is_empty() {
         return Err(CoreError::Invalid("a post needs some content".into()));
     }
+    check_length("the post", body)?;
     let title = new.title.map(sanitize::title).filter(|t| !t.is_empty());
     if new.in_reply_to.is_none() && title.is_none() {
         return Err(CoreError::Invalid("a new thread needs a title".into()));
@@ -243,6 +260,7 @@ pub fn edit(
     if body.is_empty() {
         return Err(CoreError::Invalid("a post needs some content".into()));
     }
+    check_length("the post", body)?;
     let title = if item.in_reply_to_id.is_some() {
         None
     } else {
