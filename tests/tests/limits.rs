@@ -43,7 +43,10 @@ async fn the_longest_post_reaches_a_peer_and_a_longer_one_is_refused() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["detail"].as_str().unwrap().contains(&MAX_CONTENT.to_string()),
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&MAX_CONTENT.to_string()),
         "{body}"
     );
     let (status, body) = lead

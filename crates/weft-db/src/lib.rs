@@ -17,6 +17,7 @@ pub mod files;
 pub mod follows;
 pub mod instances;
 pub mod items;
+pub mod lease_slots;
 pub mod mail;
 pub mod memberships;
 pub mod operations;

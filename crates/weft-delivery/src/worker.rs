@@ -31,6 +31,10 @@ pub struct Settings {
     /// The longest the dispatcher sleeps: rows queued by another process sharing the
     /// database (which cannot wake this one) wait at most this long.
     pub idle_poll: Duration,
+    /// The name this process's leases are held under: one that a restarted process
+    /// takes again (see `weft_db::lease_slots`), so it owns its predecessor's leases at
+    /// once. None: a name of this process alone (its leases run out after a crash).
+    pub lease_owner: Option<String>,
 }
 
 impl Default for Settings {
@@ -44,6 +48,7 @@ impl Default for Settings {
             batch: 256,
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
+            lease_owner: None,
         }
     }
 }
@@ -98,14 +103,16 @@ pub fn spawn(
     meter: weft_core::Meter,
 ) -> DeliveryHandle {
     let notify = Arc::new(Notify::new());
-    let owner = format!(
-        "{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
+    let owner = settings.lease_owner.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{:x}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        )
+    });
     let (finished, rounds) = mpsc::unbounded_channel();
     let queued = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {

@@ -118,8 +118,7 @@ impl From<activitypub_federation::error::Error> for FedError {
 
 /// What a 500 answer says: the error itself (a database's text, a path) is logged, never
 /// answered; the log line carries the request id the answer's `X-Request-Id` names.
-pub const INTERNAL_DETAIL: &str =
-    "Weft could not answer this request; the error is logged under the request id in the X-Request-Id header";
+pub const INTERNAL_DETAIL: &str = "Weft could not answer this request; the error is logged under the request id in the X-Request-Id header";
 
 impl IntoResponse for FedError {
     fn into_response(self) -> Response {
@@ -156,7 +155,9 @@ mod tests {
         .into();
         let response = e.into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("local_users"), "{text}");
         assert!(text.contains(INTERNAL_DETAIL), "{text}");

@@ -35,6 +35,8 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<()>,
     /// SQLite: this process's claim on the database file (see `serve_lock`).
     pub serve_lock: Option<serve_lock::ServeLock>,
+    /// The name its delivery leases are held under, taken again by a restart.
+    pub lease_slot: weft_db::lease_slots::LeaseSlot,
 }
 
 /// The HTTP client for fetching and delivering: no redirects, timeouts, and outside
@@ -118,10 +120,19 @@ pub async fn start(
     );
     let client = http_client(config.dev)?;
     let metrics = metrics::Metrics::new();
+    // The lease owner name a restart takes again (kept for as long as this runs).
+    let url = config.database_url.clone();
+    let lease_slot = tokio::task::spawn_blocking(move || weft_db::lease_slots::claim(&url))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!("delivery leases are held as {}", lease_slot.owner);
+    let mut delivery_settings = config.delivery.clone();
+    delivery_settings.lease_owner = Some(lease_slot.owner.clone());
     let delivery = weft_delivery::spawn(
         db.clone(),
         client.clone(),
-        config.delivery.clone(),
+        delivery_settings,
         metrics.meter.clone(),
     );
     tokio::spawn(send_poll_updates(
@@ -223,6 +234,7 @@ pub async fn start(
         urls,
         server,
         serve_lock,
+        lease_slot,
     })
 }
 

@@ -283,7 +283,11 @@ mod tests {
             }
         }
         assert!(cache.may_refetch("https://peer.example/users/new"));
-        assert_eq!(cache.refetched.lock().unwrap().len(), 2, "the old ones pruned");
+        assert_eq!(
+            cache.refetched.lock().unwrap().len(),
+            2,
+            "the old ones pruned"
+        );
         assert!(!cache.may_refetch(recent));
     }
 }
