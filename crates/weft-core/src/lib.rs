@@ -4,6 +4,7 @@
 //! delivery row per remote inbox) in the same database transaction.
 
 pub mod accounts;
+pub mod addresses;
 pub mod auth;
 pub mod communities;
 mod error;

@@ -123,6 +123,36 @@ pub fn excerpt(content_html: &str, max: usize) -> Option<String> {
     ))
 }
 
+/// The most of a remote `source` (the author's markdown, kept beside the HTML) stored.
+pub const MAX_REMOTE_SOURCE: usize = 100_000;
+
+/// A remote object's `source` as stored: its text, clipped to [`MAX_REMOTE_SOURCE`]
+/// characters. It is only ever shown as text (escaped), never as HTML.
+pub fn remote_source(source: &weft_protocol::Source) -> String {
+    source.content.chars().take(MAX_REMOTE_SOURCE).collect()
+}
+
+/// A remote object's `url` as stored: only an http(s) address (a `javascript:` or
+/// `data:` link is dropped, never shown as a link).
+pub fn remote_url(url: &url::Url) -> Option<String> {
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// A remote actor's `preferredUsername` as stored: at most `max` characters of letters,
+/// digits and `_.-` (what handles are made of); anything else is dropped.
+pub fn remote_username(name: &str, max: usize) -> String {
+    let kept: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || "_.-".contains(*c))
+        .take(max)
+        .collect();
+    if kept.is_empty() {
+        "unnamed".into()
+    } else {
+        kept
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +231,21 @@ mod tests {
             long.chars().count() <= 400 && long.ends_with("word…"),
             "{long}"
         );
+    }
+
+    #[test]
+    fn remote_urls_usernames_and_sources_are_bounded_and_safe() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(remote_url(&url("javascript:alert(1)")), None);
+        assert_eq!(remote_url(&url("data:text/html,<script>x</script>")), None);
+        assert_eq!(
+            remote_url(&url("https://social.example/@a/1")).as_deref(),
+            Some("https://social.example/@a/1")
+        );
+        assert_eq!(remote_username("<b>alice</b>\n", 100), "baliceb");
+        assert_eq!(remote_username("😀", 100), "unnamed");
+        assert_eq!(remote_username(&"a".repeat(500), 100).len(), 100);
+        let long = weft_protocol::Source::markdown("x".repeat(MAX_REMOTE_SOURCE + 10));
+        assert_eq!(remote_source(&long).chars().count(), MAX_REMOTE_SOURCE);
     }
 }

@@ -65,11 +65,11 @@ pub fn actor_from_json(json: &ActorJson, domain: &str) -> NewActor {
     NewActor {
         ap_id: json.id.to_string(),
         kind: json.kind.clone(),
-        username: json.username().chars().take(MAX_USERNAME).collect(),
+        username: crate::sanitize::remote_username(&json.username(), MAX_USERNAME),
         domain: domain.to_string(),
         display_name: json.name.as_deref().map(crate::sanitize::remote_title),
         summary: json.summary.as_deref().map(crate::sanitize::html),
-        summary_source: json.source.as_ref().map(|s| s.content.clone()),
+        summary_source: json.source.as_ref().map(crate::sanitize::remote_source),
         inbox_url: json.inbox.to_string(),
         shared_inbox_url: json.shared_inbox().map(Url::to_string),
         outbox_url: json.outbox.as_ref().map(Url::to_string),

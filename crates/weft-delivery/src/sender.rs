@@ -56,6 +56,8 @@ pub struct Sender {
     client: reqwest::Client,
     /// Counts each attempt in `weft_deliveries_total` by result and status class.
     meter: weft_core::Meter,
+    /// Production: inboxes are held to the address rules (`weft_core::addresses`).
+    production: bool,
 }
 
 impl Sender {
@@ -63,7 +65,14 @@ impl Sender {
         Sender {
             client,
             meter: Default::default(),
+            production: false,
         }
+    }
+
+    /// The same sender, refusing inboxes the address rules forbid in production (plain
+    /// http, internal IP literals) before anything is sent.
+    pub fn production(self, production: bool) -> Self {
+        Sender { production, ..self }
     }
 
     /// The same sender, counting its attempts on `meter`.
@@ -87,6 +96,10 @@ impl Sender {
     ) -> Result<(), SendError> {
         let url =
             Url::parse(inbox).map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
+        if let Err(why) = weft_core::addresses::outgoing_allowed(&url, self.production) {
+            self.count("refused", "address");
+            return Err(SendError::Refused(why));
+        }
         // Signing takes a few hundred microseconds of CPU: done in place, since handing it
         // to a blocking thread costs two thread switches per request, which measured more.
         let headers = weft_protocol::httpsig::signed_post_headers_with_digest(

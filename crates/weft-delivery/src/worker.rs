@@ -35,6 +35,9 @@ pub struct Settings {
     /// takes again (see `weft_db::lease_slots`), so it owns its predecessor's leases at
     /// once. None: a name of this process alone (its leases run out after a crash).
     pub lease_owner: Option<String>,
+    /// Production: inboxes are held to the address rules (https, no internal IP
+    /// literals); development sends to plain http and localhost.
+    pub production: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
             lease_owner: None,
+            production: false,
         }
     }
 }
@@ -118,7 +122,9 @@ pub fn spawn(
     let shared = Arc::new(Shared {
         db,
         owner,
-        sender: Sender::new(client).with_meter(meter.clone()),
+        sender: Sender::new(client)
+            .with_meter(meter.clone())
+            .production(settings.production),
         meter,
         workers: Semaphore::new(settings.max_workers.max(1)),
         settings,

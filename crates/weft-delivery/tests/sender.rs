@@ -121,3 +121,47 @@ async fn an_endless_refusal_is_read_only_a_little() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// In production, an inbox written as an internal IP literal (which no resolver sees) or
+/// over plain http is refused before any connection is made.
+#[tokio::test]
+async fn production_refuses_internal_ip_literals_without_connecting() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let (private_pem, _) = weft_protocol::httpsig::generate_key_pair();
+    let sender = Sender::new(reqwest::Client::new()).production(true);
+    let signer = Signer::from_pem("https://example.org/actor#main-key", &private_pem).unwrap();
+    let payload = Payload::new(r#"{"id":"https://example.org/activities/1"}"#.to_string());
+    for inbox in [
+        format!("https://127.0.0.1:{port}/inbox"),
+        format!("https://2130706433:{port}/inbox"),
+        format!("https://[::ffff:127.0.0.1]:{port}/inbox"),
+        format!("https://[::1]:{port}/inbox"),
+        format!("https://169.254.169.254:{port}/latest/meta-data"),
+        format!("https://10.0.0.1:{port}/inbox"),
+        format!("http://localhost:{port}/inbox"),
+    ] {
+        match sender.send(&inbox, &payload, &signer).await {
+            Err(weft_delivery::SendError::Refused(why)) => {
+                assert!(
+                    why.contains("public address") || why.contains("https only"),
+                    "{inbox}: {why}"
+                )
+            }
+            other => panic!("{inbox}: expected a refusal, got {other:?}"),
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "no connection was made"
+    );
+}

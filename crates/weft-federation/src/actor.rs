@@ -55,7 +55,7 @@ impl Object for DbActor {
         Ok(weft_core::wire::actor_into_json(&data.urls, &self.row))
     }
 
-    async fn verify(json: &ActorJson, expected_domain: &Url, _data: &Ctx) -> Result<(), FedError> {
+    async fn verify(json: &ActorJson, expected_domain: &Url, data: &Ctx) -> Result<(), FedError> {
         if host_port(&json.id) != host_port(expected_domain) {
             return Err(FedError::forbidden(format!(
                 "actor {} was served from another host {expected_domain}",
@@ -74,6 +74,7 @@ impl Object for DbActor {
                 json.id
             )));
         }
+        check_stored_urls(json, !data.dev)?;
         if weft_protocol::httpsig::VerifyingKey::from_pem(&json.public_key.public_key_pem).is_err()
         {
             return Err(FedError::bad_request(format!(
@@ -107,6 +108,35 @@ impl Object for DbActor {
 
 fn same_host(a: &Url, b: &Url) -> bool {
     host_port(a) == host_port(b)
+}
+
+/// Every URL of an actor that Weft will later send to or fetch from (inbox, shared
+/// inbox, outbox, followers, key) is on the actor's own host and passes the address
+/// rules: a peer cannot point Weft's deliveries at another server or an internal address.
+fn check_stored_urls(json: &ActorJson, production: bool) -> Result<(), FedError> {
+    let key_id = Url::parse(&json.public_key.id).map_err(|_| {
+        FedError::bad_request(format!("actor {} has a key id that is not a URL", json.id))
+    })?;
+    let named = [
+        ("inbox", Some(&json.inbox)),
+        ("shared inbox", json.shared_inbox()),
+        ("outbox", json.outbox.as_ref()),
+        ("followers collection", json.followers.as_ref()),
+        ("key", Some(&key_id)),
+    ];
+    for (what, url) in named {
+        let Some(url) = url else { continue };
+        if !same_host(url, &json.id) {
+            return Err(FedError::forbidden(format!(
+                "actor {} names a {what} on another host ({url})",
+                json.id
+            )));
+        }
+        weft_core::addresses::outgoing_allowed(url, production)
+            .map_err(|e| FedError::forbidden(format!("actor {}'s {what}: {e}", json.id)))?;
+    }
+    weft_core::addresses::outgoing_allowed(&json.id, production)
+        .map_err(|e| FedError::forbidden(format!("actor {}: {e}", json.id)))
 }
 
 impl Actor for DbActor {
@@ -227,6 +257,7 @@ async fn webfinger(name: &str, host: &str, data: &Ctx, what: &str) -> Result<Url
         .ok()
         .filter(|u| host_port(u).as_deref() == Some(host) && !name.is_empty())
         .ok_or_else(|| FedError::bad_request(format!("{name}@{host} is not a handle")))?;
+    weft_core::addresses::outgoing_allowed(&base, !data.dev).map_err(FedError::forbidden)?;
     let mut url = base.join(".well-known/webfinger").expect("url");
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{name}@{host}"));
@@ -294,6 +325,7 @@ pub async fn fetch_as<T>(id: &Url, data: &Ctx) -> Result<T, FedError>
 where
     T: Clone + serde::de::DeserializeOwned,
 {
+    weft_core::addresses::outgoing_allowed(id, !data.dev).map_err(FedError::forbidden)?;
     let response = activitypub_federation::fetch::fetch_object_http::<_, T>(id, data).await?;
     Ok(response.object)
 }
@@ -377,4 +409,48 @@ pub(crate) async fn receive_group_update(
         "stored the profile of {}",
         stored.ap_id
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real Mastodon actor (fixture), with one field changed per case.
+    fn mastodon(change: impl FnOnce(&mut serde_json::Value)) -> ActorJson {
+        let mut json: serde_json::Value = serde_json::from_str(include_str!(
+            "../../weft-protocol/tests/fixtures/mastodon/person.json"
+        ))
+        .unwrap();
+        change(&mut json);
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn an_actors_urls_must_be_its_own_and_public() {
+        assert!(check_stored_urls(&mastodon(|_| {}), true).is_ok());
+        type Change = fn(&mut serde_json::Value);
+        let cases: [(&str, Change); 5] = [
+            ("shared inbox elsewhere", |j| {
+                j["endpoints"]["sharedInbox"] = "https://elsewhere.example/inbox".into()
+            }),
+            ("shared inbox at the metadata address", |j| {
+                j["endpoints"]["sharedInbox"] = "https://169.254.169.254/inbox".into()
+            }),
+            ("outbox elsewhere", |j| {
+                j["outbox"] = "https://elsewhere.example/outbox".into()
+            }),
+            ("key elsewhere", |j| {
+                j["publicKey"]["id"] = "https://elsewhere.example/key".into()
+            }),
+            ("plain http", |j| {
+                j["endpoints"]["sharedInbox"] = "http://masto.qa.urbanwildlife.biz/inbox".into()
+            }),
+        ];
+        for (case, change) in cases {
+            assert!(
+                check_stored_urls(&mastodon(change), true).is_err(),
+                "{case}"
+            );
+        }
+    }
 }

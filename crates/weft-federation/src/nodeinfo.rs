@@ -42,7 +42,10 @@ struct Software {
 }
 
 /// The body of a GET, refused unless 2xx and at most [`MAX_BYTES`].
-async fn get(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
+/// Held to the address rules (`weft_core::addresses`) when `production`.
+async fn get(client: &reqwest::Client, url: &str, production: bool) -> Result<Vec<u8>, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    weft_core::addresses::outgoing_allowed(&parsed, production)?;
     let mut response = client
         .get(url)
         .header("accept", "application/json")
@@ -72,7 +75,7 @@ pub async fn fetch_software(
 ) -> Result<String, String> {
     let scheme = if https { "https" } else { "http" };
     let well_known = format!("{scheme}://{domain}/.well-known/nodeinfo");
-    let links: Links = serde_json::from_slice(&get(client, &well_known).await?)
+    let links: Links = serde_json::from_slice(&get(client, &well_known, https).await?)
         .map_err(|e| format!("{well_known} is not a NodeInfo links document: {e}"))?;
     let href = links
         .links
@@ -92,7 +95,7 @@ pub async fn fetch_software(
     if !same_host {
         return Err(format!("{well_known} links {href}, not on {domain}"));
     }
-    let info: NodeInfo = serde_json::from_slice(&get(client, &href).await?)
+    let info: NodeInfo = serde_json::from_slice(&get(client, &href, https).await?)
         .map_err(|e| format!("{href} is not a NodeInfo 2.x document: {e}"))?;
     let name = info.software.name.trim().to_ascii_lowercase();
     if name.is_empty()

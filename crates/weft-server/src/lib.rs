@@ -129,6 +129,7 @@ pub async fn start(
     tracing::info!("delivery leases are held as {}", lease_slot.owner);
     let mut delivery_settings = config.delivery.clone();
     delivery_settings.lease_owner = Some(lease_slot.owner.clone());
+    delivery_settings.production = !config.dev;
     let delivery = weft_delivery::spawn(
         db.clone(),
         client.clone(),

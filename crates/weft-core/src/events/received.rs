@@ -246,8 +246,8 @@ pub fn receive_announced_event(
             origin_community_id: Some(community.id),
             title: Some(sanitize::remote_title(&object.name)),
             content: sanitize::html(&object.content),
-            source: object.source.as_ref().map(|s| s.content.clone()),
-            url: object.url.as_ref().map(Url::to_string),
+            source: object.source.as_ref().map(sanitize::remote_source),
+            url: object.url.as_ref().and_then(sanitize::remote_url),
             in_reply_to_id: None,
             in_reply_to_ap_id: None,
             thread_root_id: None,
@@ -281,7 +281,11 @@ pub fn receive_event_update(
         item.id,
         Some(&sanitize::remote_title(&object.name)),
         &sanitize::html(&object.content),
-        object.source.as_ref().map(|s| s.content.as_str()),
+        object
+            .source
+            .as_ref()
+            .map(sanitize::remote_source)
+            .as_deref(),
         object
             .updated
             .map(|u| u.naive_utc())

@@ -181,8 +181,8 @@ pub(crate) fn new_remote_item(
             None
         },
         content: sanitize::html(&object.content),
-        source: object.source.as_ref().map(|s| s.content.clone()),
-        url: object.url.as_ref().map(Url::to_string),
+        source: object.source.as_ref().map(sanitize::remote_source),
+        url: object.url.as_ref().and_then(sanitize::remote_url),
         in_reply_to_id: parent.map(|p| p.id),
         in_reply_to_ap_id: object.in_reply_to.as_ref().map(Url::to_string),
         thread_root_id: parent.map(|p| p.thread_root_id.unwrap_or(p.id)),
@@ -227,7 +227,11 @@ pub fn receive_update(
         item.id,
         title.as_deref(),
         &sanitize::html(&object.content),
-        object.source.as_ref().map(|s| s.content.as_str()),
+        object
+            .source
+            .as_ref()
+            .map(sanitize::remote_source)
+            .as_deref(),
         object
             .updated
             .map(|u| u.naive_utc())

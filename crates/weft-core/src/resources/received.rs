@@ -189,7 +189,7 @@ pub fn receive_announced(
                 title: Some(content.title.clone()),
                 content: content.description_html.clone(),
                 source: Some(content.description_source.clone()),
-                url: object.url.as_ref().map(Url::to_string),
+                url: object.url.as_ref().and_then(crate::sanitize::remote_url),
                 in_reply_to_id: None,
                 in_reply_to_ap_id: None,
                 thread_root_id: None,

@@ -106,7 +106,7 @@ pub fn version_into_json(
 pub fn content_from_json(object: &ResourceObject) -> CoreResult<Content> {
     let kind = fields::kind(object.weft.kind.as_deref().unwrap_or("other"))?;
     let title = fields::title(&sanitize::remote_title(&object.name))?;
-    let source = object.source.as_ref().map(|s| s.content.clone());
+    let source = object.source.as_ref().map(crate::sanitize::remote_source);
     let html = if object.content.is_empty() {
         // Mobilizon puts a resource's description in `summary`, as text.
         sanitize::text_to_html(object.summary.as_deref().unwrap_or_default())
