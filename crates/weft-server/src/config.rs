@@ -136,6 +136,8 @@ pub struct Config {
     pub digest_every: std::time::Duration,
     /// How often to look for digests that are due.
     pub digest_check_every: std::time::Duration,
+    /// The crawl of the constellations' directories (`https` follows `dev`).
+    pub directory: weft_federation::directory::crawler::CrawlSettings,
 }
 
 impl Config {
@@ -276,6 +278,10 @@ impl Config {
             mail: weft_mail::Settings::default(),
             digest_every: std::time::Duration::from_secs(7 * 24 * 3600),
             digest_check_every: std::time::Duration::from_secs(600),
+            directory: weft_federation::directory::crawler::CrawlSettings {
+                https: !dev,
+                ..Default::default()
+            },
         })
     }
 }
