@@ -111,9 +111,11 @@ async fn directory(ctx: Ctx, Query(q): Query<PageQuery>, headers: HeaderMap) -> 
             let mut value =
                 serde_json::to_value(OrderedCollection::paged(id, total, first)).expect("json");
             // The validators of the collection stand for every page: hash them all.
-            value["weft:entriesDigest"] = Value::String(weft_core::feeds::etag(
-                serde_json::to_string(&entries).expect("json").as_bytes(),
-            ));
+            value["weft:entriesDigest"] = Value::String(
+                weft_core::feeds::etag(serde_json::to_string(&entries).expect("json").as_bytes())
+                    .trim_matches('"')
+                    .to_string(),
+            );
             return Ok::<_, FedError>(conditional(&headers, value, modified));
         };
         let number = match page.trim().parse::<i64>() {
