@@ -484,24 +484,22 @@ pub struct SourceView {
     pub next_attempt_at: String,
 }
 
+/// Each source's crawl state, and how many entries each lists.
+type SourcesAndCounts = (Vec<DirectorySourceRow>, Vec<(String, i64)>);
+
 #[utoipa::path(get, path = "/api/v1/admin/directory/sources", tag = "directory", security(("bearer" = [])),
     responses((status = 200, description = "Each member's directory as last crawled", body = Vec<SourceView>), Unauthorized, Forbidden, ServerError))]
 /// The crawl of the other members' directories: when, how many, what failed (admins).
 async fn sources(ctx: Ctx, Member(me): Member) -> Result<Json<Vec<SourceView>>, ApiError> {
     let (rows, counts) = ctx
         .db
-        .read(
-            move |c| -> Result<
-                (Vec<DirectorySourceRow>, Vec<(String, i64)>),
-                weft_core::CoreError,
-            > {
-                weft_core::rules::may_administer(c, &me)?;
-                Ok((
-                    weft_db::directory::all_sources(c)?,
-                    weft_db::directory::count_by_source(c)?,
-                ))
-            },
-        )
+        .read(move |c| -> Result<SourcesAndCounts, weft_core::CoreError> {
+            weft_core::rules::may_administer(c, &me)?;
+            Ok((
+                weft_db::directory::all_sources(c)?,
+                weft_db::directory::count_by_source(c)?,
+            ))
+        })
         .await
         .map_err(core)?;
     Ok(Json(

@@ -106,7 +106,7 @@ pub fn entry_from_json(
     if json.opted_out() {
         return None;
     }
-    if crate::urls::host_port(&json.id)?.to_ascii_lowercase() != source.to_ascii_lowercase() {
+    if !crate::urls::host_port(&json.id)?.eq_ignore_ascii_case(source) {
         return None;
     }
     let clip = |s: String, max: usize| -> String { s.chars().take(max).collect() };
