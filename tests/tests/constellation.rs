@@ -5,8 +5,9 @@
 //! language; a community taken out of the directory never); a proposal on C is shown
 //! the similar community on A; A's directory answers 304 to a conditional GET; under
 //! C's "constellation members only" policy an outside instance D is refused with 403 and
-//! nothing of it stored, while member B is admitted. And a crawl of a member that is
-//! down backs off and retries without holding up the others.
+//! nothing of it stored, while member B is admitted. A crawl of a member that is down
+//! backs off and retries without holding up the others. And the operators' commands
+//! (`weft admin constellation …`, `weft admin federation-policy`) do the same join.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -517,4 +518,79 @@ async fn down_member(backend: Backend) {
             .all(|s| s["failures"] == 0),
         "{sources}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_cli_on_sqlite() {
+    operator_cli(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_cli_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        operator_cli(backend).await;
+    }
+}
+
+/// Runs `weft ARGS…` against `instance`'s database, as its operator would.
+async fn weft(instance: &Instance, args: &[&str]) -> Result<String, String> {
+    use clap::Parser;
+    let cli =
+        weft_server::cli::Cli::try_parse_from(std::iter::once("weft").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+    let mut config = Config::from_parts(Default::default(), |_| None).unwrap();
+    config.database_url = instance.database_url.clone();
+    config.domain = instance.domain.clone();
+    config.dev = true;
+    let mut out = Vec::new();
+    let mut input = std::io::Cursor::new(Vec::new());
+    weft_server::cli::execute(cli.command, config, &mut out, &mut input).await?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+/// The same join, by the operators at their shells: A convenes, B asks, A accepts; B's
+/// policy then lets A in.
+async fn operator_cli(backend: Backend) {
+    let a = Instance::start_with("a", &backend, fast_crawl);
+    let b = Instance::start_with("b", &backend, fast_crawl);
+    let convened = weft(&a, &["admin", "constellation", "convene", "north"])
+        .await
+        .unwrap();
+    let url = format!("{}/constellations/north", a.base);
+    assert!(convened.contains(&url), "{convened}");
+    let refused = weft(&a, &["admin", "constellation", "convene", "north"]).await;
+    assert!(refused.unwrap_err().contains("already"));
+    let asked = weft(&b, &["admin", "constellation", "join", &url])
+        .await
+        .unwrap();
+    assert!(asked.contains("pending"), "{asked}");
+    eventually("A hears B ask", WAIT, || async {
+        let asking = weft(&a, &["admin", "constellation", "requests", "north"])
+            .await
+            .unwrap();
+        asking.contains(&b.domain).then_some(())
+    })
+    .await;
+    let accepted = weft(
+        &a,
+        &["admin", "constellation", "accept", "north", &b.domain],
+    )
+    .await
+    .unwrap();
+    assert!(accepted.contains(&b.domain), "{accepted}");
+    eventually("B is a member", WAIT, || async {
+        let list = weft(&b, &["admin", "constellation", "list"]).await.unwrap();
+        list.contains("member").then_some(())
+    })
+    .await;
+    let policy = weft(&b, &["admin", "federation-policy", "constellation_members"])
+        .await
+        .unwrap();
+    assert!(policy.contains("constellation_members"), "{policy}");
+    assert!(
+        policy.contains(&format!("allowed: {}", a.domain)),
+        "{policy}"
+    );
+    let wrong = weft(&b, &["admin", "federation-policy", "closed"]).await;
+    assert!(wrong.unwrap_err().contains("not a federation policy"));
 }
