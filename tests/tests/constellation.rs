@@ -422,8 +422,26 @@ async fn members_only(c: &Instance, admin_c: &Member, b: &Instance, d: &Instance
     bob.follow_accepted(&c.handle("local")).await;
 }
 
-/// B crawls A and C; with C down, A's new community still reaches B, C's crawl fails and
-/// backs off (its entries kept); once C is back its new community arrives too.
+/// B's view of its crawl of `domain` (`GET /api/v1/admin/directory/sources`).
+async fn source(admin_b: &Member, domain: &str) -> Option<Value> {
+    let sources = ok(
+        admin_b,
+        Method::GET,
+        "/api/v1/admin/directory/sources",
+        None,
+    )
+    .await;
+    sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["domain"] == domain)
+        .cloned()
+}
+
+/// B crawls A and C; with C down and another member hung, A's new community still
+/// reaches B at once, C's crawl fails and backs off (its entries kept); once C is back
+/// its new community arrives too, and the hung member has timed out and backs off.
 async fn down_member(backend: Backend) {
     let a = Instance::start_with("a", &backend, fast_crawl);
     let b = Instance::start_with("b", &backend, fast_crawl);
@@ -442,11 +460,36 @@ async fn down_member(backend: Backend) {
     })
     .await;
 
+    // One more member that takes connections and never answers (a hung server: each
+    // request to it waits for the client's 10-second timeout): a fault injected into
+    // A's member list, which B reads from A.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_domain = format!("localhost:{}", hole.local_addr().unwrap().port());
+    let (d, m) = (hole_domain.clone(), format!("http://{hole_domain}/actor"));
+    a.db.write_blocking(move |conn| -> Result<(), weft_db::DbError> {
+        let (north, _) = weft_db::directory::constellations(conn)?.remove(0);
+        weft_db::directory::add_member(
+            conn,
+            &weft_db::directory::ConstellationMemberRow {
+                constellation_id: north.id,
+                member: m,
+                domain: d,
+                added_at: weft_db::now(),
+            },
+        )
+    })
+    .unwrap();
+    eventually("B starts crawling the hung member", WAIT, || async {
+        source(admin_b, &hole_domain).await.map(|_| ())
+    })
+    .await;
+
     c.stop();
     a.community("second", &lead_a, false);
+    // Well inside the hung crawl's 10 seconds: it holds up nothing.
     eventually(
-        "A's new community reaches B while C is down",
-        WAIT,
+        "A's new community reaches B while C is down and another member hangs",
+        Duration::from_secs(6),
         || async {
             handles(&search(&b, "limit=100").await)
                 .contains(&a.handle("second"))
@@ -455,19 +498,7 @@ async fn down_member(backend: Backend) {
     )
     .await;
     let failing = eventually("B retries C, backing off", WAIT, || async {
-        let sources = ok(
-            admin_b,
-            Method::GET,
-            "/api/v1/admin/directory/sources",
-            None,
-        )
-        .await;
-        let of_c = sources
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["domain"] == c.domain)
-            .cloned()?;
+        let of_c = source(admin_b, &c.domain).await?;
         (of_c["failures"].as_i64().unwrap() >= 3).then_some(of_c)
     })
     .await;
@@ -476,19 +507,7 @@ async fn down_member(backend: Backend) {
         failing["entries"], 1,
         "C's entries are kept while it is down"
     );
-    let a_source = ok(
-        admin_b,
-        Method::GET,
-        "/api/v1/admin/directory/sources",
-        None,
-    )
-    .await;
-    let of_a = a_source
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["domain"] == a.domain)
-        .unwrap();
+    let of_a = source(admin_b, &a.domain).await.unwrap();
     assert_eq!(of_a["failures"], 0, "{of_a}");
 
     c.restart();
@@ -503,21 +522,17 @@ async fn down_member(backend: Backend) {
         },
     )
     .await;
-    let sources = ok(
-        admin_b,
-        Method::GET,
-        "/api/v1/admin/directory/sources",
-        None,
-    )
+    eventually("B has crawled C again", WAIT, || async {
+        (source(admin_b, &c.domain).await?["failures"] == 0).then_some(())
+    })
     .await;
-    assert!(
-        sources
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["failures"] == 0),
-        "{sources}"
-    );
+    let hung = eventually("the hung member's crawl timed out", WAIT, || async {
+        let hung = source(admin_b, &hole_domain).await?;
+        (hung["failures"].as_i64().unwrap() >= 1).then_some(hung)
+    })
+    .await;
+    assert!(hung["last_error"].as_str().is_some(), "{hung}");
+    drop(hole);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,10 +39,6 @@ pub struct Constellation {
     pub members: Vec<ConstellationMemberRow>,
 }
 
-fn url(s: &str) -> Url {
-    Url::parse(s).expect("stored ids are URLs")
-}
-
 fn check_name(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -389,18 +385,4 @@ pub fn receive_member_change(
         },
     )?;
     Ok(format!("{member} joined {}", constellation.ap_id))
-}
-
-/// The member list of the constellation convened here as `name`: instance actor URLs.
-pub fn member_ids(conn: &mut AnyConnection, urls: &Urls, name: &str) -> CoreResult<Vec<String>> {
-    Ok(local(conn, urls, name)?
-        .members
-        .into_iter()
-        .map(|m| m.member)
-        .collect())
-}
-
-/// A local constellation's actor document extras: the member list's address.
-pub fn members_url(c: &Constellation) -> Url {
-    url(&c.row.members_url)
 }
