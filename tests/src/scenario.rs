@@ -151,6 +151,7 @@ pub async fn record(backend: &Backend) -> Recorded {
     assert_eq!(status, 200, "{body}");
     let document = library(&a, &lead, &bob, &cop).await;
     bob.unfollow(&cop).await;
+    constellation(&a, &b).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {
             (i.queued() == 0).then_some(())
@@ -181,6 +182,13 @@ pub async fn record(backend: &Backend) -> Recorded {
             "upcomingEvents page",
             format!("{}/c/cop/upcoming-events?page=1", a.base),
         ),
+        ("Service", format!("{}/constellations/north", a.base)),
+        (
+            "constellation members",
+            format!("{}/constellations/north/members", a.base),
+        ),
+        ("directory", format!("{}/directory", a.base)),
+        ("directory page", format!("{}/directory?page=1", a.base)),
     ] {
         let (_, json) = get_activity_json(&url).await;
         served.insert(name.to_string(), json);
@@ -318,4 +326,60 @@ pub fn label(v: &Value) -> String {
         Some(Value::String(_)) => format!("{kind}(link)"),
         _ => kind,
     }
+}
+
+/// The constellation: A's admin convenes `north`, B's admin asks to join (B's instance
+/// actor sends `Follow` to the constellation's `Service` actor), A's admin accepts
+/// (`Accept(Follow)` from the constellation).
+async fn constellation(a: &Instance, b: &Instance) {
+    use reqwest::Method;
+    let admin_a = a.admin("admin");
+    let admin_b = b.admin("admin");
+    let (status, north) = admin_a
+        .raw(
+            Method::POST,
+            "/api/v1/admin/constellations",
+            Some(
+                serde_json::json!({ "name": "north", "title": "Northern communities of practice" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{north}");
+    let (status, asked) = admin_b
+        .raw(
+            Method::POST,
+            "/api/v1/admin/constellations/join",
+            Some(serde_json::json!({ "constellation": north["ap_id"] })),
+        )
+        .await;
+    assert_eq!(status, 202, "{asked}");
+    eventually("A hears B ask to join", WAIT, || async {
+        let (_, asking) = admin_a
+            .raw(
+                Method::GET,
+                "/api/v1/admin/constellations/north/requests",
+                None,
+            )
+            .await;
+        asking
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+            .then_some(())
+    })
+    .await;
+    let (status, accepted) = admin_a
+        .raw(
+            Method::POST,
+            "/api/v1/admin/constellations/north/accept",
+            Some(serde_json::json!({ "member": b.domain })),
+        )
+        .await;
+    assert_eq!(status, 200, "{accepted}");
+    eventually("B is a member of north", WAIT, || async {
+        let (_, list) = admin_b
+            .raw(Method::GET, "/api/v1/admin/constellations", None)
+            .await;
+        (list[0]["standing"] == "member").then_some(())
+    })
+    .await;
 }

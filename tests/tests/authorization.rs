@@ -73,9 +73,14 @@ enum Action {
     DeleteOthersResource,
     RestoreVersion,
     AddToArchivedLibrary,
+    SearchDirectory,
+    ListInDirectory,
+    ConveneConstellation,
+    SetFederationPolicy,
+    SeeDirectoryCrawl,
 }
 
-const ACTIONS: [(Action, &str); 32] = [
+const ACTIONS: [(Action, &str); 37] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -140,6 +145,23 @@ const ACTIONS: [(Action, &str); 32] = [
     (
         Action::AddToArchivedLibrary,
         "add a resource to an archived community's library",
+    ),
+    (
+        Action::SearchDirectory,
+        "search the directory of the constellation's communities",
+    ),
+    (
+        Action::ListInDirectory,
+        "list the community in the directory, or take it out",
+    ),
+    (Action::ConveneConstellation, "convene a constellation"),
+    (
+        Action::SetFederationPolicy,
+        "set the instance's federation policy",
+    ),
+    (
+        Action::SeeDirectoryCrawl,
+        "see the crawl of the constellation's directories",
     ),
 ];
 
@@ -372,6 +394,40 @@ impl World {
                 let id = self.join_request().await;
                 let path = format!("/api/v1/communities/club/requests/{id}/accept");
                 call(Method::POST, path, None).await
+            }
+            Action::SearchDirectory => {
+                call(Method::GET, "/api/v1/directory?q=trauma".into(), None).await
+            }
+            Action::ListInDirectory => {
+                let body = json!({"discoverable": true});
+                call(
+                    Method::PUT,
+                    "/api/v1/communities/cop/directory".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::ConveneConstellation => {
+                let name = format!("c{}", rand::random::<u32>());
+                let body = json!({"name": name});
+                call(
+                    Method::POST,
+                    "/api/v1/admin/constellations".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::SetFederationPolicy => {
+                let body = json!({"policy": "open"});
+                call(
+                    Method::PUT,
+                    "/api/v1/admin/federation-policy".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::SeeDirectoryCrawl => {
+                call(Method::GET, "/api/v1/admin/directory/sources".into(), None).await
             }
             Action::EditProfile => {
                 let body = json!({"meeting_rhythm": "Monthly, first Tuesday"});
@@ -699,7 +755,12 @@ impl World {
             | Action::KeepCalendar
             | Action::UploadFile
             | Action::RestoreVersion
-            | Action::AddToArchivedLibrary => Cell::NotApplicable,
+            | Action::AddToArchivedLibrary
+            | Action::SearchDirectory
+            | Action::ListInDirectory
+            | Action::ConveneConstellation
+            | Action::SetFederationPolicy
+            | Action::SeeDirectoryCrawl => Cell::NotApplicable,
         }
     }
 

@@ -92,6 +92,16 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/resources/{id}/versions/{number}"),
     ("get", "/api/v1/resources/{id}/diff"),
     ("post", "/api/v1/resources/{id}/restore"),
+    ("get", "/api/v1/directory"),
+    ("put", "/api/v1/communities/{name}/directory"),
+    ("get", "/api/v1/admin/constellations"),
+    ("post", "/api/v1/admin/constellations"),
+    ("post", "/api/v1/admin/constellations/join"),
+    ("get", "/api/v1/admin/constellations/{name}/requests"),
+    ("post", "/api/v1/admin/constellations/{name}/accept"),
+    ("get", "/api/v1/admin/federation-policy"),
+    ("put", "/api/v1/admin/federation-policy"),
+    ("get", "/api/v1/admin/directory/sources"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -406,6 +416,7 @@ async fn document_and_router_agree(backend: Backend) {
             ("post", "/api/v1/password/reset"),
             ("get", "/api/v1/unsubscribe"),
             ("post", "/api/v1/unsubscribe"),
+            ("get", "/api/v1/directory"),
         ];
         assert_eq!(
             secured,

@@ -241,7 +241,8 @@ struct SimilarQuery {
 #[utoipa::path(get, path = "/api/v1/communities/similar", tag = "communities",
     params(SimilarQuery),
     responses((status = 200, description = "Communities like these, best first", body = Vec<SimilarView>), BadRequest, ServerError))]
-/// This instance's communities like the given title, domain and tags, best first.
+/// Communities like the given title, domain and tags, here and on every member of this
+/// instance's constellations, best first.
 async fn similar_to(
     ctx: Ctx,
     Query(q): Query<SimilarQuery>,
@@ -516,10 +517,11 @@ impl ObjectiveView {
     }
 }
 
-/// A community like a proposal: its score (0 to 1) and why.
+/// A community like a proposal, here or on another member of the constellation (its
+/// `handle` says where, and is what to follow to join it): its score (0 to 1) and why.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct SimilarView {
-    pub community: ActorView,
+    pub community: crate::DirectoryEntryView,
     pub title: Option<String>,
     pub lifecycle: String,
     pub score: f64,
@@ -530,9 +532,9 @@ pub struct SimilarView {
 impl SimilarView {
     pub fn from_similar(s: &Similar) -> Self {
         SimilarView {
-            community: ActorView::from_row(&s.community),
-            title: s.community.display_name.clone(),
-            lifecycle: s.lifecycle.clone(),
+            community: crate::DirectoryEntryView::from_row(&s.community),
+            title: Some(s.community.title.clone()),
+            lifecycle: s.community.lifecycle.clone(),
             score: s.score,
             shared_tags: s.shared_tags.clone(),
             shared_words: s.shared_words.clone(),

@@ -21,6 +21,7 @@
 mod accounts;
 mod calendar;
 pub mod communities;
+mod directory;
 mod error;
 mod events;
 mod files;
@@ -34,6 +35,10 @@ mod views;
 
 pub use accounts::views::*;
 pub use calendar::{CalendarAddressView, CalendarStatusView};
+pub use directory::{
+    ConstellationMemberView, ConstellationView, DirectoryEntryView, DirectoryPageView, JoinAskView,
+    ListingView, PolicyView, SourceView,
+};
 pub use error::{ApiError, Problem};
 pub use files::FileView;
 pub use mail::{ConfirmedView, DoneView, MailSettingsView, UnsubscribeView};

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! weft-bench [all] [--smoke] [--postgres URL]   every benchmark, then a table
-//! weft-bench p1 | p2 | p3 | p4 | p5 | p6 [--smoke] [--postgres URL]
+//! weft-bench p1 | p2 | p3 | p4 | p5 | p6 | p7 [--smoke] [--postgres URL]
 //! weft-bench serve                            (internal) run a Weft instance for a benchmark
 //! ```
 //! Run them with `scripts/bench.sh` (release build). `--smoke` uses tiny sizes; the test
@@ -14,6 +14,7 @@
 //! speed goals were met; 1 when a correctness check failed; 2 when a benchmark could not
 //! run (or the arguments are wrong).
 
+mod directory;
 mod distance;
 mod fanout;
 mod floor;
@@ -84,6 +85,8 @@ enum Which {
     P5,
     /// Start-up on an empty database.
     P6,
+    /// Directory search over 10,000 communities from 100 instances.
+    P7,
     /// (internal) Run a Weft instance from the `WEFT_*` environment for a benchmark.
     Serve,
 }
@@ -139,6 +142,9 @@ fn main() -> ExitCode {
         }
         if all || which == Which::P4 {
             rows.extend(readpath::run(&options).await?);
+        }
+        if all || which == Which::P7 {
+            rows.extend(directory::run(&options).await?);
         }
         Ok::<_, String>(rows)
     });

@@ -24,6 +24,7 @@ fn every_benchmark_runs_at_smoke_size() {
         "P4 read path",
         "P5 memory",
         "P6 start-up",
+        "P7 directory search",
     ] {
         assert!(stdout.contains(name), "{name} did not report:\n{stdout}");
     }

@@ -248,5 +248,7 @@ pub fn create_community(
             },
         )?;
     }
+    // Listed in the directory (and found by search) from now on.
+    crate::directory::refresh_local(conn, urls)?;
     Ok(actor)
 }

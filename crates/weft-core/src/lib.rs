@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod auth;
 pub mod communities;
+pub mod directory;
 mod error;
 pub mod events;
 pub mod feed;

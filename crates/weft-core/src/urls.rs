@@ -133,6 +133,27 @@ impl Urls {
     }
 }
 
+/// The directory and the constellations (`directory`).
+impl Urls {
+    /// This instance's directory of discoverable communities.
+    pub fn directory(&self) -> Url {
+        self.join("directory")
+    }
+    /// A constellation convened here (its `Service` actor).
+    pub fn constellation(&self, name: &str) -> Url {
+        self.join(&format!("constellations/{name}"))
+    }
+    /// A constellation's member list.
+    pub fn constellation_members(&self, name: &str) -> Url {
+        self.join(&format!("constellations/{name}/members"))
+    }
+    /// The name of the constellation convened here at `url`, if it is one's address.
+    pub fn constellation_name(&self, url: &str) -> Option<String> {
+        let rest = url.strip_prefix(self.join("constellations/").as_str())?;
+        (!rest.is_empty() && !rest.contains('/')).then(|| rest.to_string())
+    }
+}
+
 /// host[:port] of a URL: what names an instance.
 pub fn host_port(url: &Url) -> Option<String> {
     let host = url.host_str()?;

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod actors;
 pub mod calendars;
 pub mod communities;
+pub mod directory;
 pub mod events;
 pub mod files;
 pub mod follows;

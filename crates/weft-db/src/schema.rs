@@ -466,3 +466,61 @@ diesel::allow_tables_to_appear_in_same_query!(account_mail, placements);
 diesel::allow_tables_to_appear_in_same_query!(mail_tokens, placements);
 diesel::allow_tables_to_appear_in_same_query!(account_mail, events);
 diesel::allow_tables_to_appear_in_same_query!(mail_tokens, events);
+
+// The directory and the constellation (migration 000017_directory). `directory_entries`
+// also has a generated `search` tsvector on PostgreSQL (and an FTS5 table on SQLite),
+// read only by the raw queries in `directory.rs`.
+diesel::table! {
+    directory_entries (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        source_domain -> Text,
+        is_local -> Bool,
+        name -> Text,
+        title -> Text,
+        about -> Text,
+        tags -> Text,
+        language -> Nullable<Text>,
+        lifecycle -> Text,
+        member_count -> BigInt,
+        last_activity_at -> Nullable<Timestamp>,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    constellations (actor_id) {
+        actor_id -> BigInt,
+        members_url -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    constellation_members (constellation_id, member) {
+        constellation_id -> BigInt,
+        member -> Text,
+        domain -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_sources (domain) {
+        domain -> Text,
+        directory_url -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        last_modified -> Nullable<Text>,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(constellations -> actors (actor_id));
+diesel::joinable!(constellation_members -> constellations (constellation_id));
+diesel::allow_tables_to_appear_in_same_query!(constellations, actors);
+diesel::allow_tables_to_appear_in_same_query!(constellation_members, constellations);
+diesel::allow_tables_to_appear_in_same_query!(constellation_members, actors);
+diesel::allow_tables_to_appear_in_same_query!(constellations, follows);

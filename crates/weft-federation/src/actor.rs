@@ -363,7 +363,7 @@ async fn root(ctx: Ctx, headers: HeaderMap) -> Result<Response, FedError> {
         .read(move |c| weft_db::actors::by_ap_id(c, &id))
         .await?
         .ok_or_else(|| FedError::not_found("no instance actor"))?;
-    let json = weft_core::wire::actor_into_json(&ctx.urls, &actor);
+    let json = crate::directory::instance_actor_json(&ctx, &actor);
     Ok((vary, FederationJson(WithContext::new(json))).into_response())
 }
 

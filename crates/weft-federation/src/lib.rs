@@ -5,6 +5,7 @@
 mod actor;
 pub mod blocks;
 mod cache;
+pub mod directory;
 mod error;
 mod feeds;
 pub mod files;

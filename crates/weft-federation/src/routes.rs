@@ -49,6 +49,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
             crate::cache::serve_cached,
         ))
         .merge(crate::feeds::router(config.clone()))
+        .merge(crate::directory::router(config.clone()))
         .merge(crate::actor::root_router(config))
 }
 
@@ -67,7 +68,7 @@ async fn instance_actor(ctx: Ctx) -> Result<Response, FedError> {
         .read(move |c| weft_db::actors::by_ap_id(c, &id))
         .await?
         .ok_or_else(|| FedError::not_found("no instance actor"))?;
-    Ok(json(weft_core::wire::actor_into_json(&ctx.urls, &actor)))
+    Ok(json(crate::directory::instance_actor_json(&ctx, &actor)))
 }
 
 /// The local actor at `/u/{name}` (a person) or `/c/{name}` (a community).

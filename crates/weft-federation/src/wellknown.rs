@@ -100,7 +100,10 @@ pub async fn nodeinfo(ctx: Ctx) -> Result<Response, FedError> {
             users: NodeInfoUsers { total: users },
             local_posts: posts,
         },
-        metadata: serde_json::json!({ "communities": communities }),
+        metadata: serde_json::json!({
+            "communities": communities,
+            "directory": ctx.urls.directory(),
+        }),
     };
     Ok((
         [(

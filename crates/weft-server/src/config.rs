@@ -21,6 +21,9 @@ pub struct FileConfig {
     pub metrics: Option<MetricsFile>,
     /// `[mail]`: the SMTP server mail is sent through.
     pub mail: Option<MailFile>,
+    /// How long a crawl of a constellation member's directory holds before the next
+    /// (minutes, default 15).
+    pub directory_recrawl_minutes: Option<f64>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -136,6 +139,8 @@ pub struct Config {
     pub digest_every: std::time::Duration,
     /// How often to look for digests that are due.
     pub digest_check_every: std::time::Duration,
+    /// The crawl of the constellations' directories (`https` follows `dev`).
+    pub directory: weft_federation::directory::crawler::CrawlSettings,
 }
 
 impl Config {
@@ -200,6 +205,25 @@ impl Config {
             delivery.first_backoff = std::time::Duration::from_secs_f64(seconds);
         }
         let files = files_config(file.files.unwrap_or_default(), &data_dir, &env)?;
+        let mut directory = weft_federation::directory::crawler::CrawlSettings {
+            https: !dev,
+            ..Default::default()
+        };
+        let recrawl = match env("WEFT_DIRECTORY_RECRAWL_MINUTES") {
+            Some(v) => Some(
+                v.parse::<f64>()
+                    .map_err(|_| format!("WEFT_DIRECTORY_RECRAWL_MINUTES={v:?} is not a number"))?,
+            ),
+            None => file.directory_recrawl_minutes,
+        };
+        if let Some(minutes) = recrawl {
+            if !(1.0..=1_440.0).contains(&minutes) {
+                return Err(format!(
+                    "the directory recrawl interval must be between 1 and 1440 minutes, not {minutes}"
+                ));
+            }
+            directory.recrawl = std::time::Duration::from_secs_f64(minutes * 60.0);
+        }
         let lease = match env("WEFT_DELIVERY_LEASE_SECONDS") {
             Some(v) => Some(
                 v.parse::<f64>()
@@ -276,6 +300,7 @@ impl Config {
             mail: weft_mail::Settings::default(),
             digest_every: std::time::Duration::from_secs(7 * 24 * 3600),
             digest_check_every: std::time::Duration::from_secs(600),
+            directory,
         })
     }
 }
@@ -493,6 +518,28 @@ mod tests {
             panic!("{s3_on}")
         };
         assert_eq!(s3.bucket, "weft-files");
+    }
+
+    #[test]
+    fn the_directory_recrawl_is_set_or_refused_clearly() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.directory.recrawl, std::time::Duration::from_secs(15 * 60));
+        let file = FileConfig {
+            directory_recrawl_minutes: Some(60.0),
+            ..Default::default()
+        };
+        let c = Config::from_parts(file, |_| None).unwrap();
+        assert_eq!(c.directory.recrawl, std::time::Duration::from_secs(3600));
+        let c = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_DIRECTORY_RECRAWL_MINUTES").then(|| "2".to_string())
+        })
+        .unwrap();
+        assert_eq!(c.directory.recrawl, std::time::Duration::from_secs(120));
+        let e = Config::from_parts(FileConfig::default(), |k| {
+            (k == "WEFT_DIRECTORY_RECRAWL_MINUTES").then(|| "0".to_string())
+        })
+        .unwrap_err();
+        assert!(e.contains("between 1 and 1440 minutes"), "{e}");
     }
 
     #[test]

@@ -149,6 +149,13 @@ pub async fn start(
         !config.dev,
         config.software_check_every,
     ));
+    // The directories of the other members of this instance's constellations.
+    tokio::spawn(weft_federation::directory::crawler::run(
+        db.clone(),
+        urls.clone(),
+        client.clone(),
+        config.directory.clone(),
+    ));
     let state = AppState {
         db: db.clone(),
         urls: urls.clone(),

@@ -106,6 +106,7 @@ pub fn propose(
         None => None,
     };
     if !new.confirmed {
+        crate::directory::refresh_local(conn, urls)?;
         let found = similar::similar(
             conn,
             &similar::Query {
@@ -149,6 +150,7 @@ pub fn propose(
     if let Some(parent) = &parent {
         send_update(conn, urls, parent)?;
     }
+    crate::directory::refresh_local(conn, urls)?;
     Ok(Proposed::Created(Box::new(load(conn, &actor)?)))
 }
 

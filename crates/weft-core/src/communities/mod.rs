@@ -187,6 +187,8 @@ fn objective_into_json(o: &ObjectiveRow) -> ObjectiveJson {
 /// Queues `Update(Group)` with the community's current profile to its remote
 /// followers' instances, signed by the community (in the caller's transaction).
 pub fn send_update(conn: &mut AnyConnection, urls: &Urls, community: &ActorRow) -> CoreResult<()> {
+    // Every change to a profile passes here: the directory follows it at once.
+    crate::directory::refresh_local(conn, urls)?;
     let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
     if inboxes.is_empty() {
         return Ok(());

@@ -1,12 +1,12 @@
 //! "Does this CoP already exist?" (seed 000): the communities whose title, domain or tags
-//! are like a proposal's, ranked, with why. Plain scoring over this instance's
-//! communities; the constellation will widen [`similar`] to the directories of other
-//! instances, behind the same function.
+//! are like a proposal's, ranked, with why. The candidates come from the directory search
+//! (`directory::search::any_of`: this instance's communities and every constellation
+//! member's, by the database's full-text index); each is then scored as below.
 
 use crate::CoreResult;
 use std::collections::BTreeSet;
 use weft_db::AnyConnection;
-use weft_db::models::*;
+use weft_db::directory::DirectoryEntryRow;
 
 /// Most communities returned.
 pub const MAX_RESULTS: usize = 10;
@@ -21,11 +21,14 @@ pub struct Query {
     pub tags: Vec<String>,
 }
 
-/// A community like the proposal, with its score (0 to 1) and why.
+/// The most candidates the full-text search hands to the scoring.
+const CANDIDATES: i64 = 50;
+
+/// A community like the proposal (here or on another member instance: its directory
+/// entry says where), with its score (0 to 1) and why.
 #[derive(Debug, Clone)]
 pub struct Similar {
-    pub community: ActorRow,
-    pub lifecycle: String,
+    pub community: DirectoryEntryRow,
     pub score: f64,
     pub shared_tags: Vec<String>,
     pub shared_words: Vec<String>,
@@ -107,15 +110,10 @@ fn overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> (f64, Vec<String>) {
     (shared.len() as f64 / smaller as f64, shared)
 }
 
-/// Communities of this instance like `query`, best first: shared tags weigh most, then
-/// words shared with their title, then with their domain statement.
+/// Communities like `query` on this instance and on every member of its constellations,
+/// best first: shared tags weigh most, then words shared with their title, then with
+/// their domain statement.
 pub fn similar(conn: &mut AnyConnection, query: &Query) -> CoreResult<Vec<Similar>> {
-    let communities = weft_db::communities::local_with_details(conn)?;
-    let ids: Vec<i64> = communities.iter().map(|(a, _)| a.id).collect();
-    let mut tags_of: std::collections::HashMap<i64, BTreeSet<String>> = Default::default();
-    for (id, tag) in weft_db::communities::tags_of(conn, &ids)? {
-        tags_of.entry(id).or_default().insert(tag);
-    }
     let query_tags: BTreeSet<String> = query
         .tags
         .iter()
@@ -123,12 +121,24 @@ pub fn similar(conn: &mut AnyConnection, query: &Query) -> CoreResult<Vec<Simila
         .collect();
     let title_words = words(&query.title);
     let all_words: BTreeSet<String> = title_words.union(&words(&query.about)).cloned().collect();
-    let mut found: Vec<Similar> = communities
+    // Ask the index for the words as written too (it stems them its own way).
+    let mut asked: Vec<String> =
+        crate::directory::search::words(&format!("{} {}", query.title, query.about))
+            .into_iter()
+            .filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str()))
+            .collect();
+    asked.extend(all_words.iter().cloned());
+    asked.extend(query_tags.iter().cloned());
+    asked.sort();
+    asked.dedup();
+    let candidates = crate::directory::search::any_of(conn, &asked, CANDIDATES)?;
+    let mut found: Vec<Similar> = candidates
         .into_iter()
-        .filter_map(|(actor, details)| {
-            let their_tags = tags_of.remove(&actor.id).unwrap_or_default();
-            let their_title = words(actor.display_name.as_deref().unwrap_or(&actor.username));
-            let their_domain = words(actor.summary_source.as_deref().unwrap_or_default());
+        .filter_map(|entry| {
+            let their_tags: BTreeSet<String> =
+                entry.tags.split_whitespace().map(str::to_string).collect();
+            let their_title = words(&entry.title);
+            let their_domain = words(&entry.about);
             let (tag_score, shared_tags) = overlap(&query_tags, &their_tags);
             let (title_score, mut shared) = overlap(&all_words, &their_title);
             let (domain_score, shared_domain) = overlap(&all_words, &their_domain);
@@ -138,8 +148,7 @@ pub fn similar(conn: &mut AnyConnection, query: &Query) -> CoreResult<Vec<Simila
             let score = 0.45 * tag_score + 0.35 * title_score + 0.2 * domain_score;
             let score = (score * 100.0).round() / 100.0;
             (score >= THRESHOLD).then_some(Similar {
-                community: actor,
-                lifecycle: details.lifecycle,
+                community: entry,
                 score,
                 shared_tags,
                 shared_words: shared,
@@ -149,7 +158,8 @@ pub fn similar(conn: &mut AnyConnection, query: &Query) -> CoreResult<Vec<Simila
     found.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then_with(|| a.community.username.cmp(&b.community.username))
+            .then_with(|| b.community.is_local.cmp(&a.community.is_local))
+            .then_with(|| a.community.name.cmp(&b.community.name))
     });
     found.truncate(MAX_RESULTS);
     Ok(found)

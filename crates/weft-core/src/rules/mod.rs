@@ -5,6 +5,7 @@
 //! `docs/authorization.md` is the table the tests observe.
 
 mod communities;
+mod constellation;
 mod feeds;
 mod files;
 mod instances;
@@ -13,6 +14,7 @@ mod membership;
 mod resources;
 
 pub use communities::*;
+pub use constellation::*;
 pub use feeds::*;
 pub use files::*;
 pub use instances::*;

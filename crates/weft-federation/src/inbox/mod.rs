@@ -124,6 +124,9 @@ where
 async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedError> {
     let verify::Verified { actor, activity } = verified;
     match activity.kind.as_str() {
+        _ if crate::directory::is_member_change(&actor, &activity) => {
+            crate::directory::receive_member_change(ctx, &actor, &activity).await
+        }
         _ if members::is_role_change(&activity) => members::receive(ctx, &actor, &activity).await,
         "Follow" => following::follow(ctx, &actor, &activity).await,
         "Undo" => following::undo(ctx, &actor, &activity).await,

@@ -123,6 +123,11 @@ pub async fn verify_request(
     if let Some(domain) = host_port(&activity.actor) {
         weft_core::rules::may_federate_with(&blocklist, &domain)
             .map_err(|e| FedError::from(e).because("blocked"))?;
+        // Under "constellation members only", an outsider is refused here too.
+        let policy = ctx.blocks.policy().await?;
+        let asks_to_join = crate::directory::asks_to_join(ctx, &activity);
+        weft_core::rules::may_federate_under(&policy, &domain, asks_to_join)
+            .map_err(|e| FedError::from(e).because("policy"))?;
     }
     let Some(signature) = header(headers, "signature") else {
         let message = if headers.contains_key("signature-input") {

@@ -60,6 +60,16 @@ Then set their password: echo 'a long passphrase' | weft admin reset-password al
     /// List the blocked instances.
     #[command(after_help = "Example: weft admin blocked")]
     Blocked,
+    /// Constellations: convene one, ask to join one, accept members, list them.
+    #[command(subcommand, after_help = "Example: weft admin constellation list")]
+    Constellation(super::constellation::ConstellationCommand),
+    /// Show the federation policy, or set it: `open`, or `constellation_members` (only
+    /// the instances of this instance's constellations; others are refused with 403).
+    #[command(after_help = "Example: weft admin federation-policy constellation_members")]
+    FederationPolicy {
+        /// `open` or `constellation_members`.
+        policy: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -267,6 +277,12 @@ pub(super) async fn run(
                 .await
                 .map_err(err)?;
             say!(out, "unblocked {domain}");
+        }
+        AdminCommand::Constellation(command) => {
+            super::constellation::run(&config, &db, command, out).await?;
+        }
+        AdminCommand::FederationPolicy { policy } => {
+            super::constellation::policy(&db, policy, out).await?;
         }
         AdminCommand::Blocked => {
             let blocked = db.read(weft_core::operations::blocked).await.map_err(err)?;

@@ -17,6 +17,7 @@ macro_rules! say {
 
 pub mod admin;
 mod backup;
+mod constellation;
 mod members;
 mod transfer;
 
