@@ -73,9 +73,11 @@ enum Action {
     DeleteOthersResource,
     RestoreVersion,
     AddToArchivedLibrary,
+    Weave,
+    UnweaveOthers,
 }
 
-const ACTIONS: [(Action, &str); 32] = [
+const ACTIONS: [(Action, &str); 34] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -141,6 +143,11 @@ const ACTIONS: [(Action, &str); 32] = [
         Action::AddToArchivedLibrary,
         "add a resource to an archived community's library",
     ),
+    (
+        Action::Weave,
+        "weave another community's thread into the community",
+    ),
+    (Action::UnweaveOthers, "unweave what a weaver wove"),
 ];
 
 /// What one actor got when trying one action.
@@ -462,7 +469,43 @@ impl World {
                 )
                 .await
             }
+            Action::Weave => {
+                let thread = self.thread_to_weave().await;
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/weaves".into(),
+                    Some(json!({"object": thread, "note": "Why it matters here."})),
+                )
+                .await
+            }
+            Action::UnweaveOthers => {
+                let weaver = self.client(Who::Weaver).expect("the weaver");
+                let thread = self.thread_to_weave().await;
+                let (status, woven) = weaver
+                    .raw(
+                        Method::POST,
+                        "/api/v1/communities/cop/weaves",
+                        Some(json!({"object": thread, "note": "Why it matters here."})),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{woven}");
+                call(
+                    Method::DELETE,
+                    format!("/api/v1/communities/cop/weaves/{}", woven["id"]),
+                    None,
+                )
+                .await
+            }
         }
+    }
+
+    /// A new thread of `club`, another community here, to weave into `cop`.
+    async fn thread_to_weave(&self) -> String {
+        let club = self.a.handle("club");
+        self.author
+            .post(&club, "Worth weaving", "Learning from elsewhere.")
+            .await
+            .ap_id
     }
 
     /// GETs the community's Atom feed and calendar (with the token, when there is one):
@@ -699,7 +742,9 @@ impl World {
             | Action::KeepCalendar
             | Action::UploadFile
             | Action::RestoreVersion
-            | Action::AddToArchivedLibrary => Cell::NotApplicable,
+            | Action::AddToArchivedLibrary
+            | Action::Weave
+            | Action::UnweaveOthers => Cell::NotApplicable,
         }
     }
 

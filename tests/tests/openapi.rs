@@ -92,6 +92,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/resources/{id}/versions/{number}"),
     ("get", "/api/v1/resources/{id}/diff"),
     ("post", "/api/v1/resources/{id}/restore"),
+    ("get", "/api/v1/communities/{handle}/weaves"),
+    ("post", "/api/v1/communities/{handle}/weaves"),
+    ("delete", "/api/v1/communities/{handle}/weaves/{id}"),
+    ("get", "/api/v1/communities/{handle}/travels"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

@@ -31,6 +31,7 @@ mod openapi;
 mod query;
 mod resources;
 mod views;
+mod weaving;
 
 pub use accounts::views::*;
 pub use calendar::{CalendarAddressView, CalendarStatusView};
@@ -42,3 +43,4 @@ pub use members::{
 };
 pub use openapi::{openapi, router};
 pub use views::*;
+pub use weaving::{TravelView, WeaveView, WeavingCountsView, WovenItemView};

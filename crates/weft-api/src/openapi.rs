@@ -31,7 +31,8 @@ pub const BEARER: &str = "bearer";
         (name = "admin", description = "The instance's registration policy, registrations, invitations"),
         (name = "mail", description = "Confirming an address, resetting a password, the weekly digest and unsubscribing"),
         (name = "meta", description = "This document"),
-        (name = "files", description = "Uploading files to a community's library, listing them")
+        (name = "files", description = "Uploading files to a community's library, listing them"),
+        (name = "weaving", description = "Weaving items from any community into one here, with a note; what was woven in, and where a community's items travelled")
     )
 )]
 struct ApiDoc;

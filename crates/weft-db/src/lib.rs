@@ -26,6 +26,7 @@ pub mod post_batch;
 pub mod post_states;
 pub mod queue;
 pub mod resources;
+pub mod weaves;
 
 pub use connection::{
     AnyConnection, Backend, Db, DbError, DbResult, PoolState, establish, parse_database_url,

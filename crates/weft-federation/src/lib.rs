@@ -15,6 +15,7 @@ pub mod paging;
 mod routes;
 mod state;
 mod wellknown;
+mod weaving;
 
 pub use actor::{
     DbActor, fetch_actor, fetch_as, fetch_object, refetch_actor, resolve_actor, resolve_community,

@@ -14,6 +14,7 @@ pub mod membership;
 pub mod object;
 pub mod resource;
 pub mod wellknown;
+pub mod weaving;
 
 pub use activities::*;
 pub use actor::*;
