@@ -204,7 +204,7 @@ async fn item(ctx: &Ctx, object: &str) -> Result<Item, ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/communities/{handle}/weaves", tag = "weaving", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/communities/{handle}/weaves", operation_id = "weave_item", tag = "weaving", security(("bearer" = [])),
     params(("handle" = String, Path, description = "A community of this instance: a URL, name@host, or its name")),
     request_body = WeaveRequest,
     responses((status = 201, description = "Woven: placed in the community and announced", body = WeaveView),
@@ -240,7 +240,7 @@ async fn weave(
     Ok((StatusCode::CREATED, Json(WeaveView::from_core(&woven))))
 }
 
-#[utoipa::path(get, path = "/api/v1/communities/{handle}/weaves", tag = "weaving", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/communities/{handle}/weaves", operation_id = "list_weaves", tag = "weaving", security(("bearer" = [])),
     params(("handle" = String, Path, description = "A community: a URL, name@host, or the name of one of this instance's"), PageQuery),
     responses((status = 200, description = "The items woven into the community, newest first", body = Vec<WeaveView>),
         BadRequest, Unauthorized, NotFound, BadGateway, ServerError))]
@@ -263,7 +263,7 @@ async fn list(
     Ok(Json(list.iter().map(WeaveView::from_core).collect()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/communities/{handle}/weaves/{id}", tag = "weaving", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/communities/{handle}/weaves/{id}", operation_id = "unweave_item", tag = "weaving", security(("bearer" = [])),
     params(("handle" = String, Path, description = "A community of this instance: a URL, name@host, or its name"),
         ("id" = i64, Path, description = "The weave's id")),
     responses((status = 204, description = "Unwoven: the placement is gone, `Undo(Announce)` and the note's `Delete` are sent"),
@@ -284,7 +284,7 @@ async fn unweave(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/communities/{handle}/travels", tag = "weaving", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/communities/{handle}/travels", operation_id = "list_travels", tag = "weaving", security(("bearer" = [])),
     params(("handle" = String, Path, description = "A community of this instance: a URL, name@host, or its name"), PageQuery),
     responses((status = 200, description = "Where its items were woven, newest first", body = Vec<TravelView>),
         BadRequest, Unauthorized, NotFound, BadGateway, ServerError))]
