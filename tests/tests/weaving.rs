@@ -137,6 +137,10 @@ async fn weaving(backend: Backend) {
     dora.follow_accepted(&explorers_handle).await;
 
     // A member may not weave: 403, nothing stored, nothing sent.
+    eventually("C's queue drains", WAIT, || async {
+        (c.queued() == 0).then_some(())
+    })
+    .await;
     let (placed, sent) = (placements(&c), outbox_bodies(&c).len());
     refused(
         "a member's weave",
@@ -145,7 +149,7 @@ async fn weaving(backend: Backend) {
     );
     assert_eq!(placements(&c), placed, "nothing placed");
     assert_eq!(outbox_bodies(&c).len(), sent, "nothing sent");
-    assert!(c.queued() == 0);
+    assert_eq!(c.queued(), 0, "nothing queued");
     // Without a note, or not an item: 400.
     refused(
         "a weave without a note",
@@ -256,6 +260,44 @@ async fn weaving(backend: Backend) {
     assert_eq!(travels["woven_into"]["ap_id"], explorers.ap_id.as_str());
     assert_eq!(travels["weaver"]["ap_id"], wendy.actor.ap_id.as_str());
     assert_eq!(travels["note"], note);
+    // The note is served at its id while the weave lasts.
+    let (status, served) = get_activity_json(&note_id).await;
+    assert_eq!(status, 200, "{served}");
+    mastodon_shows(&served, &thread.ap_id, &wendy.actor.ap_id, "<strong>practise</strong>");
+    // Only the community that wove it may undo the weave: another community's `Undo` is
+    // refused, and the record stays.
+    let other = c.community("other", &lead, false);
+    let forged = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Undo",
+        "id": format!("{}/activities/forged-undo", c.base),
+        "actor": other.ap_id,
+        "object": { "type": "Announce", "id": announce["id"], "actor": other.ap_id,
+            "object": thread.ap_id },
+        "to": [PUBLIC], "cc": []
+    })
+    .to_string();
+    let inbox = format!("{}/inbox", a.base);
+    let headers = signed(&signer_of(&c, &other), &inbox, &forged, chrono::Utc::now());
+    refused("a forged unweave", 403, deliver(&inbox, &forged, headers).await);
+    // A person's `Announce` naming a weaver is no weave.
+    let boost = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Announce",
+        "id": format!("{}/activities/boost", c.base),
+        "actor": mo.actor.ap_id,
+        "object": thread.ap_id,
+        "weft:wovenBy": mo.actor.ap_id,
+        "to": [PUBLIC], "cc": []
+    })
+    .to_string();
+    let headers = signed(&signer_of(&c, &mo.actor), &inbox, &boost, chrono::Utc::now());
+    let (status, answer) = deliver(&inbox, &boost, headers).await;
+    assert_eq!((status, &answer["status"]), (202, &json!("ignored")), "{answer}");
+    assert_eq!(
+        list(&alice, "/api/v1/communities/cop/travels").await.len(),
+        1
+    );
     // C lists it as woven in.
     let on_c = list(&lead, "/api/v1/communities/explorers/weaves").await;
     assert_eq!(on_c.len(), 1);
@@ -290,6 +332,44 @@ async fn weaving(backend: Backend) {
         .await;
     assert_eq!(profile["weaving"], json!({ "woven_in": 2, "woven_out": 0 }));
 
+    // A resource of another community on C, woven by wendy: C records where it went.
+    let (status, resource) = lead
+        .raw(
+            Method::POST,
+            "/api/v1/communities/other/resources",
+            Some(json!({ "title": "Listening in threes", "kind": "method",
+                "description": "One speaks, one listens, one watches." })),
+        )
+        .await;
+    assert_eq!(status, 201, "{resource}");
+    let (status, woven_resource) = weave(
+        &wendy,
+        "explorers",
+        &resource["id"].as_i64().unwrap().to_string(),
+        "The method, written up.",
+    )
+    .await;
+    assert_eq!(status, 201, "{woven_resource}");
+    assert_eq!(woven_resource["item"]["kind"], "resource");
+    let went = list(&lead, "/api/v1/communities/other/travels").await;
+    assert_eq!(went.len(), 1);
+    assert_eq!(went[0]["woven_into"]["ap_id"], explorers.ap_id.as_str());
+    assert_eq!(went[0]["weaver"]["ap_id"], wendy.actor.ap_id.as_str());
+    let announced = outbox_bodies(&c)
+        .into_iter()
+        .find(|b| b["type"] == "Announce" && b["object"]["id"] == resource["ap_id"])
+        .expect("the Announce of the resource");
+    assert_eq!(announced["object"]["type"], "Document");
+    let (status, body) = wendy
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/communities/explorers/weaves/{}", woven_resource["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert!(list(&lead, "/api/v1/communities/other/travels").await.is_empty());
+
     // A member may not unweave; wendy does.
     refused(
         "a member's unweave",
@@ -312,13 +392,13 @@ async fn weaving(backend: Backend) {
     let bodies = outbox_bodies(&c);
     let undo = bodies
         .iter()
-        .find(|b| b["type"] == "Undo" && b["object"]["type"] == "Announce")
+        .find(|b| b["type"] == "Undo" && b["object"]["object"] == thread.ap_id.as_str())
         .expect("the Undo(Announce)");
     assert_eq!(undo["object"]["id"], announce["id"]);
     assert_eq!(undo["object"]["object"], thread.ap_id.as_str());
     let delete = bodies
         .iter()
-        .find(|b| b["type"] == "Delete")
+        .find(|b| b["type"] == "Delete" && b["object"] == note_id.as_str())
         .expect("the note's Delete");
     assert_eq!(delete["actor"], wendy.actor.ap_id.as_str());
     assert_eq!(delete["object"], note_id.as_str());
@@ -343,6 +423,8 @@ async fn weaving(backend: Backend) {
         (l.len() == 1 && l[0]["item"]["ap_id"] == event_id.as_str()).then_some(())
     })
     .await;
+    let (status, _) = get_activity_json(&note_id).await;
+    assert_eq!(status, 404, "the note is gone with the weave");
     // Unweaving again: 404.
     refused(
         "unweaving twice",
