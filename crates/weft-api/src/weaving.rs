@@ -167,7 +167,7 @@ async fn item(ctx: &Ctx, object: &str) -> Result<Item, ApiError> {
             .read(move |c| weft_db::items::by_id(c, id))
             .await?
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no item {id}")))?;
-        return Ok(Item::Known(found));
+        return Ok(Item::Known(Box::new(found)));
     }
     let url = url::Url::parse(object)
         .ok()
@@ -184,7 +184,7 @@ async fn item(ctx: &Ctx, object: &str) -> Result<Item, ApiError> {
         .read(move |c| weft_db::items::by_ap_id(c, &id))
         .await?
     {
-        return Ok(Item::Known(known));
+        return Ok(Item::Known(Box::new(known)));
     }
     if ctx.urls.is_local(url.as_str()) {
         return Err(ApiError::new(
@@ -193,7 +193,7 @@ async fn item(ctx: &Ctx, object: &str) -> Result<Item, ApiError> {
         ));
     }
     match weft_federation::inbox::weaving::fetched(ctx, &url).await? {
-        Some(fetched) => Ok(Item::Fetched(fetched)),
+        Some(fetched) => Ok(Item::Fetched(Box::new(fetched))),
         None => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(

@@ -245,11 +245,7 @@ pub fn record_travel(conn: &mut AnyConnection, travel: &NewTravel) -> DbResult<b
 }
 
 /// Forgets where `item_id` was woven into `woven_into_id`; returns whether it was known.
-pub fn forget_travel(
-    conn: &mut AnyConnection,
-    woven_into_id: i64,
-    item_id: i64,
-) -> DbResult<bool> {
+pub fn forget_travel(conn: &mut AnyConnection, woven_into_id: i64, item_id: i64) -> DbResult<bool> {
     let n = diesel::delete(
         weave_travels::table
             .filter(weave_travels::woven_into_id.eq(woven_into_id))

@@ -14,8 +14,8 @@ pub mod nodeinfo;
 pub mod paging;
 mod routes;
 mod state;
-mod wellknown;
 mod weaving;
+mod wellknown;
 
 pub use actor::{
     DbActor, fetch_actor, fetch_as, fetch_object, refetch_actor, resolve_actor, resolve_community,

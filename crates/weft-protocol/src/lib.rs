@@ -13,8 +13,8 @@ pub mod incoming;
 pub mod membership;
 pub mod object;
 pub mod resource;
-pub mod wellknown;
 pub mod weaving;
+pub mod wellknown;
 
 pub use activities::*;
 pub use actor::*;

@@ -27,9 +27,9 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 /// The item to weave, as the caller found it.
 pub enum Item {
     /// Stored here already (a local item, or this instance's copy of a remote one).
-    Known(ItemRow),
+    Known(Box<ItemRow>),
     /// Fetched from its own server (signed), not stored here yet.
-    Fetched(Fetched),
+    Fetched(Box<Fetched>),
 }
 
 /// An item fetched from elsewhere, with its author and community (fetched too).
@@ -70,7 +70,7 @@ pub fn weave(
     rules::may_weave(conn, community, weaver)?;
     let note = checked_note(note)?;
     let (item, served) = match item {
-        Item::Known(item) => (item, None),
+        Item::Known(item) => (*item, None),
         Item::Fetched(fetched) => {
             let served = fetched.served.clone();
             (store_fetched(conn, &fetched)?, Some(served))
@@ -341,7 +341,7 @@ pub fn receive_woven_in(
         return Ok(Received::Ignored(reason));
     }
     let item = match item {
-        Item::Known(item) => item,
+        Item::Known(item) => *item,
         Item::Fetched(fetched) => store_fetched(conn, &fetched)?,
     };
     let placed = weft_db::weaves::place(
@@ -574,5 +574,10 @@ pub fn woven_out(
             community.ap_id
         )));
     }
-    Ok(weft_db::weaves::list_out(conn, community.id, before, limit)?)
+    Ok(weft_db::weaves::list_out(
+        conn,
+        community.id,
+        before,
+        limit,
+    )?)
 }

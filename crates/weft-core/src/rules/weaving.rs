@@ -12,7 +12,11 @@ const WEAVERS: [&str; 2] = [role::WEAVER, role::LEAD];
 
 /// May `actor` weave items into `community`? Its weavers and leads may, while the
 /// community takes posts (not a proposal, not archived).
-pub fn may_weave(conn: &mut AnyConnection, community: &ActorRow, actor: &ActorRow) -> CoreResult<()> {
+pub fn may_weave(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    actor: &ActorRow,
+) -> CoreResult<()> {
     local_community(community)?;
     if let Some(details) = weft_db::actors::community(conn, community.id)?
         && let Some(refusal) = lifecycle_refuses_posts(community, &details.lifecycle)

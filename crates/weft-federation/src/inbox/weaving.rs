@@ -71,9 +71,9 @@ pub async fn announce(
             .await?
     };
     let item = match known {
-        Some(item) => Item::Known(item),
+        Some(item) => Item::Known(Box::new(item)),
         None => match fetched(ctx, &object_id).await? {
-            Some(fetched) => Item::Fetched(fetched),
+            Some(fetched) => Item::Fetched(Box::new(fetched)),
             None => {
                 return Ok(Outcome::Ignored(format!(
                     "{object_id} is not a post or event of a community"
@@ -116,13 +116,15 @@ pub async fn fetched(ctx: &Ctx, id: &Url) -> Result<Option<Fetched>, FedError> {
     }
     let kind = served.get("type").and_then(Value::as_str).unwrap_or("");
     let object = if kind == "Event" {
-        FetchedObject::Event(Box::new(serde_json::from_value(served.clone()).map_err(
-            |e| FedError::bad_request(format!("the woven event: {e}")),
-        )?))
+        FetchedObject::Event(Box::new(
+            serde_json::from_value(served.clone())
+                .map_err(|e| FedError::bad_request(format!("the woven event: {e}")))?,
+        ))
     } else if POST_TYPES.contains(&kind) {
-        FetchedObject::Post(Box::new(serde_json::from_value(served.clone()).map_err(
-            |e| FedError::bad_request(format!("the woven post: {e}")),
-        )?))
+        FetchedObject::Post(Box::new(
+            serde_json::from_value(served.clone())
+                .map_err(|e| FedError::bad_request(format!("the woven post: {e}")))?,
+        ))
     } else {
         return Ok(None);
     };
