@@ -227,6 +227,25 @@ async fn weaving(backend: Backend) {
         "<strong>practise</strong>",
     );
     let note_id = create["object"]["id"].as_str().unwrap().to_string();
+    // The community announces the note as any post made in it: the bare `Note` for
+    // Mastodon (which shows a followed group's boost), the `Create` for group servers.
+    let boosted = bodies
+        .iter()
+        .find(|b| b["type"] == "Announce" && b["object"]["id"] == note_id.as_str())
+        .expect("the community's Announce of the note");
+    assert_eq!(boosted["actor"], explorers.ap_id.as_str());
+    mastodon_shows(
+        &boosted["object"],
+        &thread.ap_id,
+        &wendy.actor.ap_id,
+        "<strong>practise</strong>",
+    );
+    assert!(
+        bodies.iter().any(|b| b["type"] == "Announce"
+            && b["object"]["type"] == "Create"
+            && b["object"]["object"]["id"] == note_id.as_str()),
+        "the Announce of the Create"
+    );
     assert_eq!(woven["note_id"], note_id.as_str());
 
     // D: the thread is in its copy of explorers, woven by wendy with her note, authored

@@ -5,8 +5,9 @@
 //! of the original object (its author, id and community intact), to the community's
 //! followers and to the item's own community, naming the weaver and the note
 //! (`weft:wovenBy`, `weft:weaveNote`); and the weaver's `Note`, linking the original (a
-//! FEP-e232 `Link` tag, and an `<a href>` a Mastodon user can click). Unweaving sends
-//! `Undo(Announce)` and `Delete` of the note. The item's community records where its item
+//! FEP-e232 `Link` tag, and an `<a href>` a Mastodon user can click), a post of the
+//! weaver in the community, which announces it as it announces any post made there.
+//! Unweaving sends `Undo(Announce)` and the note's `Delete` (announced likewise). The item's community records where its item
 //! travelled ("bridges out"); a follower's instance places it in its copy of the weaving
 //! community, as woven.
 
@@ -125,7 +126,7 @@ pub fn weave(
         woven_by: Some(url(&weaver.ap_id)),
         weave_note: Some(note.clone()),
     };
-    let mut to_announce = followers.clone();
+    let mut to_announce = followers;
     if !origin.is_local {
         to_announce.push(origin.delivery_inbox().to_string());
     }
@@ -145,21 +146,23 @@ pub fn weave(
     let note_id = note_url(urls, placement.id);
     let create_id = urls.activity();
     let weave_note = note_into_json(weaver, community, &item, &note_id, &note, now);
-    let create = Activity::new("Create", create_id.clone(), url(&weaver.ap_id), weave_note)
+    let bare = serde_json::to_value(&weave_note).expect("json");
+    let create = Activity::new("Create", create_id, url(&weaver.ap_id), bare.clone())
         .to([PUBLIC.to_string()])
         .cc([followers_of(community)])
         .audience(Some(url(&community.ap_id)));
-    queue(
+    // The note is a post of the weaver in the community: the community announces it, as
+    // any post made there (Mastodon shows a followed group's boost, not a stranger's post).
+    crate::posts::send_local(
         conn,
         urls,
-        Outgoing {
-            sender: weaver,
+        crate::posts::LocalActivity {
+            author: weaver,
+            community,
+            verb: "Create",
             activity: &create,
-            kind: "Create",
-            activity_id: &create_id,
-            object_id: Some(note_id.as_str()),
-            public: true,
-            inboxes: followers,
+            object_id: note_id.as_str(),
+            bare: Some(bare),
         },
     )?;
     weft_db::weaves::insert(
@@ -224,7 +227,7 @@ pub fn unweave(
         .to([PUBLIC.to_string()])
         .cc([followers_of(community)])
         .audience(Some(url(&community.ap_id)));
-    let mut to_undo = followers.clone();
+    let mut to_undo = followers;
     if let Some(origin) = origin.as_ref().filter(|o| !o.is_local) {
         to_undo.push(origin.delivery_inbox().to_string());
     }
@@ -242,27 +245,25 @@ pub fn unweave(
         },
     )?;
     if let Some(weaver) = woven.weaver.as_ref().filter(|w| w.is_local) {
-        let delete_id = urls.activity();
         let delete = Activity::new(
             "Delete",
-            delete_id.clone(),
+            urls.activity(),
             url(&weaver.ap_id),
             Value::String(weave.note_ap_id.clone()),
         )
         .to([PUBLIC.to_string()])
         .cc([followers_of(community)])
         .audience(Some(url(&community.ap_id)));
-        queue(
+        crate::posts::send_local(
             conn,
             urls,
-            Outgoing {
-                sender: weaver,
+            crate::posts::LocalActivity {
+                author: weaver,
+                community,
+                verb: "Delete",
                 activity: &delete,
-                kind: "Delete",
-                activity_id: &delete_id,
-                object_id: Some(&weave.note_ap_id),
-                public: true,
-                inboxes: followers,
+                object_id: &weave.note_ap_id,
+                bare: None,
             },
         )?;
     }
@@ -498,7 +499,8 @@ pub fn note_into_json(
     at: chrono::NaiveDateTime,
 ) -> WeaveNote {
     let original = url(&item.ap_id);
-    let shown = item.url.clone().unwrap_or_else(|| item.ap_id.clone());
+    // The original's id (its `url` may be a link it carries, on Lemmy).
+    let shown = item.ap_id.clone();
     let title = item
         .title
         .as_deref()

@@ -44,9 +44,11 @@ pub async fn announce(
     let object_id = activity
         .object_id()
         .ok_or_else(|| FedError::bad_request("Announce has no object"))?;
+    // The weaver is a person of the weaving community's instance: nothing else is fetched.
+    let group_host = weft_core::urls::host_port(&Url::parse(&group.ap_id).expect("stored"));
     let weaver = match &woven.woven_by {
-        Some(id) => fetch_actor(id, ctx).await.ok(),
-        None => None,
+        Some(id) if weft_core::urls::host_port(id) == group_host => fetch_actor(id, ctx).await.ok(),
+        _ => None,
     };
     if ctx.urls.is_local(object_id.as_str()) {
         let group = group.clone();
