@@ -80,3 +80,34 @@ pub struct WeaveNote {
     pub tag: Vec<ObjectLink>,
     pub published: DateTime<Utc>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_announce_is_a_weave_only_when_it_names_its_weaver() {
+        let plain = json!({"type": "Announce", "id": "https://b.example/activities/1",
+            "actor": "https://b.example/c/explorers", "object": "https://a.example/items/1"});
+        assert!(WovenAnnounce::from_value(&plain).is_none());
+        let mut woven = plain.clone();
+        woven["weft:wovenBy"] = json!("https://b.example/u/bob");
+        woven["weft:weaveNote"] = json!("Worth trying here.");
+        let read = WovenAnnounce::from_value(&woven).expect("a weave");
+        assert_eq!(read.woven_by.unwrap().as_str(), "https://b.example/u/bob");
+        assert_eq!(read.weave_note.as_deref(), Some("Worth trying here."));
+        assert_eq!(read.activity.object, json!("https://a.example/items/1"));
+    }
+
+    #[test]
+    fn the_quote_link_is_fep_e232() {
+        let link = ObjectLink::quoting(Url::parse("https://a.example/items/1").unwrap());
+        assert_eq!(
+            serde_json::to_value(&link).unwrap(),
+            json!({"type": "Link",
+                "mediaType": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+                "href": "https://a.example/items/1", "name": "RE: https://a.example/items/1"})
+        );
+    }
+}
