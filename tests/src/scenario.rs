@@ -150,6 +150,7 @@ pub async fn record(backend: &Backend) -> Recorded {
         .await;
     assert_eq!(status, 200, "{body}");
     let document = library(&a, &lead, &bob, &cop).await;
+    weaving(&a, &b, &lead, &bob, &thread.ap_id).await;
     bob.unfollow(&cop).await;
     constellation(&a, &b).await;
     for i in [&a, &b] {
@@ -382,4 +383,52 @@ async fn constellation(a: &Instance, b: &Instance) {
         (list[0]["standing"] == "member").then_some(())
     })
     .await;
+}
+
+/// Weaving: `bob` leads `explorers` on B and weaves the thread of `cop` into it with a
+/// note (B's `Announce` of the original, naming the weaver, reaches A; bob's `Note` links
+/// the original), A records where its thread travelled; then bob unweaves it
+/// (`Undo(Announce)`, the note's `Delete`) and A forgets it.
+async fn weaving(a: &Instance, b: &Instance, lead: &Member, bob: &Member, thread: &str) {
+    use reqwest::Method;
+    b.community("explorers", bob, false);
+    let (status, woven) = bob
+        .raw(
+            Method::POST,
+            "/api/v1/communities/explorers/weaves",
+            Some(serde_json::json!({
+                "object": thread,
+                "note": "How *cop* runs supervision: worth trying in our next session."
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{woven}");
+    let travels = || async {
+        let (_, list) = lead
+            .raw(Method::GET, "/api/v1/communities/cop/travels", None)
+            .await;
+        list.as_array().map(Vec::len)
+    };
+    eventually("A to record the weave", WAIT, || async {
+        (travels().await == Some(1)).then_some(())
+    })
+    .await;
+    let (status, body) = bob
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/communities/explorers/weaves/{}", woven["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    eventually("A to forget the weave", WAIT, || async {
+        (travels().await == Some(0)).then_some(())
+    })
+    .await;
+    for i in [a, b] {
+        eventually("queues drain", WAIT, || async {
+            (i.queued() == 0).then_some(())
+        })
+        .await;
+    }
 }

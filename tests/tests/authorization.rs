@@ -78,9 +78,11 @@ enum Action {
     ConveneConstellation,
     SetFederationPolicy,
     SeeDirectoryCrawl,
+    Weave,
+    UnweaveOthers,
 }
 
-const ACTIONS: [(Action, &str); 37] = [
+const ACTIONS: [(Action, &str); 39] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -163,6 +165,11 @@ const ACTIONS: [(Action, &str); 37] = [
         Action::SeeDirectoryCrawl,
         "see the crawl of the constellation's directories",
     ),
+    (
+        Action::Weave,
+        "weave another community's thread into the community",
+    ),
+    (Action::UnweaveOthers, "unweave what a weaver wove"),
 ];
 
 /// What one actor got when trying one action.
@@ -518,7 +525,43 @@ impl World {
                 )
                 .await
             }
+            Action::Weave => {
+                let thread = self.thread_to_weave().await;
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/weaves".into(),
+                    Some(json!({"object": thread, "note": "Why it matters here."})),
+                )
+                .await
+            }
+            Action::UnweaveOthers => {
+                let weaver = self.client(Who::Weaver).expect("the weaver");
+                let thread = self.thread_to_weave().await;
+                let (status, woven) = weaver
+                    .raw(
+                        Method::POST,
+                        "/api/v1/communities/cop/weaves",
+                        Some(json!({"object": thread, "note": "Why it matters here."})),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{woven}");
+                call(
+                    Method::DELETE,
+                    format!("/api/v1/communities/cop/weaves/{}", woven["id"]),
+                    None,
+                )
+                .await
+            }
         }
+    }
+
+    /// A new thread of `club`, another community here, to weave into `cop`.
+    async fn thread_to_weave(&self) -> String {
+        let club = self.a.handle("club");
+        self.author
+            .post(&club, "Worth weaving", "Learning from elsewhere.")
+            .await
+            .ap_id
     }
 
     /// GETs the community's Atom feed and calendar (with the token, when there is one):
@@ -760,7 +803,9 @@ impl World {
             | Action::ListInDirectory
             | Action::ConveneConstellation
             | Action::SetFederationPolicy
-            | Action::SeeDirectoryCrawl => Cell::NotApplicable,
+            | Action::SeeDirectoryCrawl
+            | Action::Weave
+            | Action::UnweaveOthers => Cell::NotApplicable,
         }
     }
 

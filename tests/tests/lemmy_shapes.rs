@@ -35,6 +35,9 @@ fn not_for_lemmy(label: &str) -> Option<&'static str> {
         // Lemmy has no resource library (no `Document` type); it answers 400 to a
         // resource's activities, which costs nothing.
         l if l.contains("Document") => Some("Lemmy has no resource library"),
+        // Unweaving: a community's `Undo` of its `Announce` of a woven item is for Weft
+        // (the item's community forgets the weave) and microblog servers (an un-boost).
+        "Undo(Announce(link))" => Some("an unweave is read by Weft and microblog servers"),
         _ => None,
     }
 }

@@ -102,6 +102,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/federation-policy"),
     ("put", "/api/v1/admin/federation-policy"),
     ("get", "/api/v1/admin/directory/sources"),
+    ("get", "/api/v1/communities/{handle}/weaves"),
+    ("post", "/api/v1/communities/{handle}/weaves"),
+    ("delete", "/api/v1/communities/{handle}/weaves/{id}"),
+    ("get", "/api/v1/communities/{handle}/travels"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

@@ -68,12 +68,18 @@ async fn local_community(ctx: &Ctx, handle: &str) -> Result<ActorRow, ApiError> 
     responses((status = 200, description = "The profile", body = ProfileView), BadRequest, NotFound, BadGateway, ServerError))]
 async fn show(ctx: Ctx, Path(handle): Path<String>) -> Result<Json<ProfileView>, ApiError> {
     let community = any_community(&ctx, &handle).await?;
-    let p = ctx
+    let (p, weaving) = ctx
         .db
-        .read(move |c| weft_core::communities::load(c, &community))
+        .read(move |c| {
+            let p = weft_core::communities::load(c, &community)?;
+            let weaving = weft_core::constellation::weaving::counts(c, &community)?;
+            Ok::<_, weft_core::CoreError>((p, weaving))
+        })
         .await
         .map_err(core)?;
-    Ok(Json(ProfileView::from_profile(&p)))
+    let mut view = ProfileView::from_profile(&p);
+    view.weaving = crate::weaving::WeavingCountsView::from_core(&weaving);
+    Ok(Json(view))
 }
 
 /// What a PATCH may name; absent fields stay as they are, `null` clears `language` and
@@ -449,6 +455,9 @@ pub struct ProfileView {
     pub why: Option<String>,
     pub proposer: Option<ActorView>,
     pub interested: Vec<ActorView>,
+    /// Items woven in, and times its items were woven elsewhere.
+    #[serde(default)]
+    pub weaving: crate::weaving::WeavingCountsView,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
@@ -490,6 +499,7 @@ impl ProfileView {
             why: extra.map(|e| e.why.clone()).filter(|w| !w.is_empty()),
             proposer: p.proposer.as_ref().map(ActorView::from_row),
             interested: p.interested.iter().map(ActorView::from_row).collect(),
+            weaving: Default::default(),
         }
     }
 }

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::mail::router())
         .merge(crate::resources::router())
         .merge(crate::directory::router())
+        .merge(crate::weaving::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),

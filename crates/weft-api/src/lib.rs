@@ -32,6 +32,7 @@ mod openapi;
 mod query;
 mod resources;
 mod views;
+mod weaving;
 
 pub use accounts::views::*;
 pub use calendar::{CalendarAddressView, CalendarStatusView};
@@ -47,3 +48,4 @@ pub use members::{
 };
 pub use openapi::{openapi, router};
 pub use views::*;
+pub use weaving::{TravelView, WeaveView, WeavingCountsView, WovenItemView};

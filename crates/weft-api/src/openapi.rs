@@ -32,7 +32,8 @@ pub const BEARER: &str = "bearer";
         (name = "mail", description = "Confirming an address, resetting a password, the weekly digest and unsubscribing"),
         (name = "meta", description = "This document"),
         (name = "files", description = "Uploading files to a community's library, listing them"),
-        (name = "directory", description = "The directory of communities across the constellation, its search, and the admin's constellations and federation policy")
+        (name = "directory", description = "The directory of communities across the constellation, its search, and the admin's constellations and federation policy"),
+        (name = "weaving", description = "Weaving items from any community into one here, with a note; what was woven in, and where a community's items travelled")
     )
 )]
 struct ApiDoc;

@@ -8,6 +8,7 @@ pub mod addresses;
 pub mod auth;
 pub mod communities;
 pub mod directory;
+pub mod constellation;
 mod error;
 pub mod events;
 pub mod feed;

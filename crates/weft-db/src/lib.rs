@@ -29,6 +29,7 @@ pub mod post_states;
 pub mod queue;
 pub mod resources;
 pub mod transfer;
+pub mod weaves;
 
 pub use connection::{
     AnyConnection, Backend, Db, DbError, DbResult, PoolState, establish, parse_database_url,

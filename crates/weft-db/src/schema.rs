@@ -524,3 +524,37 @@ diesel::allow_tables_to_appear_in_same_query!(constellations, actors);
 diesel::allow_tables_to_appear_in_same_query!(constellation_members, constellations);
 diesel::allow_tables_to_appear_in_same_query!(constellation_members, actors);
 diesel::allow_tables_to_appear_in_same_query!(constellations, follows);
+
+// Weaving (migration 000016).
+diesel::table! {
+    weaves (id) {
+        id -> BigInt,
+        placement_id -> BigInt,
+        community_id -> BigInt,
+        origin_community_id -> Nullable<BigInt>,
+        announce_ap_id -> Text,
+        note_ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    weave_travels (id) {
+        id -> BigInt,
+        origin_community_id -> BigInt,
+        item_id -> BigInt,
+        woven_into_id -> BigInt,
+        weaver_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        announce_ap_id -> Text,
+        woven_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(weaves -> placements (placement_id));
+diesel::joinable!(weave_travels -> items (item_id));
+diesel::allow_tables_to_appear_in_same_query!(weaves, placements);
+diesel::allow_tables_to_appear_in_same_query!(weaves, items);
+diesel::allow_tables_to_appear_in_same_query!(weaves, actors);
+diesel::allow_tables_to_appear_in_same_query!(weave_travels, items);
+diesel::allow_tables_to_appear_in_same_query!(weave_travels, actors);

@@ -15,6 +15,7 @@ pub mod nodeinfo;
 pub mod paging;
 mod routes;
 mod state;
+mod weaving;
 mod wellknown;
 
 pub use actor::{

@@ -42,6 +42,7 @@ pub fn router(config: FederationConfig<AppState>) -> Router {
         )
         .route("/folders/{id}", get(crate::library::folder))
         .route("/activities/{id}", get(activity))
+        .route("/weaves/{id}/note", get(crate::weaving::note))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY))
         .layer(FederationMiddleware::new(config.clone()))
         .layer(axum::middleware::from_fn_with_state(

@@ -14,6 +14,7 @@ pub mod incoming;
 pub mod membership;
 pub mod object;
 pub mod resource;
+pub mod weaving;
 pub mod wellknown;
 
 pub use activities::*;

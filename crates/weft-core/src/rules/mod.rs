@@ -12,6 +12,7 @@ mod instances;
 mod mail;
 mod membership;
 mod resources;
+mod weaving;
 
 pub use communities::*;
 pub use constellation::*;
@@ -21,6 +22,7 @@ pub use instances::*;
 pub use mail::*;
 pub use membership::*;
 pub use resources::*;
+pub use weaving::*;
 
 use crate::communities::Lifecycle;
 use crate::{CoreError, CoreResult};

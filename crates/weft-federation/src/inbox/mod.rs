@@ -8,6 +8,7 @@ mod following;
 mod members;
 mod resources;
 pub mod verify;
+pub mod weaving;
 
 use crate::{Ctx, FedError};
 use axum::body::Bytes;
@@ -92,7 +93,10 @@ async fn receive_inner(
     if let Some(item) = content::rejected_post(ctx, &verified.activity).await? {
         return content::reject(ctx, &verified.actor, &verified.activity, item, body).await;
     }
-    let result = dispatch(ctx, verified).await;
+    let result = match weaving::woven(&verified.activity, body) {
+        Some(woven) => weaving::announce(ctx, &verified.actor, &verified.activity, woven).await,
+        None => dispatch(ctx, verified).await,
+    };
     if result.is_ok() {
         ctx.delivery.wake();
     }
@@ -129,6 +133,9 @@ async fn dispatch(ctx: &Ctx, verified: verify::Verified) -> Result<Outcome, FedE
         }
         _ if members::is_role_change(&activity) => members::receive(ctx, &actor, &activity).await,
         "Follow" => following::follow(ctx, &actor, &activity).await,
+        "Undo" if weaving::is_undo_of_announce(&activity) => {
+            weaving::undo(ctx, &actor, &activity).await
+        }
         "Undo" => following::undo(ctx, &actor, &activity).await,
         "Accept" | "Reject" if events::answers_join(ctx, &activity).await? => {
             events::join_answer(ctx, &actor, &activity).await

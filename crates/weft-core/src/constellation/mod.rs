@@ -1,0 +1,2 @@
+//! The constellation: how items travel between communities, here and elsewhere.
+pub mod weaving;

@@ -1,0 +1,2 @@
+DROP TABLE weave_travels;
+DROP TABLE weaves;
