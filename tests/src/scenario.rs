@@ -150,6 +150,7 @@ pub async fn record(backend: &Backend) -> Recorded {
         .await;
     assert_eq!(status, 200, "{body}");
     let document = library(&a, &lead, &bob, &cop).await;
+    bridge(&a, &b, &lead, &bob).await;
     bob.unfollow(&cop).await;
     for i in [&a, &b] {
         eventually("queues drain", WAIT, || async {
@@ -317,5 +318,55 @@ pub fn label(v: &Value) -> String {
         Some(o) if o.is_object() && o.get("type").is_some() => format!("{kind}({})", label(o)),
         Some(Value::String(_)) => format!("{kind}(link)"),
         _ => kind,
+    }
+}
+
+/// A bridge: bob leads `neighbours` on B and links it to cop (`Follow` from a Group,
+/// accepted), passing threads on; the lead follows neighbours from A. The lead's thread
+/// in cop is placed in neighbours and passed on to its followers (`Announce` by id with
+/// `weft:hops`); then bob unlinks (`Undo(Follow)` from the Group).
+async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
+    use reqwest::Method;
+    b.community("neighbours", bob, false);
+    lead.follow_accepted(&b.handle("neighbours")).await;
+    let (status, bridge) = bob
+        .raw(
+            Method::POST,
+            "/api/v1/communities/neighbours/bridges",
+            Some(serde_json::json!({ "target": a.handle("cop"), "place": ["threads"],
+                "pass_on": ["threads"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bridge}");
+    eventually("the bridge to be accepted", WAIT, || async {
+        let (_, list) = bob
+            .raw(Method::GET, "/api/v1/communities/neighbours/bridges", None)
+            .await;
+        (list[0]["state"] == "active").then_some(())
+    })
+    .await;
+    let thread = lead
+        .post(&a.handle("cop"), "Across the bridge", "Shared with neighbours.")
+        .await;
+    eventually("neighbours to pass the thread on", WAIT, || async {
+        outbox_bodies(b)
+            .iter()
+            .any(|s| s["type"] == "Announce" && s["object"] == thread.ap_id.as_str())
+            .then_some(())
+    })
+    .await;
+    let (status, body) = bob
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/communities/neighbours/bridges/{}", bridge["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for i in [a, b] {
+        eventually("queues drain", WAIT, || async {
+            (i.queued() == 0).then_some(())
+        })
+        .await;
     }
 }

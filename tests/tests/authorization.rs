@@ -73,9 +73,11 @@ enum Action {
     DeleteOthersResource,
     RestoreVersion,
     AddToArchivedLibrary,
+    LinkBridge,
+    UnlinkBridge,
 }
 
-const ACTIONS: [(Action, &str); 32] = [
+const ACTIONS: [(Action, &str); 34] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -141,6 +143,11 @@ const ACTIONS: [(Action, &str); 32] = [
         Action::AddToArchivedLibrary,
         "add a resource to an archived community's library",
     ),
+    (
+        Action::LinkBridge,
+        "link the community to another (a bridge)",
+    ),
+    (Action::UnlinkBridge, "unlink a bridge"),
 ];
 
 /// What one actor got when trying one action.
@@ -462,7 +469,30 @@ impl World {
                 )
                 .await
             }
+            Action::LinkBridge => {
+                let body = json!({"target": "leads", "place": ["threads"]});
+                call(Method::POST, "/api/v1/communities/cop/bridges".into(), Some(body)).await
+            }
+            Action::UnlinkBridge => {
+                let id = self.bridge().await;
+                let path = format!("/api/v1/communities/cop/bridges/{id}");
+                call(Method::DELETE, path, None).await
+            }
         }
+    }
+
+    /// A bridge from cop to leads, linked by the lead (again, when it was unlinked).
+    async fn bridge(&self) -> i64 {
+        let lead = self.client(Who::Lead).unwrap();
+        let (status, body) = lead
+            .raw(
+                Method::POST,
+                "/api/v1/communities/cop/bridges",
+                Some(json!({"target": "leads"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().unwrap()
     }
 
     /// GETs the community's Atom feed and calendar (with the token, when there is one):
@@ -699,7 +729,9 @@ impl World {
             | Action::KeepCalendar
             | Action::UploadFile
             | Action::RestoreVersion
-            | Action::AddToArchivedLibrary => Cell::NotApplicable,
+            | Action::AddToArchivedLibrary
+            | Action::LinkBridge
+            | Action::UnlinkBridge => Cell::NotApplicable,
         }
     }
 

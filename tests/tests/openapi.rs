@@ -92,6 +92,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/resources/{id}/versions/{number}"),
     ("get", "/api/v1/resources/{id}/diff"),
     ("post", "/api/v1/resources/{id}/restore"),
+    ("get", "/api/v1/communities/{name}/bridges"),
+    ("post", "/api/v1/communities/{name}/bridges"),
+    ("patch", "/api/v1/communities/{name}/bridges/{id}"),
+    ("delete", "/api/v1/communities/{name}/bridges/{id}"),
+    ("get", "/api/v1/communities/{name}/bridges/in"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

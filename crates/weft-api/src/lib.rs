@@ -19,6 +19,7 @@
 //! - add the operation to the list in `tests/tests/openapi.rs`.
 
 mod accounts;
+mod bridges;
 mod calendar;
 pub mod communities;
 mod error;
@@ -33,6 +34,7 @@ mod resources;
 mod views;
 
 pub use accounts::views::*;
+pub use bridges::{BridgeView, BridgedInView};
 pub use calendar::{CalendarAddressView, CalendarStatusView};
 pub use error::{ApiError, Problem};
 pub use files::FileView;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod communities;
+pub mod constellation;
 mod error;
 pub mod events;
 pub mod feed;

@@ -9,6 +9,7 @@ pub mod schema;
 mod text_enum;
 
 pub mod accounts;
+pub mod bridges;
 pub mod actors;
 pub mod calendars;
 pub mod communities;

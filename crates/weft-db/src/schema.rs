@@ -466,3 +466,20 @@ diesel::allow_tables_to_appear_in_same_query!(account_mail, placements);
 diesel::allow_tables_to_appear_in_same_query!(mail_tokens, placements);
 diesel::allow_tables_to_appear_in_same_query!(account_mail, events);
 diesel::allow_tables_to_appear_in_same_query!(mail_tokens, events);
+
+diesel::table! {
+    bridges (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        target_id -> BigInt,
+        place_kinds -> Text,
+        pass_kinds -> Text,
+        state -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(bridges, actors);
+diesel::allow_tables_to_appear_in_same_query!(bridges, follows);

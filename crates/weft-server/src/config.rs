@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub metrics: Option<MetricsFile>,
     /// `[mail]`: the SMTP server mail is sent through.
     pub mail: Option<MailFile>,
+    /// How many bridges (community follows community) an item may cross (default 3).
+    pub bridge_hop_limit: Option<i32>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -136,6 +138,8 @@ pub struct Config {
     pub digest_every: std::time::Duration,
     /// How often to look for digests that are due.
     pub digest_check_every: std::time::Duration,
+    /// How many bridges an item may cross before it is placed no further (`weft:hops`).
+    pub bridge_hop_limit: i32,
 }
 
 impl Config {
@@ -259,6 +263,19 @@ impl Config {
             );
         }
         let smtp = smtp(file.mail.unwrap_or_default(), &env, &domain)?;
+        let bridge_hop_limit = match env("WEFT_BRIDGE_HOP_LIMIT") {
+            Some(v) => v
+                .parse::<i32>()
+                .map_err(|_| format!("WEFT_BRIDGE_HOP_LIMIT={v:?} is not a whole number"))?,
+            None => file
+                .bridge_hop_limit
+                .unwrap_or(weft_core::constellation::bridges::DEFAULT_HOP_LIMIT),
+        };
+        if !(1..=16).contains(&bridge_hop_limit) {
+            return Err(format!(
+                "the bridge hop limit (bridge_hop_limit, WEFT_BRIDGE_HOP_LIMIT) must be between 1 and 16, not {bridge_hop_limit}"
+            ));
+        }
         Ok(Config {
             files,
             database_url,
@@ -276,6 +293,7 @@ impl Config {
             mail: weft_mail::Settings::default(),
             digest_every: std::time::Duration::from_secs(7 * 24 * 3600),
             digest_check_every: std::time::Duration::from_secs(600),
+            bridge_hop_limit,
         })
     }
 }

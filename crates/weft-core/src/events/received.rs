@@ -235,6 +235,16 @@ pub fn receive_announced_event(
             community.ap_id, object.id
         )));
     }
+    store_remote_event(conn, community, author, object).map(Received::Stored)
+}
+
+/// Stores a remote event of `community` (its origin), placed there as created.
+pub(crate) fn store_remote_event(
+    conn: &mut AnyConnection,
+    community: &ActorRow,
+    author: &ActorRow,
+    object: &EventObject,
+) -> CoreResult<ItemRow> {
     let now = weft_db::now();
     let item = weft_db::items::insert(
         conn,
@@ -259,7 +269,7 @@ pub fn receive_announced_event(
     weft_db::events::insert(conn, &super::wire::event_from_json(item.id, object))?;
     take_event_counts(conn, item.id, object)?;
     weft_db::items::place(conn, &created_placement(&item, author, community, now))?;
-    Ok(Received::Stored(item))
+    Ok(item)
 }
 
 /// A remote author's `Update` of an event (a new time or place, or a cancellation).

@@ -4,6 +4,7 @@
 //! its files in [`files`], its resource library in [`resources`].
 //! `docs/authorization.md` is the table the tests observe.
 
+mod bridges;
 mod communities;
 mod feeds;
 mod files;
@@ -12,6 +13,7 @@ mod mail;
 mod membership;
 mod resources;
 
+pub use bridges::*;
 pub use communities::*;
 pub use feeds::*;
 pub use files::*;

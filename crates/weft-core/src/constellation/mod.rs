@@ -1,0 +1,3 @@
+//! The constellation: communities linked across instances (DESIGN.md, "The constellation").
+
+pub mod bridges;
