@@ -333,8 +333,10 @@ async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
         .raw(
             Method::POST,
             "/api/v1/communities/neighbours/bridges",
-            Some(serde_json::json!({ "target": a.handle("cop"), "place": ["threads"],
-                "pass_on": ["threads"] })),
+            Some(
+                serde_json::json!({ "target": a.handle("cop"), "place": ["threads"],
+                "pass_on": ["threads"] }),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{bridge}");
@@ -346,7 +348,11 @@ async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
     })
     .await;
     let thread = lead
-        .post(&a.handle("cop"), "Across the bridge", "Shared with neighbours.")
+        .post(
+            &a.handle("cop"),
+            "Across the bridge",
+            "Shared with neighbours.",
+        )
         .await;
     eventually("neighbours to pass the thread on", WAIT, || async {
         outbox_bodies(b)

@@ -471,7 +471,12 @@ impl World {
             }
             Action::LinkBridge => {
                 let body = json!({"target": "leads", "place": ["threads"]});
-                call(Method::POST, "/api/v1/communities/cop/bridges".into(), Some(body)).await
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/bridges".into(),
+                    Some(body),
+                )
+                .await
             }
             Action::UnlinkBridge => {
                 let id = self.bridge().await;

@@ -141,7 +141,11 @@ async fn bridge(backend: Backend) {
 
     // A member who is not a lead may not link: 403 with a problem body, nothing stored
     // and nothing sent.
-    let before = (activity(&b), count_rows(&b, "bridges"), count_rows(&b, "follows"));
+    let before = (
+        activity(&b),
+        count_rows(&b, "bridges"),
+        count_rows(&b, "follows"),
+    );
     refused(
         "a member links beta",
         403,
@@ -149,7 +153,11 @@ async fn bridge(backend: Backend) {
     );
     assert_eq!(
         before,
-        (activity(&b), count_rows(&b, "bridges"), count_rows(&b, "follows")),
+        (
+            activity(&b),
+            count_rows(&b, "bridges"),
+            count_rows(&b, "follows")
+        ),
         "a refused link stores and sends nothing"
     );
     refused(
@@ -175,7 +183,11 @@ async fn bridge(backend: Backend) {
     assert_eq!(created.handle, alpha);
     let request = eventually("beta's follow waits at A", WAIT, || async {
         let (_, list) = alice
-            .raw(reqwest::Method::GET, "/api/v1/communities/alpha/requests", None)
+            .raw(
+                reqwest::Method::GET,
+                "/api/v1/communities/alpha/requests",
+                None,
+            )
             .await;
         list.as_array()?.first().cloned()
     })
@@ -184,7 +196,10 @@ async fn bridge(backend: Backend) {
     let (status, body) = alice
         .raw(
             reqwest::Method::POST,
-            &format!("/api/v1/communities/alpha/requests/{}/accept", request["id"]),
+            &format!(
+                "/api/v1/communities/alpha/requests/{}/accept",
+                request["id"]
+            ),
             None,
         )
         .await;
@@ -203,7 +218,11 @@ async fn bridge(backend: Backend) {
     })
     .await;
     let (status, into) = alice
-        .raw(reqwest::Method::GET, "/api/v1/communities/alpha/bridges/in", None)
+        .raw(
+            reqwest::Method::GET,
+            "/api/v1/communities/alpha/bridges/in",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{into}");
     assert_eq!(into[0]["handle"], beta.as_str());
@@ -226,10 +245,19 @@ async fn bridge(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201, "{event}");
-    let entry = placed(&bea, "beta", &thread.ap_id, "A's thread placed in beta").await;
+    let entry = placed(
+        &bea,
+        &b.handle("beta"),
+        &thread.ap_id,
+        "A's thread placed in beta",
+    )
+    .await;
     assert_eq!(entry.how, "bridged");
     assert_eq!(entry.hops, 1);
-    let from = entry.from.as_ref().expect("a bridged entry says where from");
+    let from = entry
+        .from
+        .as_ref()
+        .expect("a bridged entry says where from");
     assert_eq!(from.handle, alpha);
     assert_eq!(from.ap_id, format!("{}/c/alpha", a.base));
     // B stores the event (beta follows alpha), in alpha only.
@@ -265,7 +293,7 @@ async fn bridge(backend: Backend) {
     assert_eq!(status, 201, "{event2}");
     let entry = placed(
         &bea,
-        "beta",
+        &b.handle("beta"),
         event2["ap_id"].as_str().unwrap(),
         "A's second event placed in beta",
     )
@@ -302,18 +330,24 @@ async fn bridge(backend: Backend) {
     assert_eq!(undo["object"]["object"], format!("{}/c/alpha", a.base));
     eventually("alpha to lose beta as follower", WAIT, || async {
         let (_, into) = alice
-            .raw(reqwest::Method::GET, "/api/v1/communities/alpha/bridges/in", None)
+            .raw(
+                reqwest::Method::GET,
+                "/api/v1/communities/alpha/bridges/in",
+                None,
+            )
             .await;
         into.as_array()?.is_empty().then_some(())
     })
     .await;
-    let later = alice.post(&alpha, "After the unlink", "Not for beta.").await;
+    let later = alice
+        .post(&alpha, "After the unlink", "Not for beta.")
+        .await;
     eventually("A's deliveries to drain", WAIT, || async {
         (a.queued() == 0).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let feed = bea.feed("beta").await;
+    let feed = bea.feed(&b.handle("beta")).await;
     assert!(feed.iter().all(|e| e.post.ap_id != later.ap_id), "{feed:?}");
     // What was placed stays, marked bridged.
     assert!(
@@ -340,10 +374,24 @@ async fn chain(backend: Backend) {
     linked(&cy, "gamma", &b.handle("beta"), &["threads"], &["threads"]).await;
     linked(&cy, "delta", "gamma", &["threads"], &[]).await;
 
-    let thread = alice.post(&a.handle("alpha"), "Handover", "What goes in yours?").await;
-    let in_beta = placed(&bea, "beta", &thread.ap_id, "beta to take alpha's thread").await;
+    let thread = alice
+        .post(&a.handle("alpha"), "Handover", "What goes in yours?")
+        .await;
+    let in_beta = placed(
+        &bea,
+        &b.handle("beta"),
+        &thread.ap_id,
+        "beta to take alpha's thread",
+    )
+    .await;
     assert_eq!(in_beta.hops, 1);
-    let in_gamma = placed(&cy, "gamma", &thread.ap_id, "gamma to take it from beta").await;
+    let in_gamma = placed(
+        &cy,
+        &c.handle("gamma"),
+        &thread.ap_id,
+        "gamma to take it from beta",
+    )
+    .await;
     assert_eq!(in_gamma.how, "bridged");
     assert_eq!(in_gamma.hops, 2);
     assert_eq!(in_gamma.from.as_ref().unwrap().handle, b.handle("beta"));
@@ -359,7 +407,10 @@ async fn chain(backend: Backend) {
     // and gamma passes nothing on.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let at_c = placements(&c, &thread.ap_id);
-    let mut where_: Vec<_> = at_c.iter().map(|(p, a)| (a.username.clone(), p.hops)).collect();
+    let mut where_: Vec<_> = at_c
+        .iter()
+        .map(|(p, a)| (a.username.clone(), p.hops))
+        .collect();
     where_.sort();
     assert_eq!(
         where_,
@@ -373,8 +424,16 @@ async fn chain(backend: Backend) {
 
     // Below the limit the same-instance bridge carries: a thread started in gamma is
     // placed in delta at 1 hop, from gamma, with no HTTP between them.
-    let local = cy.post(&c.handle("gamma"), "Local news", "For delta too.").await;
-    let in_delta = placed(&cy, "delta", &local.ap_id, "delta to take gamma's thread").await;
+    let local = cy
+        .post(&c.handle("gamma"), "Local news", "For delta too.")
+        .await;
+    let in_delta = placed(
+        &cy,
+        &c.handle("delta"),
+        &local.ap_id,
+        "delta to take gamma's thread",
+    )
+    .await;
     assert_eq!((in_delta.how.as_str(), in_delta.hops), ("bridged", 1));
     assert_eq!(in_delta.from.unwrap().handle, c.handle("gamma"));
 }
@@ -389,12 +448,35 @@ async fn cycle(backend: Backend) {
     let bea = b.user("bea");
     b.community("beta", &bea, false);
     linked(&bea, "beta", &a.handle("alpha"), &["threads"], &["threads"]).await;
-    linked(&alice, "alpha", &b.handle("beta"), &["threads"], &["threads"]).await;
+    linked(
+        &alice,
+        "alpha",
+        &b.handle("beta"),
+        &["threads"],
+        &["threads"],
+    )
+    .await;
 
-    let from_a = alice.post(&a.handle("alpha"), "From alpha", "Once in beta.").await;
-    let from_b = bea.post(&b.handle("beta"), "From beta", "Once in alpha.").await;
-    placed(&bea, "beta", &from_a.ap_id, "beta to take alpha's thread").await;
-    placed(&alice, "alpha", &from_b.ap_id, "alpha to take beta's thread").await;
+    let from_a = alice
+        .post(&a.handle("alpha"), "From alpha", "Once in beta.")
+        .await;
+    let from_b = bea
+        .post(&b.handle("beta"), "From beta", "Once in alpha.")
+        .await;
+    placed(
+        &bea,
+        &b.handle("beta"),
+        &from_a.ap_id,
+        "beta to take alpha's thread",
+    )
+    .await;
+    placed(
+        &alice,
+        &a.handle("alpha"),
+        &from_b.ap_id,
+        "alpha to take beta's thread",
+    )
+    .await;
     eventually("both queues to drain", WAIT, || async {
         (a.queued() == 0 && b.queued() == 0).then_some(())
     })

@@ -292,9 +292,8 @@ pub(crate) fn placed_from(
     conn: &mut weft_db::AnyConnection,
     entries: &[weft_db::items::FeedEntry],
 ) -> Result<std::collections::HashMap<i64, ActorRow>, ApiError> {
-    let bridged = |e: &&weft_db::items::FeedEntry| {
-        e.placement.how == weft_db::models::placement_how::BRIDGED
-    };
+    let bridged =
+        |e: &&weft_db::items::FeedEntry| e.placement.how == weft_db::models::placement_how::BRIDGED;
     let mut ids: Vec<i64> = entries
         .iter()
         .filter(bridged)

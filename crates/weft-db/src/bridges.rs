@@ -96,7 +96,12 @@ pub fn set_kinds(
     Ok(())
 }
 
-pub fn set_state(conn: &mut AnyConnection, id: i64, state: &str, at: NaiveDateTime) -> DbResult<()> {
+pub fn set_state(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: &str,
+    at: NaiveDateTime,
+) -> DbResult<()> {
     diesel::update(bridges::table.find(id))
         .set((bridges::state.eq(state), bridges::updated_at.eq(at)))
         .execute(conn)?;
@@ -125,7 +130,10 @@ pub fn of_community(
 
 /// The linked bridges from `target_id` into local communities whose follow was accepted:
 /// where what `target_id` announces is placed.
-pub fn active_into(conn: &mut AnyConnection, target_id: i64) -> DbResult<Vec<(BridgeRow, ActorRow)>> {
+pub fn active_into(
+    conn: &mut AnyConnection,
+    target_id: i64,
+) -> DbResult<Vec<(BridgeRow, ActorRow)>> {
     Ok(bridges::table
         .inner_join(actors::table.on(actors::id.eq(bridges::community_id)))
         .inner_join(
@@ -173,7 +181,9 @@ pub fn follower_inboxes_except(
         .filter(follows::state.eq(follow_state::ACCEPTED))
         .filter(diesel::dsl::not(actors::is_local))
         .filter(diesel::dsl::not(actors::id.eq_any(except)))
-        .select(sql::<Text>("COALESCE(actors.shared_inbox_url, actors.inbox_url)"))
+        .select(sql::<Text>(
+            "COALESCE(actors.shared_inbox_url, actors.inbox_url)",
+        ))
         .distinct()
         .load::<String>(conn)?)
 }

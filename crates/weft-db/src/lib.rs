@@ -9,8 +9,8 @@ pub mod schema;
 mod text_enum;
 
 pub mod accounts;
-pub mod bridges;
 pub mod actors;
+pub mod bridges;
 pub mod calendars;
 pub mod communities;
 pub mod events;

@@ -169,7 +169,10 @@ pub fn link(
 ) -> CoreResult<Bridge> {
     rules::may_manage_bridges(conn, community, by)?;
     rules::may_bridge_to(community, target)?;
-    let (place, pass) = (stored_kinds(chosen.place)?, stored_pass_kinds(chosen.pass_on)?);
+    let (place, pass) = (
+        stored_kinds(chosen.place)?,
+        stored_pass_kinds(chosen.pass_on)?,
+    );
     let now = weft_db::now();
     let row = weft_db::bridges::upsert(
         conn,
@@ -198,7 +201,10 @@ pub fn change(
 ) -> CoreResult<Bridge> {
     rules::may_manage_bridges(conn, community, by)?;
     let row = bridge_in(conn, community, id)?;
-    let (place, pass) = (stored_kinds(chosen.place)?, stored_pass_kinds(chosen.pass_on)?);
+    let (place, pass) = (
+        stored_kinds(chosen.place)?,
+        stored_pass_kinds(chosen.pass_on)?,
+    );
     weft_db::bridges::set_kinds(conn, row.id, &place, &pass, weft_db::now())?;
     let row = bridge_in(conn, community, id)?;
     load(conn, row)
@@ -324,7 +330,12 @@ fn pass_on(
 
 /// The `Announce` of an item `community` passes on: the item by id (its origin serves
 /// it), with the bridges it has crossed as `weft:hops`.
-pub fn passed_on(urls: &Urls, community: &ActorRow, item_ap_id: &str, hops: i32) -> Activity<Value> {
+pub fn passed_on(
+    urls: &Urls,
+    community: &ActorRow,
+    item_ap_id: &str,
+    hops: i32,
+) -> Activity<Value> {
     let followers = community.followers_url.clone().unwrap_or_default();
     Activity::new(
         "Announce",
@@ -380,7 +391,14 @@ pub fn receive_post(
     if let Some(existing) = weft_db::items::by_ap_id(conn, object.id.as_str())? {
         return after_received(conn, urls, via, Received::Known(existing), hops);
     }
-    if let Some(why) = not_passed_on(conn, urls, via, origin, object, object.in_reply_to.is_some())? {
+    if let Some(why) = not_passed_on(
+        conn,
+        urls,
+        via,
+        origin,
+        object,
+        object.in_reply_to.is_some(),
+    )? {
         return Ok(Received::Ignored(why));
     }
     let item = crate::posts::store_remote(conn, author, object, origin, None)?;
@@ -399,8 +417,7 @@ pub fn receive_event(
     hops: i32,
 ) -> CoreResult<Received> {
     let Some(origin) = origin.filter(|o| o.id != via.id) else {
-        let received =
-            crate::events::received::receive_announced_event(conn, via, author, object)?;
+        let received = crate::events::received::receive_announced_event(conn, via, author, object)?;
         return after_received(conn, urls, via, received, hops);
     };
     crate::posts::check_event_authorship(object, author)?;
@@ -438,7 +455,10 @@ fn not_passed_on(
     is_reply: bool,
 ) -> CoreResult<Option<String>> {
     if !bridged_from(conn, via)? {
-        return Ok(Some(format!("no community here is bridged to {}", via.ap_id)));
+        return Ok(Some(format!(
+            "no community here is bridged to {}",
+            via.ap_id
+        )));
     }
     if is_reply {
         return Ok(Some(format!(
@@ -448,7 +468,10 @@ fn not_passed_on(
     }
     let belongs = crate::posts::community_for(conn, urls, object, None)?;
     if belongs.as_ref().map(|c| c.id) != Some(origin.id) {
-        return Ok(Some(format!("{} is not a post of {}", object.id, origin.ap_id)));
+        return Ok(Some(format!(
+            "{} is not a post of {}",
+            object.id, origin.ap_id
+        )));
     }
     Ok(None)
 }
