@@ -321,14 +321,23 @@ pub fn label(v: &Value) -> String {
     }
 }
 
-/// A bridge: bob leads `neighbours` on B and links it to cop (`Follow` from a Group,
-/// accepted), passing threads on; the lead follows neighbours from A. The lead's thread
+/// Bridges: bob leads `neighbours` on B and links it to cop (`Follow` from a Group,
+/// accepted), passing threads on; circle (on A) links to neighbours. The lead's thread
 /// in cop is placed in neighbours and passed on to its followers (`Announce` by id with
-/// `weft:hops`); then bob unlinks (`Undo(Follow)` from the Group).
+/// `weft:hops`), which places it in circle; then bob unlinks (`Undo(Follow)` from the
+/// Group).
 async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
     use reqwest::Method;
     b.community("neighbours", bob, false);
-    lead.follow_accepted(&b.handle("neighbours")).await;
+    // circle (on A) bridges neighbours: a Follow from a Group the other way.
+    let (status, body) = lead
+        .raw(
+            Method::POST,
+            "/api/v1/communities/circle/bridges",
+            Some(serde_json::json!({ "target": b.handle("neighbours"), "place": ["threads"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     let (status, bridge) = bob
         .raw(
             Method::POST,
@@ -340,13 +349,15 @@ async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
         )
         .await;
     assert_eq!(status, 201, "{bridge}");
-    eventually("the bridge to be accepted", WAIT, || async {
-        let (_, list) = bob
-            .raw(Method::GET, "/api/v1/communities/neighbours/bridges", None)
-            .await;
-        (list[0]["state"] == "active").then_some(())
-    })
-    .await;
+    for (member, name) in [(bob, "neighbours"), (lead, "circle")] {
+        eventually("the bridge to be accepted", WAIT, || async {
+            let (_, list) = member
+                .raw(Method::GET, &format!("/api/v1/communities/{name}/bridges"), None)
+                .await;
+            (list[0]["state"] == "active").then_some(())
+        })
+        .await;
+    }
     let thread = lead
         .post(
             &a.handle("cop"),
