@@ -352,7 +352,11 @@ async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
     for (member, name) in [(bob, "neighbours"), (lead, "circle")] {
         eventually("the bridge to be accepted", WAIT, || async {
             let (_, list) = member
-                .raw(Method::GET, &format!("/api/v1/communities/{name}/bridges"), None)
+                .raw(
+                    Method::GET,
+                    &format!("/api/v1/communities/{name}/bridges"),
+                    None,
+                )
                 .await;
             (list[0]["state"] == "active").then_some(())
         })

@@ -436,6 +436,18 @@ async fn chain(backend: Backend) {
     .await;
     assert_eq!((in_delta.how.as_str(), in_delta.hops), ("bridged", 1));
     assert_eq!(in_delta.from.unwrap().handle, c.handle("gamma"));
+    // So is a thread a member elsewhere starts in gamma (it arrives as a `Create`).
+    let remote = bea
+        .post(&c.handle("gamma"), "From B", "Into gamma, on to delta.")
+        .await;
+    let in_delta = placed(
+        &cy,
+        &c.handle("delta"),
+        &remote.ap_id,
+        "delta to take B's thread",
+    )
+    .await;
+    assert_eq!((in_delta.how.as_str(), in_delta.hops), ("bridged", 1));
 }
 
 /// alpha@A and beta@B bridged both ways, each passing threads on: a thread of either is

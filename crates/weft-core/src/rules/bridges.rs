@@ -22,7 +22,7 @@ pub fn may_manage_bridges(
         return Ok(());
     }
     Err(CoreError::Forbidden(format!(
-        "only the leads of {} and this instance's admins may link it to other communities",
+        "only the leads of {} and this instance's admins may link it to other communities, or change or unlink its bridges",
         community.username
     )))
 }
