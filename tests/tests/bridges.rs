@@ -311,6 +311,42 @@ async fn bridge(backend: Backend) {
     })
     .await;
 
+    // A community that refuses the follow: the bridge shows it as rejected.
+    a.community("closed", &alice, false);
+    let (status, body) = alice
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v1/communities/closed/join-policy",
+            Some(json!({ "policy": "approval" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = link(&bea, "beta", &a.handle("closed"), &["threads"], &[]).await;
+    assert_eq!(status, 201, "{body}");
+    let request = eventually("beta's follow of closed waits at A", WAIT, || async {
+        let (_, list) = alice
+            .raw(reqwest::Method::GET, "/api/v1/communities/closed/requests", None)
+            .await;
+        list.as_array()?.first()?["id"].as_i64()
+    })
+    .await;
+    let (status, body) = alice
+        .raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/communities/closed/requests/{request}/reject"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    eventually("the refused bridge to show as rejected", WAIT, || async {
+        bridges_of(&bea, "beta")
+            .await
+            .iter()
+            .any(|b| b.handle == a.handle("closed") && b.state == "rejected")
+            .then_some(())
+    })
+    .await;
+
     // Unlink: Undo(Follow) from beta to alpha; alpha lets beta go; later threads stay out.
     let (status, unlinked) = bea
         .raw(
@@ -323,7 +359,7 @@ async fn bridge(backend: Backend) {
     assert_eq!(unlinked["state"], "unlinked");
     let undo = outbox_bodies(&b)
         .into_iter()
-        .find(|o| o["type"] == "Undo")
+        .find(|o| o["type"] == "Undo" && o["object"]["object"] == format!("{}/c/alpha", a.base))
         .expect("an Undo was sent");
     assert_eq!(undo["actor"], format!("{}/c/beta", b.base));
     assert_eq!(undo["object"]["type"], "Follow");

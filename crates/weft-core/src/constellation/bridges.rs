@@ -267,13 +267,18 @@ pub fn carry(
     if item.deleted_at.is_some() {
         return Ok(0);
     }
+    // One query when nothing is bridged to `from` (most communities, most items).
+    let bridges = weft_db::bridges::active_into(conn, from.id)?;
+    if bridges.is_empty() {
+        return Ok(0);
+    }
     let limit = hop_limit(conn)?;
     let next = hops.saturating_add(1);
     if next > limit {
         return Ok(0);
     }
     let mut placed = 0;
-    for (bridge, community) in weft_db::bridges::active_into(conn, from.id)? {
+    for (bridge, community) in bridges {
         if !has(&bridge.place_kinds, kind) || item.origin_community_id == Some(community.id) {
             continue;
         }
