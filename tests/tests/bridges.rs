@@ -325,7 +325,11 @@ async fn bridge(backend: Backend) {
     assert_eq!(status, 201, "{body}");
     let request = eventually("beta's follow of closed waits at A", WAIT, || async {
         let (_, list) = alice
-            .raw(reqwest::Method::GET, "/api/v1/communities/closed/requests", None)
+            .raw(
+                reqwest::Method::GET,
+                "/api/v1/communities/closed/requests",
+                None,
+            )
             .await;
         list.as_array()?.first()?["id"].as_i64()
     })
@@ -406,8 +410,22 @@ async fn chain(backend: Backend) {
     let cy = c.user("cy");
     c.community("gamma", &cy, false);
     c.community("delta", &cy, false);
-    linked(&bea, "beta", &a.handle("alpha"), &["threads"], &["threads"]).await;
-    linked(&cy, "gamma", &b.handle("beta"), &["threads"], &["threads"]).await;
+    linked(
+        &bea,
+        "beta",
+        &a.handle("alpha"),
+        &["threads", "events"],
+        &["threads", "events"],
+    )
+    .await;
+    linked(
+        &cy,
+        "gamma",
+        &b.handle("beta"),
+        &["threads", "events"],
+        &["threads"],
+    )
+    .await;
     linked(&cy, "delta", "gamma", &["threads"], &[]).await;
 
     let thread = alice
@@ -438,6 +456,28 @@ async fn chain(backend: Backend) {
         .expect("beta passed the thread on");
     assert_eq!(passed["weft:hops"], 1);
     assert_eq!(passed["actor"], format!("{}/c/beta", b.base));
+
+    // An event travels the same way (fetched from its origin by C).
+    let starts = chrono::Utc::now() + chrono::Days::new(5);
+    let (status, event) = alice
+        .schedule(
+            &a.handle("alpha"),
+            json!({ "title": "Open day", "description": "All welcome.",
+                    "starts_at": starts.to_rfc3339(), "online_url": "https://meet.example.org/o" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{event}");
+    let event_in_gamma = placed(
+        &cy,
+        &c.handle("gamma"),
+        event["ap_id"].as_str().unwrap(),
+        "gamma to take alpha's event from beta",
+    )
+    .await;
+    assert_eq!(
+        (event_in_gamma.how.as_str(), event_in_gamma.hops),
+        ("bridged", 2)
+    );
 
     // The limit (2) stops the chain at gamma: delta, bridged to gamma here, gets nothing,
     // and gamma passes nothing on.
