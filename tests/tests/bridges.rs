@@ -572,6 +572,15 @@ async fn cycle(backend: Backend) {
     let settled = (activity(&a), activity(&b));
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(settled, (activity(&a), activity(&b)), "no more activity");
+    // Bounded: each instance sent its Follow, its Accept, the author's Create and the
+    // community's two Announces of its own thread, and nothing about the other's.
+    eprintln!(
+        "cycle: outbox rows A {}, B {} (queued {}, {})",
+        settled.0.0, settled.1.0, settled.0.1, settled.1.1
+    );
+    for (i, (rows, _)) in [(&a, settled.0), (&b, settled.1)] {
+        assert!(rows <= 5, "{} sent {rows} activities", i.name);
+    }
 
     // Each thread: in its origin alone on its own instance; on the other, in its origin
     // (as that instance holds the remote community) and bridged once into the other.
