@@ -33,6 +33,7 @@ macro_rules! both_backends {
 both_backends!(bridge, bridge_on_sqlite, bridge_on_postgres);
 both_backends!(chain, chain_on_sqlite, chain_on_postgres);
 both_backends!(cycle, cycle_on_sqlite, cycle_on_postgres);
+both_backends!(refusals, refusals_on_sqlite, refusals_on_postgres);
 
 async fn link(
     lead: &Member,
@@ -610,4 +611,138 @@ async fn cycle(backend: Backend) {
             i.name
         );
     }
+}
+
+/// What the bridges API refuses: each with its status and a problem body, and nothing
+/// stored or sent.
+async fn refusals(backend: Backend) {
+    let a = Instance::start("a", &backend);
+    let lia = a.user("lia");
+    a.community("one", &lia, false);
+    a.community("two", &lia, false);
+    let ola = a.user("ola");
+    a.community("three", &ola, false);
+    a.user("pat");
+    let post = |target: Value| {
+        (
+            reqwest::Method::POST,
+            "/api/v1/communities/one/bridges".to_string(),
+            Some(target),
+        )
+    };
+    let cases: Vec<(&str, &Member, (reqwest::Method, String, Option<Value>), u16)> = vec![
+        ("to itself", &lia, post(json!({"target": "one"})), 400),
+        (
+            "to a person",
+            &lia,
+            post(json!({"target": a.handle("pat")})),
+            400,
+        ),
+        (
+            "an unknown kind",
+            &lia,
+            post(json!({"target": "two", "place": ["gossip"]})),
+            400,
+        ),
+        (
+            "resources passed on",
+            &lia,
+            post(json!({"target": "two", "pass_on": ["resources"]})),
+            400,
+        ),
+        (
+            "an unknown field",
+            &lia,
+            post(json!({"target": "two", "colour": "red"})),
+            400,
+        ),
+        ("no target", &lia, post(json!({"place": ["threads"]})), 400),
+        (
+            "an unknown community",
+            &lia,
+            post(json!({"target": "nowhere"})),
+            404,
+        ),
+        (
+            "by a lead of another community",
+            &ola,
+            post(json!({"target": "two"})),
+            403,
+        ),
+        (
+            "from an unknown community",
+            &lia,
+            (
+                reqwest::Method::POST,
+                "/api/v1/communities/nowhere/bridges".into(),
+                Some(json!({"target": "two"})),
+            ),
+            404,
+        ),
+        (
+            "unlinking an unknown bridge",
+            &lia,
+            (
+                reqwest::Method::DELETE,
+                "/api/v1/communities/one/bridges/999".into(),
+                None,
+            ),
+            404,
+        ),
+    ];
+    let before = (
+        activity(&a),
+        count_rows(&a, "bridges"),
+        count_rows(&a, "follows"),
+    );
+    for (what, who, (method, path, body), status) in cases {
+        refused(what, status, who.raw(method, &path, body).await);
+    }
+    assert_eq!(
+        before,
+        (
+            activity(&a),
+            count_rows(&a, "bridges"),
+            count_rows(&a, "follows")
+        ),
+        "nothing refused is stored or sent"
+    );
+
+    // A bridge is changed and unlinked only by its community's leads, through it.
+    let (status, made) = link(&lia, "one", "two", &["threads"], &[]).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["state"], "active", "a bridge here is followed at once");
+    let id = made["id"].as_i64().unwrap();
+    let change = |community: &str| {
+        (
+            reqwest::Method::PATCH,
+            format!("/api/v1/communities/{community}/bridges/{id}"),
+            Some(json!({"place": ["events"]})),
+        )
+    };
+    let (m, p, b) = change("one");
+    refused("a change by another lead", 403, ola.raw(m, &p, b).await);
+    let (m, p, b) = change("three");
+    refused(
+        "a bridge through another community",
+        404,
+        ola.raw(m, &p, b).await,
+    );
+    let (m, p, _) = change("one");
+    refused(
+        "a change to an unknown kind",
+        400,
+        lia.raw(m, &p, Some(json!({"pass_on": ["gossip"]}))).await,
+    );
+    let path = format!("/api/v1/communities/one/bridges/{id}");
+    refused(
+        "an unlink by another lead",
+        403,
+        ola.raw(reqwest::Method::DELETE, &path, None).await,
+    );
+    let left = &bridges_of(&lia, "one").await[0];
+    assert_eq!(
+        (left.state.as_str(), left.place.clone()),
+        ("active", vec!["threads".to_string()])
+    );
 }

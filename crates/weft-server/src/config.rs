@@ -608,4 +608,30 @@ mod tests {
         .unwrap();
         assert_eq!(c.domain, "localhost:9000");
     }
+
+    #[test]
+    fn the_bridge_hop_limit_is_three_or_as_configured_within_bounds() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.bridge_hop_limit, 3);
+        let file = FileConfig {
+            bridge_hop_limit: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::from_parts(file.clone(), |_| None)
+                .unwrap()
+                .bridge_hop_limit,
+            5
+        );
+        let c = Config::from_parts(file, |k| (k == "WEFT_BRIDGE_HOP_LIMIT").then(|| "1".into()))
+            .unwrap();
+        assert_eq!(c.bridge_hop_limit, 1, "the environment wins");
+        for bad in ["0", "17", "many"] {
+            let err = Config::from_parts(FileConfig::default(), |k| {
+                (k == "WEFT_BRIDGE_HOP_LIMIT").then(|| bad.into())
+            })
+            .unwrap_err();
+            assert!(err.contains("WEFT_BRIDGE_HOP_LIMIT"), "{bad}: {err}");
+        }
+    }
 }
