@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use weft_core::constellation::bridges::{self, Bridge, Chosen};
+use weft_core::constellation::bridges::{self, Bridge, Changes, Chosen};
 use weft_db::models::{ActorRow, FollowRow};
 use weft_federation::{Ctx, resolve_community};
 
@@ -216,25 +216,14 @@ async fn change(
     let bridge = ctx
         .db
         .write(move |c| {
-            weft_core::rules::may_manage_bridges(c, &community, &me)?;
-            let now = bridges::list(c, &community)?
-                .into_iter()
-                .find(|b| b.row.id == id);
-            let (place, pass_on) = match now {
-                Some(b) => (
-                    body.place.unwrap_or_else(|| b.place_kinds()),
-                    body.pass_on.unwrap_or_else(|| b.pass_kinds()),
-                ),
-                None => (vec![], vec![]),
-            };
             bridges::change(
                 c,
                 &me,
                 &community,
                 id,
-                Chosen {
-                    place: &place,
-                    pass_on: &pass_on,
+                Changes {
+                    place: body.place.as_deref(),
+                    pass_on: body.pass_on.as_deref(),
                 },
             )
         })

@@ -191,20 +191,30 @@ pub fn link(
     load(conn, row)
 }
 
+/// What a lead changes of a bridge; `None` keeps what it is.
+pub struct Changes<'a> {
+    pub place: Option<&'a [String]>,
+    pub pass_on: Option<&'a [String]>,
+}
+
 /// A lead changes what the bridge `id` places and passes on (from now on).
 pub fn change(
     conn: &mut AnyConnection,
     by: &ActorRow,
     community: &ActorRow,
     id: i64,
-    chosen: Chosen<'_>,
+    changes: Changes<'_>,
 ) -> CoreResult<Bridge> {
     rules::may_manage_bridges(conn, community, by)?;
     let row = bridge_in(conn, community, id)?;
-    let (place, pass) = (
-        stored_kinds(chosen.place)?,
-        stored_pass_kinds(chosen.pass_on)?,
-    );
+    let place = match changes.place {
+        Some(kinds) => stored_kinds(kinds)?,
+        None => row.place_kinds.clone(),
+    };
+    let pass = match changes.pass_on {
+        Some(kinds) => stored_pass_kinds(kinds)?,
+        None => row.pass_kinds.clone(),
+    };
     weft_db::bridges::set_kinds(conn, row.id, &place, &pass, weft_db::now())?;
     let row = bridge_in(conn, community, id)?;
     load(conn, row)
