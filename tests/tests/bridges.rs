@@ -613,6 +613,9 @@ async fn cycle(backend: Backend) {
     }
 }
 
+/// An API call: method, path, body.
+type Call = (reqwest::Method, String, Option<Value>);
+
 /// What the bridges API refuses: each with its status and a problem body, and nothing
 /// stored or sent.
 async fn refusals(backend: Backend) {
@@ -630,7 +633,7 @@ async fn refusals(backend: Backend) {
             Some(target),
         )
     };
-    let cases: Vec<(&str, &Member, (reqwest::Method, String, Option<Value>), u16)> = vec![
+    let cases: Vec<(&str, &Member, Call, u16)> = vec![
         ("to itself", &lia, post(json!({"target": "one"})), 400),
         (
             "to a person",

@@ -1,3 +1,1 @@
-//! The constellation: communities linked across instances (DESIGN.md, "The constellation").
-
 pub mod bridges;
