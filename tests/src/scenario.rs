@@ -151,6 +151,7 @@ pub async fn record(backend: &Backend) -> Recorded {
     assert_eq!(status, 200, "{body}");
     let document = library(&a, &lead, &bob, &cop).await;
     weaving(&a, &b, &lead, &bob, &thread.ap_id).await;
+    bridge(&a, &b, &lead, &bob).await;
     bob.unfollow(&cop).await;
     constellation(&a, &b).await;
     for i in [&a, &b] {
@@ -425,6 +426,77 @@ async fn weaving(a: &Instance, b: &Instance, lead: &Member, bob: &Member, thread
         (travels().await == Some(0)).then_some(())
     })
     .await;
+    for i in [a, b] {
+        eventually("queues drain", WAIT, || async {
+            (i.queued() == 0).then_some(())
+        })
+        .await;
+    }
+}
+
+/// Bridges: bob leads `neighbours` on B and links it to cop (`Follow` from a Group,
+/// accepted), passing threads on; circle (on A) links to neighbours. The lead's thread
+/// in cop is placed in neighbours and passed on to its followers (`Announce` by id with
+/// `weft:hops`), which places it in circle; then bob unlinks (`Undo(Follow)` from the
+/// Group).
+async fn bridge(a: &Instance, b: &Instance, lead: &Member, bob: &Member) {
+    use reqwest::Method;
+    b.community("neighbours", bob, false);
+    // circle (on A) bridges neighbours: a Follow from a Group the other way.
+    let (status, body) = lead
+        .raw(
+            Method::POST,
+            "/api/v1/communities/circle/bridges",
+            Some(serde_json::json!({ "target": b.handle("neighbours"), "place": ["threads"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, bridge) = bob
+        .raw(
+            Method::POST,
+            "/api/v1/communities/neighbours/bridges",
+            Some(
+                serde_json::json!({ "target": a.handle("cop"), "place": ["threads"],
+                "pass_on": ["threads"] }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{bridge}");
+    for (member, name) in [(bob, "neighbours"), (lead, "circle")] {
+        eventually("the bridge to be accepted", WAIT, || async {
+            let (_, list) = member
+                .raw(
+                    Method::GET,
+                    &format!("/api/v1/communities/{name}/bridges"),
+                    None,
+                )
+                .await;
+            (list[0]["state"] == "active").then_some(())
+        })
+        .await;
+    }
+    let thread = lead
+        .post(
+            &a.handle("cop"),
+            "Across the bridge",
+            "Shared with neighbours.",
+        )
+        .await;
+    eventually("neighbours to pass the thread on", WAIT, || async {
+        outbox_bodies(b)
+            .iter()
+            .any(|s| s["type"] == "Announce" && s["object"] == thread.ap_id.as_str())
+            .then_some(())
+    })
+    .await;
+    let (status, body) = bob
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/communities/neighbours/bridges/{}", bridge["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     for i in [a, b] {
         eventually("queues drain", WAIT, || async {
             (i.queued() == 0).then_some(())

@@ -80,9 +80,11 @@ enum Action {
     SeeDirectoryCrawl,
     Weave,
     UnweaveOthers,
+    LinkBridge,
+    UnlinkBridge,
 }
 
-const ACTIONS: [(Action, &str); 39] = [
+const ACTIONS: [(Action, &str); 41] = [
     (Action::StartThread, "start a thread"),
     (
         Action::StartThreadModsOnly,
@@ -170,6 +172,11 @@ const ACTIONS: [(Action, &str); 39] = [
         "weave another community's thread into the community",
     ),
     (Action::UnweaveOthers, "unweave what a weaver wove"),
+    (
+        Action::LinkBridge,
+        "link the community to another (a bridge)",
+    ),
+    (Action::UnlinkBridge, "unlink a bridge"),
 ];
 
 /// What one actor got when trying one action.
@@ -551,6 +558,19 @@ impl World {
                     None,
                 )
                 .await
+            Action::LinkBridge => {
+                let body = json!({"target": "leads", "place": ["threads"]});
+                call(
+                    Method::POST,
+                    "/api/v1/communities/cop/bridges".into(),
+                    Some(body),
+                )
+                .await
+            }
+            Action::UnlinkBridge => {
+                let id = self.bridge().await;
+                let path = format!("/api/v1/communities/cop/bridges/{id}");
+                call(Method::DELETE, path, None).await
             }
         }
     }
@@ -562,6 +582,18 @@ impl World {
             .post(&club, "Worth weaving", "Learning from elsewhere.")
             .await
             .ap_id
+    /// A bridge from cop to leads, linked by the lead (again, when it was unlinked).
+    async fn bridge(&self) -> i64 {
+        let lead = self.client(Who::Lead).unwrap();
+        let (status, body) = lead
+            .raw(
+                Method::POST,
+                "/api/v1/communities/cop/bridges",
+                Some(json!({"target": "leads"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().unwrap()
     }
 
     /// GETs the community's Atom feed and calendar (with the token, when there is one):
@@ -805,7 +837,9 @@ impl World {
             | Action::SetFederationPolicy
             | Action::SeeDirectoryCrawl
             | Action::Weave
-            | Action::UnweaveOthers => Cell::NotApplicable,
+            | Action::UnweaveOthers
+            | Action::LinkBridge
+            | Action::UnlinkBridge => Cell::NotApplicable,
         }
     }
 

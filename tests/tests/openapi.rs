@@ -106,6 +106,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/communities/{handle}/weaves"),
     ("delete", "/api/v1/communities/{handle}/weaves/{id}"),
     ("get", "/api/v1/communities/{handle}/travels"),
+    ("get", "/api/v1/communities/{name}/bridges"),
+    ("post", "/api/v1/communities/{name}/bridges"),
+    ("patch", "/api/v1/communities/{name}/bridges/{id}"),
+    ("delete", "/api/v1/communities/{name}/bridges/{id}"),
+    ("get", "/api/v1/communities/{name}/bridges/in"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

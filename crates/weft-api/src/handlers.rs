@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter {
         .merge(crate::resources::router())
         .merge(crate::directory::router())
         .merge(crate::weaving::router())
+        .merge(crate::bridges::router())
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
@@ -332,9 +333,13 @@ async fn feed(
                 weft_core::feed::community_feed(c, &community, &me, before, limit).map_err(core)?;
             let ids: Vec<i64> = entries.iter().map(|e| e.item.id).collect();
             let states = weft_db::post_states::of_items(c, &ids)?;
+            let from = crate::bridges::placed_from(c, &entries)?;
             Ok(entries
                 .iter()
-                .map(|e| FeedEntryView::from_entry(e, states.get(&e.item.id)))
+                .map(|e| {
+                    FeedEntryView::from_entry(e, states.get(&e.item.id))
+                        .placed_from(from.get(&e.placement.id))
+                })
                 .collect())
         })
         .await?;

@@ -19,6 +19,7 @@
 //! - add the operation to the list in `tests/tests/openapi.rs`.
 
 mod accounts;
+mod bridges;
 mod calendar;
 pub mod communities;
 mod directory;
@@ -35,6 +36,7 @@ mod views;
 mod weaving;
 
 pub use accounts::views::*;
+pub use bridges::{BridgeView, BridgedInView};
 pub use calendar::{CalendarAddressView, CalendarStatusView};
 pub use directory::{
     ConstellationMemberView, ConstellationView, DirectoryEntryView, DirectoryPageView, JoinAskView,

@@ -96,6 +96,12 @@ pub struct FeedEntryView {
     pub reply_count: i64,
     /// When the thread or its latest reply was posted (RFC 3339).
     pub last_activity_at: String,
+    /// Bridges the item crossed to be placed here (0 for one created here).
+    #[serde(default)]
+    pub hops: i32,
+    /// For a `bridged` item: the community it came from ("from A").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<PlacedFromView>,
 }
 
 impl FeedEntryView {
@@ -106,6 +112,33 @@ impl FeedEntryView {
             post: PostView::from_row(&e.item, &e.author).with_state(state),
             reply_count: e.reply_count,
             last_activity_at: e.last_activity_at.and_utc().to_rfc3339(),
+            hops: e.placement.hops,
+            from: None,
+        }
+    }
+
+    /// Names the community a bridged item came from.
+    pub fn placed_from(mut self, from: Option<&ActorRow>) -> Self {
+        self.from = from.map(PlacedFromView::from_row);
+        self
+    }
+}
+
+/// The community an item was bridged from.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct PlacedFromView {
+    pub ap_id: String,
+    /// `name@host`.
+    pub handle: String,
+    pub display_name: Option<String>,
+}
+
+impl PlacedFromView {
+    pub fn from_row(a: &ActorRow) -> Self {
+        PlacedFromView {
+            ap_id: a.ap_id.clone(),
+            handle: format!("{}@{}", a.username, a.domain),
+            display_name: a.display_name.clone(),
         }
     }
 }

@@ -248,11 +248,17 @@ fn receive_round(
             match decision {
                 Decision::Known(item) => Ok(Some(Received::Known(item))),
                 Decision::Ignored(why) => Ok(Some(Received::Ignored(why))),
-                Decision::Store { .. } => {
+                Decision::Store { community, .. } => {
                     let mut item = rows.remove(&i).expect("planned");
                     match written.items.get(&item.ap_id) {
                         Some(id) => {
                             item.id = *id;
+                            if community.is_local {
+                                // Bridges into communities here take it as announced.
+                                crate::constellation::bridges::carry(
+                                    conn, urls, &community, &item, 0,
+                                )?;
+                            }
                             Ok(Some(Received::Stored(item)))
                         }
                         // Stored a moment ago by a concurrent writer.

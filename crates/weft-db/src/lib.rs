@@ -10,6 +10,7 @@ mod text_enum;
 
 pub mod accounts;
 pub mod actors;
+pub mod bridges;
 pub mod calendars;
 pub mod communities;
 pub mod directory;

@@ -558,3 +558,20 @@ diesel::allow_tables_to_appear_in_same_query!(weaves, items);
 diesel::allow_tables_to_appear_in_same_query!(weaves, actors);
 diesel::allow_tables_to_appear_in_same_query!(weave_travels, items);
 diesel::allow_tables_to_appear_in_same_query!(weave_travels, actors);
+
+diesel::table! {
+    bridges (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        target_id -> BigInt,
+        place_kinds -> Text,
+        pass_kinds -> Text,
+        state -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(bridges, actors);
+diesel::allow_tables_to_appear_in_same_query!(bridges, follows);

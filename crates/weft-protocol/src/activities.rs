@@ -22,6 +22,16 @@ pub struct Activity<O> {
     pub addressing: Addressing,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
+    /// Weft's extension on a community's `Announce` of an item it took from another
+    /// community (a bridge): how many bridges the item has crossed so far
+    /// (`docs/federation/constellation.md`). Absent means 0; an unreadable value too.
+    #[serde(
+        rename = "weft:hops",
+        default,
+        deserialize_with = "lenient_hops",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hops: Option<u32>,
 }
 
 /// Every activity arriving in an inbox is first read as this.
@@ -48,6 +58,7 @@ impl<O> Activity<O> {
             object,
             addressing: Addressing::default(),
             published: None,
+            hops: None,
         }
     }
 
@@ -68,6 +79,12 @@ impl<O> Activity<O> {
 
     pub fn published(mut self, at: DateTime<Utc>) -> Self {
         self.published = Some(at);
+        self
+    }
+
+    /// Sets `weft:hops` (a bridged item passed on).
+    pub fn hops(mut self, hops: Option<u32>) -> Self {
+        self.hops = hops;
         self
     }
 }
@@ -96,6 +113,7 @@ impl Envelope {
             object,
             addressing: self.addressing.clone(),
             published: self.published,
+            hops: self.hops,
         })
     }
 }
@@ -104,4 +122,12 @@ impl Envelope {
 fn required_first_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     crate::addressing::first_url(d)?
         .ok_or_else(|| serde::de::Error::custom("`actor` must be an actor id"))
+}
+
+/// `weft:hops` as a count; anything else (a string, a negative number) reads as absent.
+fn lenient_hops<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(value
+        .and_then(|v| v.as_u64())
+        .and_then(|n| u32::try_from(n).ok()))
 }

@@ -24,6 +24,8 @@ pub struct FileConfig {
     /// How long a crawl of a constellation member's directory holds before the next
     /// (minutes, default 15).
     pub directory_recrawl_minutes: Option<f64>,
+    /// How many bridges (community follows community) an item may cross (default 3).
+    pub bridge_hop_limit: Option<i32>,
 }
 
 /// `[files]`: uploaded files, their size limit and where they are stored.
@@ -141,6 +143,8 @@ pub struct Config {
     pub digest_check_every: std::time::Duration,
     /// The crawl of the constellations' directories (`https` follows `dev`).
     pub directory: weft_federation::directory::crawler::CrawlSettings,
+    /// How many bridges an item may cross before it is placed no further (`weft:hops`).
+    pub bridge_hop_limit: i32,
 }
 
 impl Config {
@@ -283,6 +287,19 @@ impl Config {
             );
         }
         let smtp = smtp(file.mail.unwrap_or_default(), &env, &domain)?;
+        let bridge_hop_limit = match env("WEFT_BRIDGE_HOP_LIMIT") {
+            Some(v) => v
+                .parse::<i32>()
+                .map_err(|_| format!("WEFT_BRIDGE_HOP_LIMIT={v:?} is not a whole number"))?,
+            None => file
+                .bridge_hop_limit
+                .unwrap_or(weft_core::constellation::bridges::DEFAULT_HOP_LIMIT),
+        };
+        if !(1..=16).contains(&bridge_hop_limit) {
+            return Err(format!(
+                "the bridge hop limit (bridge_hop_limit, WEFT_BRIDGE_HOP_LIMIT) must be between 1 and 16, not {bridge_hop_limit}"
+            ));
+        }
         Ok(Config {
             files,
             database_url,
@@ -301,6 +318,7 @@ impl Config {
             digest_every: std::time::Duration::from_secs(7 * 24 * 3600),
             digest_check_every: std::time::Duration::from_secs(600),
             directory,
+            bridge_hop_limit,
         })
     }
 }
@@ -636,5 +654,31 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.domain, "localhost:9000");
+    }
+
+    #[test]
+    fn the_bridge_hop_limit_is_three_or_as_configured_within_bounds() {
+        let c = Config::from_parts(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(c.bridge_hop_limit, 3);
+        let file = FileConfig {
+            bridge_hop_limit: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::from_parts(file.clone(), |_| None)
+                .unwrap()
+                .bridge_hop_limit,
+            5
+        );
+        let c = Config::from_parts(file, |k| (k == "WEFT_BRIDGE_HOP_LIMIT").then(|| "1".into()))
+            .unwrap();
+        assert_eq!(c.bridge_hop_limit, 1, "the environment wins");
+        for bad in ["0", "17", "many"] {
+            let err = Config::from_parts(FileConfig::default(), |k| {
+                (k == "WEFT_BRIDGE_HOP_LIMIT").then(|| bad.into())
+            })
+            .unwrap_err();
+            assert!(err.contains("WEFT_BRIDGE_HOP_LIMIT"), "{bad}: {err}");
+        }
     }
 }

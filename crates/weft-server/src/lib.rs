@@ -112,6 +112,10 @@ pub async fn start(
                 .ok_or_else(|| e.to_string())?
         }
     };
+    let hop_limit = config.bridge_hop_limit;
+    db.write(move |c| weft_core::constellation::bridges::set_hop_limit(c, hop_limit))
+        .await
+        .map_err(|e| e.to_string())?;
     let files = weft_core::files::Files::open(&config.files.storage, config.files.max_bytes)?;
     tracing::info!(
         "uploaded files (at most {} MiB each) are kept in {}",

@@ -235,12 +235,10 @@ pub fn receive_announced_event(
             community.ap_id, object.id
         )));
     }
-    let item = store_remote_event(conn, community, author, object)?;
-    Ok(Received::Stored(item))
+    store_remote_event(conn, community, author, object).map(Received::Stored)
 }
 
-/// Stores a remote event (authentic, checked by the caller) of `community`, with its
-/// details and counts, placed where it was created.
+/// Stores a remote event of `community` (its origin), placed there as created.
 pub(crate) fn store_remote_event(
     conn: &mut AnyConnection,
     community: &ActorRow,

@@ -144,7 +144,8 @@ pub fn receive_announced(
     Ok(Received::Stored(item))
 }
 
-fn store_remote(
+/// Stores a remote post in `community` (its origin), placed there as created.
+pub(crate) fn store_remote(
     conn: &mut AnyConnection,
     author: &ActorRow,
     object: &PostObject,

@@ -122,6 +122,9 @@ pub(crate) fn send_local(
         sent.bare,
     );
     queue_in_forms(conn, urls, outgoing(sent.community, &list, &followers))?;
+    if sent.verb == "Create" {
+        crate::constellation::bridges::created_here(conn, urls, sent.community, sent.object_id)?;
+    }
     Ok(())
 }
 
@@ -136,8 +139,16 @@ pub fn announce(
     bare_object: Option<Value>,
 ) -> CoreResult<()> {
     let inboxes = weft_db::follows::remote_follower_inboxes(conn, community.id)?;
+    let created = bare_object
+        .as_ref()
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let list = announcements(urls, community, inner, bare_object);
     queue_in_forms(conn, urls, outgoing(community, &list, &inboxes))?;
+    if let Some(id) = created {
+        crate::constellation::bridges::created_here(conn, urls, community, &id)?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! its files in [`files`], its resource library in [`resources`].
 //! `docs/authorization.md` is the table the tests observe.
 
+mod bridges;
 mod communities;
 mod constellation;
 mod feeds;
@@ -14,6 +15,7 @@ mod membership;
 mod resources;
 mod weaving;
 
+pub use bridges::*;
 pub use communities::*;
 pub use constellation::*;
 pub use feeds::*;

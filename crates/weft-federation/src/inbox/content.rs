@@ -1,7 +1,7 @@
 //! Create, Update, Delete of posts, and a community's Announce of them (and of events,
 //! handed to `events`, and resources, handed to `resources`).
 
-use super::{Outcome, events, once, resources};
+use super::{Outcome, bridges, events, once, resources};
 use crate::{Ctx, FedError, fetch_actor, fetch_object};
 use serde_json::Value;
 use url::Url;
@@ -326,9 +326,21 @@ async fn own_post_announced(
     activity: &Envelope,
     id: Url,
 ) -> Result<Outcome, FedError> {
-    let group = group.clone();
+    let (urls, group, hops) = (ctx.urls.clone(), group.clone(), bridges::hops_of(activity));
     acted(ctx, activity, move |c| {
-        weft_core::refusals::announced_own_post(c, &group, id.as_str())
+        match weft_core::refusals::announced_own_post(c, &group, id.as_str())? {
+            // Not the community's own: passed on through a bridge.
+            weft_core::posts::Received::Ignored(_) => {
+                weft_core::constellation::bridges::receive_own_passed_on(
+                    c,
+                    &urls,
+                    &group,
+                    id.as_str(),
+                    hops,
+                )
+            }
+            received => Ok(received),
+        }
     })
     .await
 }
@@ -344,9 +356,18 @@ async fn store_announced(
         .clone()
         .ok_or_else(|| FedError::bad_request("the announced post has no author"))?;
     let author = fetch_actor(&author_id, ctx).await?;
-    let (urls, group) = (ctx.urls.clone(), group.clone());
+    let origin = bridges::origin_of(ctx, group, &object.addressing).await?;
+    let (urls, group, hops) = (ctx.urls.clone(), group.clone(), bridges::hops_of(activity));
     acted(ctx, activity, move |c| {
-        weft_core::posts::receive_announced(c, &urls, &group, &author, &object)
+        weft_core::constellation::bridges::receive_post(
+            c,
+            &urls,
+            &group,
+            origin.as_ref(),
+            &author,
+            &object,
+            hops,
+        )
     })
     .await
 }

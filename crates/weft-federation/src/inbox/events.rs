@@ -152,12 +152,25 @@ pub async fn store_announced(
         .clone()
         .ok_or_else(|| FedError::bad_request("the announced event has no organiser"))?;
     let author = fetch_actor(&author_id, ctx).await?;
-    let group = group.clone();
+    let origin = match update {
+        true => None,
+        false => super::bridges::origin_of(ctx, group, &event.addressing).await?,
+    };
+    let (urls, group) = (ctx.urls.clone(), group.clone());
+    let hops = super::bridges::hops_of(activity);
     super::content::acted(ctx, activity, move |c| {
         if update {
             weft_core::events::received::receive_event_update(c, &author, &event)
         } else {
-            weft_core::events::received::receive_announced_event(c, &group, &author, &event)
+            weft_core::constellation::bridges::receive_event(
+                c,
+                &urls,
+                &group,
+                origin.as_ref(),
+                &author,
+                &event,
+                hops,
+            )
         }
     })
     .await

@@ -2,6 +2,7 @@
 //! (`verify`), de-duplicated by activity id, and routed by verb to the services.
 
 pub mod batch;
+mod bridges;
 mod content;
 mod events;
 mod following;

@@ -111,9 +111,13 @@ pub async fn announced(
         Some(e) if *e != author_id => fetch_actor(e, ctx).await?,
         _ => author.clone(),
     };
-    let group = group.clone();
+    let (urls, group) = (ctx.urls.clone(), group.clone());
+    let hops = super::bridges::hops_of(activity);
     acted(ctx, activity, move |c| {
-        weft_core::resources::received::receive_announced(c, &group, &author, &editor, &object)
+        let received = weft_core::resources::received::receive_announced(
+            c, &group, &author, &editor, &object,
+        )?;
+        weft_core::constellation::bridges::after_received(c, &urls, &group, received, hops)
     })
     .await
 }
