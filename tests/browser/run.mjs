@@ -38,7 +38,7 @@ async function axe(page, name) {
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   if (bad.length) {
     const detail = bad
-      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`)
+      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")}: ${(n.failureSummary || "").replace(/\s+/g, " ")}`).join("\n    ")}`)
       .join("\n  ");
     throw new Error(`axe on ${name} (${page.url()}):\n  ${detail}`);
   }
@@ -75,14 +75,16 @@ async function signUp(page, username) {
   assert(page.url().endsWith("/home"), `after signing up ${username} is at ${page.url()}`);
 }
 
+// Playwright gives each launch a fresh, empty --user-data-dir of its own (it refuses the
+// flag); TMPDIR points it at a folder of this run's, removed at the end.
 const profile = mkdtempSync(join(tmpdir(), "weft-chromium-"));
+process.env.TMPDIR = profile;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    `--user-data-dir=${profile}`,
   ],
 });
 try {
@@ -163,7 +165,7 @@ try {
   await submit(alice, "Send answer");
   assert((await alice.locator(".counts").innerText()).includes("1 going"), "the RSVP is counted");
   const eventUrl = alice.url().split("?")[0];
-  assert((await alice.getByRole("link", { name: "Add to calendar" }).getAttribute("href")).includes("/calendar"), "an add-to-calendar link");
+  assert((await alice.getByRole("link", { name: "Add to calendar" }).getAttribute("href")).endsWith(".ics"), "an add-to-calendar link");
 
   // Joining needs approval from now on.
   await alice.goto(`${A}/c/wellbeing/manage`);

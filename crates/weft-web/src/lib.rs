@@ -103,25 +103,56 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 /// Middleware: a browser's `GET`/`HEAD` goes to the page of the same address when the
 /// interface has one; anything else (ActivityPub clients, feeds, the API, files) goes on.
 pub async fn negotiate(State(web): State<Router>, request: Request, next: Next) -> Response {
-    if !(request.method() == Method::GET || request.method() == Method::HEAD)
-        || !wants_html(request.headers())
+    // A form (no federation or API route reads `application/x-www-form-urlencoded`):
+    // always the interface's, whatever route the address also matches.
+    let is_form = request.method() == Method::POST
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let (parts, body) = request.into_parts();
+        return oneshot(web, fresh(&parts, body)).await;
+    }
+    // The stylesheet and script: the interface's own (`/{prefix}/{name}` is an actor's).
+    let is_asset = request.uri().path().starts_with("/assets/");
+    if !is_asset
+        && (!(request.method() == Method::GET || request.method() == Method::HEAD)
+            || !wants_html(request.headers()))
     {
         return next.run(request).await;
     }
-    let mut copy = Request::new(Body::empty());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    let page = oneshot(web, copy).await;
+    let (parts, body) = request.into_parts();
+    let page = oneshot(web, fresh(&parts, Body::empty())).await;
+    if is_asset {
+        return page;
+    }
     if page.extensions().get::<NotAPage>().is_some() {
-        return next.run(request).await;
+        return next.run(Request::from_parts(parts, body)).await;
     }
     let mut page = page;
     page.headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     page.into_response()
+}
+
+/// A request for the interface's router: the same method, address and headers, and of
+/// the extensions only the connection's address (this middleware runs on the outer
+/// router's matched route, whose path parameters must not reach the pages').
+fn fresh(parts: &axum::http::request::Parts, body: Body) -> Request {
+    let mut copy = Request::new(body);
+    *copy.method_mut() = parts.method.clone();
+    *copy.uri_mut() = parts.uri.clone();
+    *copy.version_mut() = parts.version;
+    *copy.headers_mut() = parts.headers.clone();
+    if let Some(connection) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        copy.extensions_mut().insert(*connection);
+    }
+    copy
 }
 
 mod tower_service_shim {

@@ -180,7 +180,67 @@ pub async fn not_found(request: Request) -> Response {
 /// HTML that was cleaned when stored, cleaned again by the same sanitiser as federation
 /// (links keep `rel="nofollow noopener ugc"`), for templates' `|safe`.
 pub fn clean(html: &str) -> String {
-    weft_core::sanitize::html(html)
+    alt_for_images(&weft_core::sanitize::html(html))
+}
+
+/// Gives an image that came without a description `alt=""` (shown, and skipped by
+/// screen readers rather than read out as its file name). Reads the sanitiser's output,
+/// where every attribute value is double-quoted with `"` escaped.
+fn alt_for_images(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<img") {
+        let (before, tag) = rest.split_at(at);
+        out.push_str(before);
+        // The tag's end: the first `>` outside a quoted value.
+        let mut quoted = false;
+        let end = tag
+            .char_indices()
+            .find(|&(_, ch)| {
+                if ch == '"' {
+                    quoted = !quoted;
+                }
+                ch == '>' && !quoted
+            })
+            .map(|(i, _)| i + 1)
+            .unwrap_or(tag.len());
+        let (element, after) = tag.split_at(end);
+        let mut quoted = false;
+        let has_alt = element
+            .char_indices()
+            .filter(|&(_, ch)| {
+                if ch == '"' {
+                    quoted = !quoted;
+                }
+                !quoted
+            })
+            .any(|(i, _)| element[i..].starts_with(" alt="));
+        if has_alt {
+            out.push_str(element);
+        } else {
+            out.push_str("<img alt=\"\"");
+            out.push_str(&element[4..]);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_without_a_description_are_decorative() {
+        assert_eq!(
+            clean(r#"<p><img src="https://example.org/a.png"></p>"#),
+            r#"<p><img alt="" src="https://example.org/a.png"></p>"#
+        );
+        let described = r#"<p><img src="https://example.org/a.png?x=&quot;&gt; alt=" alt="A chart"></p>"#;
+        assert_eq!(clean(described), described, "a described image is left alone");
+        assert_eq!(clean("<p>no images</p>"), "<p>no images</p>");
+    }
 }
 
 /// A date and time as pages show it.

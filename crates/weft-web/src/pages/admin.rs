@@ -1,6 +1,5 @@
 //! What admins do here: the registration policy and the registrations waiting for it.
 
-use super::ActorLink;
 use crate::forms;
 use crate::render::{Chrome, PageError, ok, see, when};
 use crate::session::Viewer;
@@ -12,7 +11,6 @@ use weft_core::CoreError;
 use weft_core::registration::{self, RegistrationPolicy};
 
 pub struct PendingLine {
-    pub who: ActorLink,
     pub username: String,
     pub email: String,
     pub application: String,
@@ -54,7 +52,6 @@ pub async fn settings(viewer: Viewer) -> Result<Response, PageError> {
         pending: pending
             .iter()
             .map(|(a, u)| PendingLine {
-                who: ActorLink::from_row(a),
                 username: a.username.clone(),
                 email: u.email.clone().unwrap_or_default(),
                 application: u.application.clone().unwrap_or_default(),

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use weft_core::CoreError;
 use weft_core::communities::lifecycle::{Proposal, Proposed};
-use weft_core::membership::JoinAnswer;
+use weft_core::rules::JoinAnswer;
 use weft_core::posts::NewPost;
 use weft_db::models::{ActorRow, actor_kind};
 
