@@ -137,6 +137,12 @@ try {
   await alice.getByLabel("Your reply").fill("Ours is a quiet room with a rota for cover.");
   await submit(alice, "Post reply");
   assert((await alice.locator(".replies article").count()) === 1, "the reply is shown");
+  // She edits her reply.
+  await Promise.all([alice.waitForNavigation(), alice.locator(".replies article").getByRole("link", { name: "Edit" }).click()]);
+  await axe(alice, "edit");
+  await alice.getByLabel("Message").fill("Ours is a quiet room, with a rota for cover.");
+  await submit(alice, "Save changes");
+  assert((await alice.locator(".replies article").innerText()).includes("quiet room, with a rota"), "the edit is shown");
   const threadUrl = alice.url().split("?")[0];
 
   // An XSS attempt in a post of her own renders inert.
@@ -149,6 +155,10 @@ try {
   await submit(alice, "Post thread");
   await checkInert(alice, "a local post");
   await axe(alice, "thread with hostile markup");
+  // Her own thread: she deletes it.
+  await submit(alice, "Delete", "article.post");
+  assert(alice.url().includes("/c/wellbeing?done=deleted"), `after deleting, alice is at ${alice.url()}`);
+  assert((await alice.getByText("Tricky title").count()) === 0, "the deleted thread is gone");
 
   // Schedule an event, RSVP.
   await visit(alice, `${A}/c/wellbeing/manage`, "manage (active)");

@@ -15,16 +15,18 @@ use weft_tests::*;
 const WAIT: Duration = Duration::from_secs(30);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Chromium and the npm packages are there; without them the test says so and passes,
 /// except under CI, where their absence fails it.
 fn browser_available() -> bool {
-    let chromium = Path::new(
-        &std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-    )
-    .exists();
+    let chromium =
+        Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .exists();
     let packages = root()
         .join("tests/browser/node_modules/playwright-core")
         .exists()
@@ -87,7 +89,10 @@ async fn run(backend: Backend, screenshots: bool) {
         )
         .await;
     maria
-        .reply(&thread.ap_id, "We tried it on two wards; the notes are in the library.")
+        .reply(
+            &thread.ap_id,
+            "We tried it on two wards; the notes are in the library.",
+        )
         .await;
     // B: bea (who follows from her own server) and a community A's maria follows.
     let bea = b.user("bea");
@@ -105,11 +110,10 @@ async fn run(backend: Backend, screenshots: bool) {
     })
     .await;
     let fieldnotes_ap_id = format!("{}/c/fieldnotes", b.base);
-    let fieldnotes = a
-        .db
-        .read_blocking(move |c| weft_db::actors::by_ap_id(c, &fieldnotes_ap_id))
-        .unwrap()
-        .expect("A knows B's community");
+    let fieldnotes =
+        a.db.read_blocking(move |c| weft_db::actors::by_ap_id(c, &fieldnotes_ap_id))
+            .unwrap()
+            .expect("A knows B's community");
     // A remote person's hostile post into A's community, delivered as B would.
     let rob = b.user("rob");
     let inbox = format!("{}/inbox", a.base);
@@ -149,7 +153,10 @@ async fn run(backend: Backend, screenshots: bool) {
         "the browser run failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
-    eprintln!("{stdout}browser run: {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{stdout}browser run: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,10 @@ pub async fn webfinger(ctx: Ctx, Query(q): Query<WebfingerQuery>) -> Result<Resp
                 kind: None,
                 href: None,
                 properties: None,
-                template: Some(format!("{}authorize_interaction?uri={{uri}}", ctx.urls.base())),
+                template: Some(format!(
+                    "{}authorize_interaction?uri={{uri}}",
+                    ctx.urls.base()
+                )),
             },
         ],
     };

@@ -181,7 +181,10 @@ pub async fn start(
     let app = app
         .fallback_service(web.clone())
         .route_layer(axum::middleware::from_fn(requests::note_route))
-        .layer(axum::middleware::from_fn_with_state(web, weft_web::negotiate))
+        .layer(axum::middleware::from_fn_with_state(
+            web,
+            weft_web::negotiate,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY))
         .layer(axum::middleware::from_fn_with_state(
             metrics.meter.clone(),

@@ -41,7 +41,10 @@ pub fn router(dev: bool) -> Router {
         .route("/remote/{id}/leave", post(member::leave_remote))
         .route("/remote/{id}/t/{tid}", get(public::thread))
         .route("/remote/{id}/t/{tid}/reply", post(member::reply))
-        .route("/remote/{id}/t/{tid}/edit", get(member::edit_form).post(member::edit))
+        .route(
+            "/remote/{id}/t/{tid}/edit",
+            get(member::edit_form).post(member::edit),
+        )
         .route("/remote/{id}/t/{tid}/delete", post(member::delete))
         .route("/remote/{id}/events/{eid}", get(public::event))
         .route("/remote/{id}/events/{eid}/rsvp", post(member::rsvp))
@@ -51,7 +54,10 @@ pub fn router(dev: bool) -> Router {
         .route("/logout", post(account::log_out))
         .route("/signup", get(account::signup_form).post(account::sign_up))
         .route("/home", get(member::home))
-        .route("/settings/tokens", get(account::tokens).post(account::create_token))
+        .route(
+            "/settings/tokens",
+            get(account::tokens).post(account::create_token),
+        )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/propose", get(member::propose_form).post(member::propose))
         .route("/c/{name}/join", post(member::join))
@@ -59,18 +65,27 @@ pub fn router(dev: bool) -> Router {
         .route("/c/{name}/interest", post(member::interest))
         .route("/c/{name}/post", post(member::start_thread))
         .route("/c/{name}/t/{id}/reply", post(member::reply))
-        .route("/c/{name}/t/{id}/edit", get(member::edit_form).post(member::edit))
+        .route(
+            "/c/{name}/t/{id}/edit",
+            get(member::edit_form).post(member::edit),
+        )
         .route("/c/{name}/t/{id}/delete", post(member::delete))
         .route("/c/{name}/events/{id}/rsvp", post(member::rsvp))
         .route("/c/{name}/manage", get(lead::manage))
-        .route("/c/{name}/requests/{id}/{decision}", post(lead::answer_request))
+        .route(
+            "/c/{name}/requests/{id}/{decision}",
+            post(lead::answer_request),
+        )
         .route("/c/{name}/lifecycle/{step}", post(lead::lifecycle))
         .route("/c/{name}/schedule", post(lead::schedule))
         .route("/c/{name}/join-policy", post(lead::set_join_policy))
         .route("/c/{name}/events/{id}/cancel", post(lead::cancel_event))
         .route("/admin", get(admin::settings))
         .route("/admin/policy", post(admin::set_policy))
-        .route("/admin/registrations/{username}/{decision}", post(admin::decide))
+        .route(
+            "/admin/registrations/{username}/{decision}",
+            post(admin::decide),
+        )
         // Every form's token is checked before its handler runs (not on the fallback:
         // a POST to no page stays a plain 404).
         .route_layer(axum::middleware::from_fn(session::csrf))

@@ -56,7 +56,11 @@ pub fn page(status: StatusCode, template: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!("rendering a page: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be made").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be made",
+            )
+                .into_response()
         }
     }
 }
@@ -166,13 +170,12 @@ impl IntoResponse for PageError {
 /// No page here: a page for browsers (marked, so negotiation can pass the request on),
 /// an empty 404 for everyone else, as before the interface existed.
 pub async fn not_found(request: Request) -> Response {
-    let mut response = if crate::wants_html(request.headers())
-        && !request.uri().path().starts_with("/api/")
-    {
-        PageError::not_found("There is no page at this address.").into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    };
+    let mut response =
+        if crate::wants_html(request.headers()) && !request.uri().path().starts_with("/api/") {
+            PageError::not_found("There is no page at this address.").into_response()
+        } else {
+            StatusCode::NOT_FOUND.into_response()
+        };
     response.extensions_mut().insert(NotAPage);
     response
 }
@@ -237,8 +240,13 @@ mod tests {
             clean(r#"<p><img src="https://example.org/a.png"></p>"#),
             r#"<p><img alt="" src="https://example.org/a.png"></p>"#
         );
-        let described = r#"<p><img src="https://example.org/a.png?x=&quot;&gt; alt=" alt="A chart"></p>"#;
-        assert_eq!(clean(described), described, "a described image is left alone");
+        let described =
+            r#"<p><img src="https://example.org/a.png?x=&quot;&gt; alt=" alt="A chart"></p>"#;
+        assert_eq!(
+            clean(described),
+            described,
+            "a described image is left alone"
+        );
         assert_eq!(clean("<p>no images</p>"), "<p>no images</p>");
     }
 }
@@ -246,6 +254,18 @@ mod tests {
 /// A date and time as pages show it.
 pub fn when(at: &chrono::NaiveDateTime) -> String {
     at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// A time stored in UTC, shown in the IANA zone `zone` when it is one (`18:30 GMT`).
+pub fn when_in(at: &chrono::NaiveDateTime, zone: Option<&str>) -> String {
+    use chrono::TimeZone;
+    match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => tz
+            .from_utc_datetime(at)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string(),
+        None => when(at),
+    }
 }
 
 pub fn day(at: &chrono::NaiveDateTime) -> String {

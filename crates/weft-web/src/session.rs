@@ -114,7 +114,9 @@ pub async fn csrf(request: Request, next: Next) -> Response {
             )
             .into_response();
         }
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     }
     let fresh = (cookie(&parts.headers, SESSION_COOKIE).is_none()
         && cookie(&parts.headers, CSRF_COOKIE).is_none())
@@ -124,9 +126,10 @@ pub async fn csrf(request: Request, next: Next) -> Response {
     }
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(token) = fresh {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, Some(&token), dev));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, Some(&token), dev),
+        );
     }
     response
 }
@@ -192,19 +195,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
         let csrf = expected_token(parts).unwrap_or_default();
         let secret = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
         let (me, is_admin) = match secret.clone() {
-            Some(secret) => ctx
-                .db
-                .write(move |c| -> Result<_, weft_core::CoreError> {
-                    let me = match auth::session(c, &secret) {
-                        Ok(me) => me,
-                        Err(weft_core::CoreError::Unauthorized(_))
-                        | Err(weft_core::CoreError::Forbidden(_)) => return Ok((None, false)),
-                        Err(e) => return Err(e),
-                    };
-                    let admin = weft_core::rules::may_administer(c, &me).is_ok();
-                    Ok((Some(me), admin))
-                })
-                .await?,
+            Some(secret) => {
+                ctx.db
+                    .write(move |c| -> Result<_, weft_core::CoreError> {
+                        let me = match auth::session(c, &secret) {
+                            Ok(me) => me,
+                            Err(weft_core::CoreError::Unauthorized(_))
+                            | Err(weft_core::CoreError::Forbidden(_)) => return Ok((None, false)),
+                            Err(e) => return Err(e),
+                        };
+                        let admin = weft_core::rules::may_administer(c, &me).is_ok();
+                        Ok((Some(me), admin))
+                    })
+                    .await?
+            }
             None => (None, false),
         };
         Ok(Viewer {

@@ -298,7 +298,10 @@ pub async fn tokens(viewer: Viewer) -> Result<Response, PageError> {
 }
 
 /// `POST /settings/tokens`: a new token, shown once.
-pub async fn create_token(viewer: Viewer, Form(form): Form<forms::NewToken>) -> Result<Response, PageError> {
+pub async fn create_token(
+    viewer: Viewer,
+    Form(form): Form<forms::NewToken>,
+) -> Result<Response, PageError> {
     let me = viewer.member()?;
     let chrome = viewer.chrome("API tokens");
     let (_, secret) = viewer

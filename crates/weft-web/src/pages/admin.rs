@@ -64,7 +64,10 @@ pub async fn settings(viewer: Viewer) -> Result<Response, PageError> {
 }
 
 /// `POST /admin/policy`.
-pub async fn set_policy(viewer: Viewer, Form(form): Form<forms::Policy>) -> Result<Response, PageError> {
+pub async fn set_policy(
+    viewer: Viewer,
+    Form(form): Form<forms::Policy>,
+) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Administration");
     let me = viewer.member()?;
     let policy = RegistrationPolicy::parse(&form.registration_policy)

@@ -20,7 +20,10 @@ const MAX_WEBFINGER: usize = 64 * 1024;
 
 /// `name@host` (with or without the leading `@`), checked as a handle.
 fn parse_handle(text: &str) -> Option<(String, String)> {
-    let handle = text.trim().trim_start_matches("acct:").trim_start_matches('@');
+    let handle = text
+        .trim()
+        .trim_start_matches("acct:")
+        .trim_start_matches('@');
     let (name, host) = handle.split_once('@')?;
     if name.is_empty() || host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
         return None;
@@ -48,7 +51,11 @@ pub async fn remote_follow(
         ));
     };
     let Some((target_name, target_host)) = parse_handle(&form.target) else {
-        return Err(refused(StatusCode::UNPROCESSABLE_ENTITY, "nothing to follow was named".into(), &viewer));
+        return Err(refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing to follow was named".into(),
+            &viewer,
+        ));
     };
     let target = target_name.clone();
     let actor = viewer
@@ -57,7 +64,13 @@ pub async fn remote_follow(
         .read(move |c| weft_db::actors::local_by_username(c, &target))
         .await?
         .filter(|_| target_host == viewer.ctx.urls.domain())
-        .ok_or_else(|| refused(StatusCode::NOT_FOUND, format!("nothing named {target_name} is here"), &viewer))?;
+        .ok_or_else(|| {
+            refused(
+                StatusCode::NOT_FOUND,
+                format!("nothing named {target_name} is here"),
+                &viewer,
+            )
+        })?;
     if host == viewer.ctx.urls.domain() {
         // An account here: the page itself has the buttons.
         let page = if actor.is_group() { "c" } else { "u" };
@@ -67,7 +80,9 @@ pub async fn remote_follow(
     let encoded = utf8_percent_encode(&actor.ap_id, NON_ALPHANUMERIC).to_string();
     let to = template.replace("{uri}", &encoded);
     match Url::parse(&to) {
-        Ok(u) if u.scheme() == "https" || (viewer.ctx.dev && u.scheme() == "http") => Ok(see(u.as_str())),
+        Ok(u) if u.scheme() == "https" || (viewer.ctx.dev && u.scheme() == "http") => {
+            Ok(see(u.as_str()))
+        }
         _ => Err(refused(
             StatusCode::BAD_GATEWAY,
             format!("{host} names a follow page that is not a web address"),
@@ -79,14 +94,22 @@ pub async fn remote_follow(
 /// Asks `host` by WebFinger where its people follow from.
 async fn subscribe_template(viewer: &Viewer, name: &str, host: &str) -> Result<String, PageError> {
     let scheme = if viewer.ctx.dev { "http" } else { "https" };
-    let mut url = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
-        .map_err(|_| refused(StatusCode::UNPROCESSABLE_ENTITY, format!("{host} is not a server name"), viewer))?;
+    let mut url =
+        Url::parse(&format!("{scheme}://{host}/.well-known/webfinger")).map_err(|_| {
+            refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{host} is not a server name"),
+                viewer,
+            )
+        })?;
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{name}@{host}"));
     let unreachable = || {
         refused(
             StatusCode::BAD_GATEWAY,
-            format!("Your server {host} could not be reached to ask where you follow from. Check the handle, or search for this page's handle in your own app."),
+            format!(
+                "Your server {host} could not be reached to ask where you follow from. Check the handle, or search for this page's handle in your own app."
+            ),
             viewer,
         )
     };

@@ -49,7 +49,9 @@ struct ManagePage {
 pub async fn manage(viewer: Viewer, Path(name): Path<String>) -> Result<Response, PageError> {
     let chrome = viewer.chrome(format!("Manage {name}"));
     let me = viewer.member()?;
-    let group = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let group = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let g = group.clone();
     let (requests, profile, details) = viewer
         .ctx
@@ -91,7 +93,9 @@ pub async fn answer_request(
         "reject" => false,
         _ => return Err(PageError::not_found("say accept or reject").within(&chrome)),
     };
-    let group = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let group = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     viewer
         .ctx
@@ -110,7 +114,9 @@ pub async fn lifecycle(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Lifecycle");
     let me = viewer.member()?;
-    let group = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let group = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     let done = match step.as_str() {
         "activate" => "activated",
@@ -158,9 +164,12 @@ pub async fn schedule(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Schedule an event");
     let me = viewer.member()?;
-    let group = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let group = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let zone = given(&form.timezone).unwrap_or("UTC").to_string();
-    let starts = with_offset(&form.starts_at, &zone).map_err(|e| PageError::from(e).within(&chrome))?;
+    let starts =
+        with_offset(&form.starts_at, &zone).map_err(|e| PageError::from(e).within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     let details = viewer
         .ctx
@@ -189,7 +198,10 @@ pub async fn schedule(
         .await
         .map_err(|e| PageError::from(e).within(&chrome))?;
     viewer.ctx.delivery.wake();
-    Ok(see(&format!("/c/{name}/events/{}?done=scheduled", details.item.id)))
+    Ok(see(&format!(
+        "/c/{name}/events/{}?done=scheduled",
+        details.item.id
+    )))
 }
 
 /// `POST /c/{name}/events/{id}/cancel`.
@@ -221,7 +233,9 @@ pub async fn set_join_policy(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("How people join");
     let me = viewer.member()?;
-    let group = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let group = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     viewer
         .ctx

@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use weft_core::CoreError;
 use weft_core::communities::lifecycle::{Proposal, Proposed};
-use weft_core::rules::JoinAnswer;
 use weft_core::posts::NewPost;
+use weft_core::rules::JoinAnswer;
 use weft_db::models::{ActorRow, actor_kind};
 
 /// Threads on the home page.
@@ -138,23 +138,31 @@ async fn leave_community(viewer: Viewer, community: ActorRow) -> Result<Response
 
 /// `POST /c/{name}/join`: a member at once, or a request that waits (the policy's).
 pub async fn join(viewer: Viewer, Path(name): Path<String>) -> Result<Response, PageError> {
-    let community = community(&viewer, &name).await.map_err(|e| e.within(&viewer.chrome("Join")))?;
+    let community = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&viewer.chrome("Join")))?;
     join_community(viewer, community).await
 }
 
 pub async fn leave(viewer: Viewer, Path(name): Path<String>) -> Result<Response, PageError> {
-    let community = community(&viewer, &name).await.map_err(|e| e.within(&viewer.chrome("Leave")))?;
+    let community = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&viewer.chrome("Leave")))?;
     leave_community(viewer, community).await
 }
 
 /// `POST /remote/{id}/join`: follows a community elsewhere (pending until it accepts).
 pub async fn join_remote(viewer: Viewer, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let community = known_community(&viewer, id).await.map_err(|e| e.within(&viewer.chrome("Join")))?;
+    let community = known_community(&viewer, id)
+        .await
+        .map_err(|e| e.within(&viewer.chrome("Join")))?;
     join_community(viewer, community).await
 }
 
 pub async fn leave_remote(viewer: Viewer, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let community = known_community(&viewer, id).await.map_err(|e| e.within(&viewer.chrome("Leave")))?;
+    let community = known_community(&viewer, id)
+        .await
+        .map_err(|e| e.within(&viewer.chrome("Leave")))?;
     leave_community(viewer, community).await
 }
 
@@ -167,7 +175,9 @@ pub async fn interest(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Interest");
     let me = viewer.member()?;
-    let community = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let community = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let withdraw = given(&form.withdraw).is_some();
     let c2 = community.clone();
     viewer
@@ -193,7 +203,9 @@ pub async fn start_thread(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("New thread");
     let me = viewer.member()?;
-    let community = community(&viewer, &name).await.map_err(|e| e.within(&chrome))?;
+    let community = community(&viewer, &name)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     let item = viewer
         .ctx
@@ -257,7 +269,9 @@ pub async fn reply(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Reply");
     let me = viewer.member()?;
-    let parent = post_item(&viewer, id).await.map_err(|e| e.within(&chrome))?;
+    let parent = post_item(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let urls = viewer.ctx.urls.clone();
     viewer
         .ctx
@@ -284,7 +298,9 @@ pub async fn reply(
         .await
         .map_err(|e| PageError::from(e).within(&chrome))?;
     viewer.ctx.delivery.wake();
-    let page = thread_page(&viewer, id).await.map_err(|e| e.within(&chrome))?;
+    let page = thread_page(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     Ok(see(&format!("{page}?done=replied")))
 }
 
@@ -305,18 +321,34 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Edit your post");
     let me = viewer.member()?;
-    let item = post_item(&viewer, id).await.map_err(|e| e.within(&chrome))?;
+    let item = post_item(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     if item.author_id != me.id {
-        return Err(PageError::new(StatusCode::FORBIDDEN, "only its author may edit a post").within(&chrome));
+        return Err(
+            PageError::new(StatusCode::FORBIDDEN, "only its author may edit a post")
+                .within(&chrome),
+        );
     }
-    let back = thread_page(&viewer, id).await.map_err(|e| e.within(&chrome))?;
-    let base = back.rsplit_once("/t/").map(|(b, _)| b.to_string()).unwrap_or(format!("/c/{name}"));
+    let back = thread_page(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
+    let base = back
+        .rsplit_once("/t/")
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(format!("/c/{name}"));
     Ok(ok(&EditPage {
         c: chrome,
         action: format!("{base}/t/{id}/edit"),
         back,
-        title: item.thread_root_id.is_none_or(|r| r == item.id).then(|| item.title.clone().unwrap_or_default()),
-        content: item.source.clone().unwrap_or_else(|| weft_core::sanitize::html_to_text(&item.content)),
+        title: item
+            .thread_root_id
+            .is_none_or(|r| r == item.id)
+            .then(|| item.title.clone().unwrap_or_default()),
+        content: item
+            .source
+            .clone()
+            .unwrap_or_else(|| weft_core::sanitize::html_to_text(&item.content)),
     }))
 }
 
@@ -338,7 +370,9 @@ pub async fn edit(
         .await
         .map_err(|e| PageError::from(e).within(&chrome))?;
     viewer.ctx.delivery.wake();
-    let page = thread_page(&viewer, id).await.map_err(|e| e.within(&chrome))?;
+    let page = thread_page(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     Ok(see(&format!("{page}?done=edited")))
 }
 
@@ -349,8 +383,12 @@ pub async fn delete(
 ) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Delete");
     let me = viewer.member()?;
-    let item = post_item(&viewer, id).await.map_err(|e| e.within(&chrome))?;
-    let thread = thread_page(&viewer, id).await.map_err(|e| e.within(&chrome))?;
+    let item = post_item(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
+    let thread = thread_page(&viewer, id)
+        .await
+        .map_err(|e| e.within(&chrome))?;
     let back = match item.thread_root_id {
         Some(root) if root != item.id => thread,
         // A thread deleted: back to its community.
@@ -424,7 +462,10 @@ pub async fn propose_form(viewer: Viewer) -> Result<Response, PageError> {
 
 /// `POST /propose`: the service shows similar communities first; proposing again with
 /// `confirmed` saves it.
-pub async fn propose(viewer: Viewer, Form(form): Form<forms::Propose>) -> Result<Response, PageError> {
+pub async fn propose(
+    viewer: Viewer,
+    Form(form): Form<forms::Propose>,
+) -> Result<Response, PageError> {
     let chrome = viewer.chrome("Propose a community");
     let me = viewer.member()?;
     let keys = tokio::task::spawn_blocking(weft_core::keys::generate)

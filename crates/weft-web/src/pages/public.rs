@@ -2,7 +2,7 @@
 //! thread, an event, a person's profile, and a remote community this instance knows.
 
 use super::{ActorLink, PostView, ThreadLine};
-use crate::render::{Chrome, PageError, clean, day, ok, when};
+use crate::render::{Chrome, PageError, clean, day, ok, when_in};
 use crate::session::Viewer;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -46,7 +46,10 @@ struct DirectoryPage {
 
 /// `GET /`: this instance's communities, searched by words (title, name, domain
 /// statement, tags) and filtered by lifecycle.
-pub async fn directory(viewer: Viewer, Query(query): Query<DirectoryQuery>) -> Result<Response, PageError> {
+pub async fn directory(
+    viewer: Viewer,
+    Query(query): Query<DirectoryQuery>,
+) -> Result<Response, PageError> {
     let chrome = viewer.chrome(format!("Communities on {}", viewer.ctx.urls.domain()));
     let rows = viewer
         .ctx
@@ -173,7 +176,9 @@ async fn local_group(viewer: &Viewer, name: &str, chrome: &Chrome) -> Result<Act
         .await
         .map_err(|e| PageError::from(e).within(chrome))?
         .filter(|a| a.kind == actor_kind::GROUP)
-        .ok_or_else(|| PageError::not_found(format!("There is no community named {name} here.")).within(chrome))
+        .ok_or_else(|| {
+            PageError::not_found(format!("There is no community named {name} here.")).within(chrome)
+        })
 }
 
 /// Words for a `?done=` after a form.
@@ -188,7 +193,9 @@ fn notice(done: Option<&str>) -> Option<String> {
             "edited" => "Your changes are saved.",
             "deleted" => "The post was deleted.",
             "interested" => "Thank you: your interest is counted.",
-            "proposed" => "Your proposal is up. Leads can activate it once enough people are interested.",
+            "proposed" => {
+                "Your proposal is up. Leads can activate it once enough people are interested."
+            }
             "activated" => "The community is active now.",
             "archived" => "The community is archived (read-only).",
             "answered" => "Your answer is recorded.",
@@ -227,7 +234,9 @@ pub async fn remote_community(
         .await
         .ok()
         .filter(|a| a.is_group() && !a.is_local)
-        .ok_or_else(|| PageError::not_found("This instance knows no such community.").within(&chrome))?;
+        .ok_or_else(|| {
+            PageError::not_found("This instance knows no such community.").within(&chrome)
+        })?;
     chrome.notice = notice(q.done.as_deref());
     show_community(viewer, actor, chrome, q.before).await
 }
@@ -252,13 +261,14 @@ async fn show_community(
             };
             let feed = weft_core::feed::community_feed(c, &a, &reader, before, THREADS_PER_PAGE)?;
             let events = weft_core::events::upcoming(c, &a, &reader, None, 5)?;
-            let moderators = weft_db::actors::members_with_roles(c, a.id, &[role::LEAD, role::FACILITATOR])?
-                .into_iter()
-                .map(|p| {
-                    let r = weft_db::actors::role_of(c, a.id, p.id)?.unwrap_or_default();
-                    Ok((p, r))
-                })
-                .collect::<Result<Vec<_>, CoreError>>()?;
+            let moderators =
+                weft_db::actors::members_with_roles(c, a.id, &[role::LEAD, role::FACILITATOR])?
+                    .into_iter()
+                    .map(|p| {
+                        let r = weft_db::actors::role_of(c, a.id, p.id)?.unwrap_or_default();
+                        Ok((p, r))
+                    })
+                    .collect::<Result<Vec<_>, CoreError>>()?;
             let members = weft_db::memberships::count(c, a.id)?;
             Ok((profile, summary, feed, events, moderators, members))
         })
@@ -279,7 +289,10 @@ async fn show_community(
         .map(|p| p.lifecycle())
         .unwrap_or(Lifecycle::Active);
     let older = (feed.len() as i64 == THREADS_PER_PAGE)
-        .then(|| feed.last().map(|e| format!("{base}?before={}", e.placement.id)))
+        .then(|| {
+            feed.last()
+                .map(|e| format!("{base}?before={}", e.placement.id))
+        })
         .flatten();
     let objectives: Vec<ObjectiveView> = profile
         .as_ref()
@@ -324,14 +337,17 @@ async fn show_community(
             .iter()
             .map(|(p, r)| (ActorLink::from_row(p), r.clone()))
             .collect(),
-        threads: feed.iter().map(|e| ThreadLine::from_entry(e, &base)).collect(),
+        threads: feed
+            .iter()
+            .map(|e| ThreadLine::from_entry(e, &base))
+            .collect(),
         older,
         events: events
             .iter()
             .map(|e| EventLine {
                 href: format!("{base}/events/{}", e.item.id),
                 title: e.item.title.clone().unwrap_or_default(),
-                when: when(&e.event.starts_at),
+                when: when_in(&e.event.starts_at, e.event.timezone.as_deref()),
                 going: e.counts.going,
                 cancelled: e.event.status == weft_db::models::event_status::CANCELLED,
             })
@@ -513,8 +529,11 @@ pub async fn event(
         id,
         title: chrome.title.clone(),
         description: clean(&details.item.content),
-        starts: when(&e.starts_at),
-        ends: e.ends_at.as_ref().map(when),
+        starts: when_in(&e.starts_at, e.timezone.as_deref()),
+        ends: e
+            .ends_at
+            .as_ref()
+            .map(|at| when_in(at, e.timezone.as_deref())),
         timezone: e.timezone.clone(),
         place,
         online_url: e.online_url.clone(),
@@ -557,7 +576,9 @@ pub async fn profile(viewer: Viewer, Path(name): Path<String>) -> Result<Respons
         .await
         .map_err(|e| PageError::from(e).within(&chrome))?
         .filter(|a| a.kind == actor_kind::PERSON)
-        .ok_or_else(|| PageError::not_found(format!("There is no one named {name} here.")).within(&chrome))?;
+        .ok_or_else(|| {
+            PageError::not_found(format!("There is no one named {name} here.")).within(&chrome)
+        })?;
     let link = ActorLink::from_row(&person);
     chrome.title = link.name.clone();
     Ok(ok(&ProfilePage {
