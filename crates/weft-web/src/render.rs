@@ -89,7 +89,8 @@ struct ErrorPage<'a> {
 pub struct PageError {
     pub status: StatusCode,
     pub message: String,
-    pub chrome: Chrome,
+    /// Boxed: errors travel in `Result`s, and the chrome is large.
+    pub chrome: Box<Chrome>,
 }
 
 impl PageError {
@@ -97,7 +98,7 @@ impl PageError {
         PageError {
             status,
             message: message.into(),
-            chrome: Chrome::default(),
+            chrome: Box::default(),
         }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -108,7 +109,7 @@ impl PageError {
     }
     /// The same error, shown inside this page's chrome (who is signed in).
     pub fn within(mut self, chrome: &Chrome) -> Self {
-        self.chrome = chrome.clone();
+        self.chrome = Box::new(chrome.clone());
         self
     }
 }
@@ -149,7 +150,7 @@ impl IntoResponse for PageError {
             500..=599 => "Something went wrong",
             _ => "That did not work",
         };
-        let mut chrome = self.chrome;
+        let mut chrome = *self.chrome;
         if chrome.title.is_empty() {
             chrome.title = heading.to_string();
         }
@@ -230,27 +231,6 @@ fn alt_for_images(html: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_without_a_description_are_decorative() {
-        assert_eq!(
-            clean(r#"<p><img src="https://example.org/a.png"></p>"#),
-            r#"<p><img alt="" src="https://example.org/a.png"></p>"#
-        );
-        let described =
-            r#"<p><img src="https://example.org/a.png?x=&quot;&gt; alt=" alt="A chart"></p>"#;
-        assert_eq!(
-            clean(described),
-            described,
-            "a described image is left alone"
-        );
-        assert_eq!(clean("<p>no images</p>"), "<p>no images</p>");
-    }
-}
-
 /// A date and time as pages show it.
 pub fn when(at: &chrono::NaiveDateTime) -> String {
     at.format("%-d %b %Y, %H:%M UTC").to_string()
@@ -270,4 +250,25 @@ pub fn when_in(at: &chrono::NaiveDateTime, zone: Option<&str>) -> String {
 
 pub fn day(at: &chrono::NaiveDateTime) -> String {
     at.format("%-d %b %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_without_a_description_are_decorative() {
+        assert_eq!(
+            clean(r#"<p><img src="https://example.org/a.png"></p>"#),
+            r#"<p><img alt="" src="https://example.org/a.png"></p>"#
+        );
+        let described =
+            r#"<p><img src="https://example.org/a.png?x=&quot;&gt; alt=" alt="A chart"></p>"#;
+        assert_eq!(
+            clean(described),
+            described,
+            "a described image is left alone"
+        );
+        assert_eq!(clean("<p>no images</p>"), "<p>no images</p>");
+    }
 }

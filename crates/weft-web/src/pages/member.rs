@@ -52,7 +52,7 @@ pub async fn home(viewer: Viewer) -> Result<Response, PageError> {
                     entries.push((community.clone(), e));
                 }
             }
-            entries.sort_by(|a, b| b.1.last_activity_at.cmp(&a.1.last_activity_at));
+            entries.sort_by_key(|e| std::cmp::Reverse(e.1.last_activity_at));
             entries.truncate(HOME_THREADS);
             Ok((communities, entries))
         })
