@@ -176,6 +176,8 @@ try {
   assert((await alice.locator(".counts").innerText()).includes("1 going"), "the RSVP is counted");
   const eventUrl = alice.url().split("?")[0];
   assert((await alice.getByRole("link", { name: "Add to calendar" }).getAttribute("href")).endsWith(".ics"), "an add-to-calendar link");
+  await visit(alice, `${A}/home`, "home (a member)");
+  assert((await alice.locator(".threads").innerText()).includes("How do you protect recovery time?"), "her community's threads are on her home page");
 
   // Joining needs approval from now on.
   await alice.goto(`${A}/c/wellbeing/manage`);

@@ -37,11 +37,12 @@ pub async fn home(viewer: Viewer) -> Result<Response, PageError> {
         .ctx
         .db
         .read(move |c| -> Result<_, CoreError> {
-            let followed = weft_db::follows::following(c, me.id)?;
-            let mut communities = vec![];
-            for ap_id in followed {
+            // Those they are a member of here, then those they follow (here or elsewhere).
+            let mut communities = weft_db::memberships::communities_of(c, me.id)?;
+            for ap_id in weft_db::follows::following(c, me.id)? {
                 if let Some(a) = weft_db::actors::by_ap_id(c, &ap_id)?
                     && a.is_group()
+                    && !communities.iter().any(|known| known.id == a.id)
                 {
                     communities.push(a);
                 }
