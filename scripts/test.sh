@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit, fixture round-trips, the multi-instance federation tests on
 # SQLite and PostgreSQL, file storage on the disk and on S3 (moto), the interop test
-# against a Fedify peer (Node.js), and the feed tests, whose output PyPI's icalendar and
+# against a Fedify peer (Node.js), the web interface in headless Chromium (Node.js,
+# playwright-core, axe-core), and the feed tests, whose output PyPI's icalendar and
 # feedparser read (installed here if missing). PostgreSQL: uses WEFT_TEST_POSTGRES_URL if set; otherwise starts
 # the machine's PostgreSQL cluster (Debian's pg_ctlcluster) if there is one, and makes a
 # `weft` role for the tests. Without PostgreSQL the PostgreSQL runs are skipped (not
@@ -57,6 +58,11 @@ fi
 if command -v npm >/dev/null 2>&1; then
   if [ ! -d tests/fedify-peer/node_modules/@fedify/fedify ]; then
     (cd tests/fedify-peer && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # The web interface's browser test: playwright-core and axe-core (lockfile committed),
+  # driving Debian's chromium (apt-get install chromium).
+  if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   fi
 else
   echo "Node.js/npm not found: the Fedify interop test will fail (Debian: apt-get install nodejs npm)"

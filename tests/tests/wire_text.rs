@@ -168,9 +168,18 @@ async fn the_root_answers_the_instance_actor_to_activitypub_clients() {
         assert_eq!(json, actor, "GET / with {accept} is the instance actor");
         assert_eq!(json["type"], "Application");
     }
-    // Anyone else gets a line of text, and the answers never mix (asked in turn).
+    // A browser gets the web interface's directory, anyone else a line of text, and the
+    // answers never mix (asked in turn).
     for _ in 0..2 {
-        let (status, _, kind, body) = get("text/html").await;
+        let (status, vary, kind, body) = get("text/html").await;
+        assert_eq!(status, 200);
+        assert_eq!(vary.as_deref(), Some("Accept"));
+        assert!(kind.starts_with("text/html"), "{kind}");
+        assert!(
+            body.contains(&format!("Communities on {}", a.domain)),
+            "{body}"
+        );
+        let (status, _, kind, body) = get("text/plain").await;
         assert_eq!(status, 200);
         assert!(kind.starts_with("text/plain"), "{kind}");
         assert!(

@@ -131,3 +131,13 @@ pub fn moderators(
         .select((MembershipRow::as_select(), ActorRow::as_select()))
         .load(conn)?)
 }
+
+/// The communities `person_id` is a member of (any role), by name (a home page's list).
+pub fn communities_of(conn: &mut AnyConnection, person_id: i64) -> DbResult<Vec<ActorRow>> {
+    Ok(memberships::table
+        .inner_join(actors::table.on(actors::id.eq(memberships::community_id)))
+        .filter(memberships::person_id.eq(person_id))
+        .order(actors::username.asc())
+        .select(ActorRow::as_select())
+        .load(conn)?)
+}

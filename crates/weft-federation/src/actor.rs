@@ -343,7 +343,8 @@ pub fn root_router(
 }
 
 /// `GET /`: the instance actor for ActivityPub clients (Lemmy looks for a site's actor
-/// at its root), one line of text for anyone else (the web interface comes later).
+/// at its root), one line of text for anyone else (a browser, asking for HTML, gets the
+/// web interface's directory instead: `weft_web::negotiate`).
 async fn root(ctx: Ctx, headers: HeaderMap) -> Result<Response, FedError> {
     let accept = headers
         .get(header::ACCEPT)

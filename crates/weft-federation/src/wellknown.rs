@@ -48,12 +48,34 @@ pub async fn webfinger(ctx: Ctx, Query(q): Query<WebfingerQuery>) -> Result<Resp
     let body = Webfinger {
         subject,
         aliases: vec![actor.ap_id.clone()],
-        links: vec![WebfingerLink {
-            rel: "self".into(),
-            kind: Some(weft_protocol::ACTIVITY_JSON.into()),
-            href: Some(actor.ap_id.clone()),
-            properties: Some(properties),
-        }],
+        links: vec![
+            WebfingerLink {
+                rel: "self".into(),
+                kind: Some(weft_protocol::ACTIVITY_JSON.into()),
+                href: Some(actor.ap_id.clone()),
+                properties: Some(properties),
+                template: None,
+            },
+            // The actor's page in the web interface (the same address, asked for HTML).
+            WebfingerLink {
+                rel: weft_protocol::wellknown::PROFILE_PAGE_REL.into(),
+                kind: Some("text/html".into()),
+                href: Some(actor.ap_id.clone()),
+                properties: None,
+                template: None,
+            },
+            // Where someone with an account here follows `{uri}` from (remote follow).
+            WebfingerLink {
+                rel: weft_protocol::wellknown::SUBSCRIBE_REL.into(),
+                kind: None,
+                href: None,
+                properties: None,
+                template: Some(format!(
+                    "{}authorize_interaction?uri={{uri}}",
+                    ctx.urls.base()
+                )),
+            },
+        ],
     };
     Ok((
         [(header::CONTENT_TYPE, "application/jrd+json")],

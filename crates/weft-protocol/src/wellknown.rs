@@ -20,6 +20,10 @@ pub struct WebfingerLink {
     /// Lemmy's way to tell a Group from a Person in WebFinger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A URI template (RFC 6415), as in the `http://ostatus.org/schema/1.0/subscribe`
+    /// link: where to follow `{uri}` from this server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
 }
 
 impl Webfinger {
@@ -74,4 +78,22 @@ pub struct NodeInfoUsage {
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfoUsers {
     pub total: i64,
+}
+
+/// The WebFinger link relation whose `template` says where to follow `{uri}` from the
+/// account's own server (OStatus remote follow, still read by Mastodon and others).
+pub const SUBSCRIBE_REL: &str = "http://ostatus.org/schema/1.0/subscribe";
+
+/// The HTML page of an actor, in WebFinger (`type` `text/html`).
+pub const PROFILE_PAGE_REL: &str = "http://webfinger.net/rel/profile-page";
+
+impl Webfinger {
+    /// The remote-follow template (`…?uri={uri}`), if the account's server offers one.
+    pub fn subscribe_template(&self) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|l| l.rel == SUBSCRIBE_REL)
+            .and_then(|l| l.template.as_deref())
+            .filter(|t| t.contains("{uri}"))
+    }
 }

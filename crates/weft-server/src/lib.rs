@@ -176,6 +176,10 @@ pub async fn start(
         blocks: Arc::new(weft_federation::blocks::Blocks::new(db.clone())),
     };
     let federation = weft_federation::federation_config(state, client, instance_actor).await?;
+    // The web interface: pages only it has are the fallback; a browser's GET of an
+    // address it shares with ActivityPub (`/c/{name}`, `/`) is handed to it by
+    // `weft_web::negotiate` below.
+    let web = weft_web::router(config.dev).layer(FederationMiddleware::new(federation.clone()));
     let mut app = weft_federation::router(federation.clone())
         .merge(weft_api::router().layer(FederationMiddleware::new(federation)))
         .merge(health::router(db.clone()))
@@ -198,7 +202,12 @@ pub async fn start(
         }
     };
     let app = app
+        .fallback_service(web.clone())
         .route_layer(axum::middleware::from_fn(requests::note_route))
+        .layer(axum::middleware::from_fn_with_state(
+            web,
+            weft_web::negotiate,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY))
         .layer(axum::middleware::from_fn_with_state(
             metrics.meter.clone(),
