@@ -558,6 +558,7 @@ impl World {
                     None,
                 )
                 .await
+            }
             Action::LinkBridge => {
                 let body = json!({"target": "leads", "place": ["threads"]});
                 call(
@@ -582,6 +583,8 @@ impl World {
             .post(&club, "Worth weaving", "Learning from elsewhere.")
             .await
             .ap_id
+    }
+
     /// A bridge from cop to leads, linked by the lead (again, when it was unlinked).
     async fn bridge(&self) -> i64 {
         let lead = self.client(Who::Lead).unwrap();

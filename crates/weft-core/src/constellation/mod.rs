@@ -1,3 +1,3 @@
 //! The constellation: how items travel between communities, here and elsewhere.
-pub mod weaving;
 pub mod bridges;
+pub mod weaving;

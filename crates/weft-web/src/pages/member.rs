@@ -512,7 +512,12 @@ pub async fn propose(
         Ok(Proposed::SimilarExist(found)) => Ok(ok(&again(
             found
                 .iter()
-                .map(|s| (ActorLink::from_row(&s.community), s.lifecycle.clone()))
+                .map(|s| {
+                    (
+                        ActorLink::from_directory_entry(&s.community),
+                        s.community.lifecycle.clone(),
+                    )
+                })
                 .collect(),
             None,
         ))),

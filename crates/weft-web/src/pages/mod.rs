@@ -45,6 +45,31 @@ impl ActorLink {
             domain: row.domain.clone(),
         }
     }
+
+    /// A community as the directory lists it (here, or on another member instance, whose
+    /// own page it links to).
+    pub fn from_directory_entry(entry: &weft_db::directory::DirectoryEntryRow) -> Self {
+        let domain = url::Url::parse(&entry.ap_id)
+            .ok()
+            .as_ref()
+            .and_then(weft_core::urls::host_port)
+            .unwrap_or_else(|| entry.source_domain.clone());
+        ActorLink {
+            name: if entry.title.trim().is_empty() {
+                entry.name.clone()
+            } else {
+                entry.title.clone()
+            },
+            handle: format!("@{}@{}", entry.name, domain),
+            href: if entry.is_local {
+                format!("/c/{}", entry.name)
+            } else {
+                entry.ap_id.clone()
+            },
+            is_local: entry.is_local,
+            domain,
+        }
+    }
 }
 
 /// A post (thread or reply) as a page shows it.
