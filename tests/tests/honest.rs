@@ -127,7 +127,7 @@ async fn paging_and_cache(backend: Backend) {
 
     // Twenty long posts: the outbox page that holds them all is larger than the cache
     // keeps; it is served whole, uncached, not as a 500.
-    let long = "Notes from the supervision circle. ".repeat(600);
+    let long = "Notes from the supervision circle. ".repeat(550);
     assert!(long.len() > 20_000);
     for i in 0..20 {
         lead.post(&cop, &format!("Long thread {i}"), &long).await;
