@@ -118,9 +118,10 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 /// Middleware: a browser's `GET`/`HEAD` goes to the page of the same address when the
 /// interface has one; anything else (ActivityPub clients, feeds, the API, files) goes on.
 pub async fn negotiate(State(web): State<Router>, request: Request, next: Next) -> Response {
-    // A form (no federation or API route reads `application/x-www-form-urlencoded`):
-    // always the interface's, whatever route the address also matches.
+    // A form: the interface's, whatever federation route the address also matches. The
+    // API's few form routes (the mail clients' one-click unsubscribe) stay the API's.
     let is_form = request.method() == Method::POST
+        && !request.uri().path().starts_with("/api/")
         && request
             .headers()
             .get(header::CONTENT_TYPE)
