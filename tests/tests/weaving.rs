@@ -139,6 +139,28 @@ async fn weaving(backend: Backend) {
     let dora = d.user("dora");
     let explorers_handle = c.handle("explorers");
     dora.follow_accepted(&explorers_handle).await;
+    // dora also leads `near` on D, bridged to explorers (threads): what explorers weaves
+    // reaches near through the bridge.
+    d.community("near", &dora, false);
+    let (status, body) = dora
+        .raw(
+            Method::POST,
+            "/api/v1/communities/near/bridges",
+            Some(json!({ "target": explorers_handle, "place": ["threads"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    eventually(
+        "near's bridge to explorers to be accepted",
+        WAIT,
+        || async {
+            let (_, list) = dora
+                .raw(Method::GET, "/api/v1/communities/near/bridges", None)
+                .await;
+            (list[0]["state"] == "active").then_some(())
+        },
+    )
+    .await;
 
     // A member may not weave: 403, nothing stored, nothing sent.
     eventually("C's queue drains", WAIT, || async {
@@ -188,6 +210,20 @@ async fn weaving(backend: Backend) {
         409,
         weave(&lead, "explorers", &thread.ap_id, "Again").await,
     );
+    // The bridged community on D takes the woven thread, "from" explorers.
+    let near = d.handle("near");
+    eventually(
+        "the woven thread to cross the bridge into near",
+        WAIT,
+        || async {
+            dora.feed(&near)
+                .await
+                .iter()
+                .any(|e| e.post.ap_id == thread.ap_id && e.how == "bridged")
+                .then_some(())
+        },
+    )
+    .await;
 
     // What C sent: the Announce of the original (A's author, id and community), to its
     // followers and cop; the weaver's Note.

@@ -107,6 +107,8 @@ pub fn weave(
             item.ap_id, community.username
         ))
     })?;
+    // Communities here bridged to this one take it as from any announce of it.
+    super::bridges::carry(conn, urls, community, &item, 0)?;
     let original = match served {
         Some(served) => served,
         None => original_json(conn, urls, &item)?,

@@ -85,8 +85,12 @@ pub async fn announce(
     };
     let group = group.clone();
     let note = woven.weave_note.clone();
+    let urls = ctx.urls.clone();
     acted(ctx, activity, move |c| {
-        weaving::receive_woven_in(c, &group, item, weaver.as_ref(), note.as_deref())
+        let received =
+            weaving::receive_woven_in(c, &group, item, weaver.as_ref(), note.as_deref())?;
+        // Communities here bridged to the weaving community take it through the bridge.
+        weft_core::constellation::bridges::after_received(c, &urls, &group, received, 0)
     })
     .await
 }
